@@ -1,0 +1,41 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from './log';
+import type { Ingest } from './pipeline/ingest';
+import type { SettingsStore } from './settings';
+import type { ImageStore } from './storage/image-store';
+import { errorHandler } from './http/error-handler';
+import { requestLog } from './http/request-log';
+import { configRoutes } from './http/routes/config';
+import { imageRoutes } from './http/routes/images';
+import { metaRoutes } from './http/routes/meta';
+
+/** What the HTTP layer is built over; tests hand in a store on a temporary folder. */
+export interface AppDeps {
+  settings: SettingsStore;
+  store: ImageStore;
+  ingest: Ingest;
+  log: Logger;
+}
+
+/** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
+export function createRouter(deps: AppDeps): Router {
+  const router = new Router();
+  metaRoutes(router);
+  imageRoutes(router, deps);
+  configRoutes(router, deps);
+  return router;
+}
+
+/** Builds the Koa app over its dependencies; it never listens (main.ts does). */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  // Errors are rendered by errorHandler; Koa's default printer would log them a second time.
+  app.silent = true;
+  app.use(requestLog(deps.log));
+  app.use(errorHandler(deps.log));
+  const router = createRouter(deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

@@ -1,0 +1,60 @@
+import type { Context, Middleware } from 'koa';
+import { AppError, type ErrorCode } from '../errors';
+import type { Logger } from '../log';
+
+/** Statuses Koa's own helpers (ctx.throw, body parsers) may raise, as catalog codes. */
+const CODE_FOR_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_parameter',
+  401: 'unauthorized',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * The one place errors become responses: `{"error": {"code", "message"}}` with the catalog's
+ * status. Client errors are logged at info; anything unexpected becomes a 500 that says nothing
+ * private, and its details go to the log at error.
+ */
+export function errorHandler(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError('not_found', `Nothing at ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      const error = toAppError(err);
+      if (error.isClientError) log.info(`${ctx.method} ${ctx.path} rejected: ${error.code}: ${error.message}`);
+      else log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
+      render(ctx, error);
+    }
+  };
+}
+
+/** Any thrown value as an AppError; unknown errors become internal_error with a generic message. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const status = (err as { status?: number }).status;
+  const expose = (err as { expose?: boolean }).expose;
+  const code = status === undefined ? undefined : CODE_FOR_STATUS[status];
+  if (code && expose) return new AppError(code, (err as Error).message, { cause: err });
+  return new AppError('internal_error', 'The server failed to handle the request', { cause: err });
+}
+
+function render(ctx: Context, error: AppError): void {
+  ctx.status = error.status;
+  for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+  const body: { code: string; message: string; fields?: Record<string, string> } = {
+    code: error.code,
+    message: error.message,
+  };
+  if (error.fields) body.fields = error.fields;
+  ctx.body = { error: body };
+}
+
+function describeCause(err: unknown): string {
+  if (err instanceof AppError && err.cause !== undefined) return `${err.message}: ${describeCause(err.cause)}`;
+  return err instanceof Error ? err.stack ?? err.message : String(err);
+}

@@ -1,0 +1,136 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Context } from 'koa';
+import { koaBody } from 'koa-body';
+import { AppError } from '../errors';
+
+/** The files of one upload request, on disk, and its plain form fields. */
+export interface ReceivedUpload {
+  files: string[];
+  fields: Record<string, string>;
+}
+
+export interface UploadLimits {
+  /** Largest body in bytes, enforced while streaming. */
+  maxBytes: number;
+  /** Multipart fields that carry images; files in other fields are dropped unread. */
+  fileFields: readonly string[];
+  /** The request's private temp folder; the caller removes it. */
+  dir: string;
+}
+
+/** At most this many images in one multipart request, and this many plain fields. */
+const MAX_FILES = 16;
+const MAX_FIELDS = 16;
+
+/**
+ * Streams the request body to disk, never whole into memory: multipart/form-data through
+ * formidable, any other body as one raw image file.
+ * @throws AppError payload_too_large past `maxBytes`, invalid_parameter for a malformed or empty body.
+ */
+export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
+  const declared = Number(ctx.get('Content-Length') || NaN);
+  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  return ctx.is('multipart') ? receiveMultipart(ctx, limits) : receiveRaw(ctx, limits);
+}
+
+async function receiveRaw(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
+  const file = join(limits.dir, 'body');
+  const limit = new ByteLimit(limits.maxBytes);
+  const written = pipeline(limit, createWriteStream(file, { flags: 'wx' }));
+  // The request is piped rather than put in the pipeline, so that a refusal does not destroy the
+  // socket: the client must still read the 413 it is owed.
+  const req = ctx.req;
+  const onClose = (): void => {
+    if (!req.complete) limit.destroy(new AppError('invalid_parameter', 'The client closed the connection before the body ended'));
+  };
+  req.once('close', onClose);
+  req.pipe(limit);
+  try {
+    await written;
+  } catch (err) {
+    req.unpipe(limit);
+    // Discard the rest of the body and close after answering, rather than reading it to disk.
+    req.resume();
+    ctx.set('Connection', 'close');
+    throw err;
+  } finally {
+    req.off('close', onClose);
+  }
+  if (limit.seen === 0) {
+    throw new AppError('invalid_parameter', 'The request body is empty; send the image bytes as the body');
+  }
+  return { files: [file], fields: {} };
+}
+
+async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
+  const parse = koaBody({
+    multipart: true,
+    json: false,
+    urlencoded: false,
+    text: false,
+    formidable: {
+      uploadDir: limits.dir,
+      maxFileSize: limits.maxBytes,
+      maxTotalFileSize: limits.maxBytes,
+      maxFiles: MAX_FILES,
+      maxFields: MAX_FIELDS,
+      maxFieldsSize: 64 * 1024,
+      allowEmptyFiles: false,
+      filter: (part) => part.name !== null && limits.fileFields.includes(part.name),
+    },
+  });
+  try {
+    await parse(ctx, async () => undefined);
+  } catch (err) {
+    throw multipartError(err, limits.maxBytes);
+  }
+  const files = limits.fileFields.flatMap((field) => asArray(ctx.request.files?.[field]).map((f) => f.filepath));
+  if (files.length === 0) {
+    throw new AppError('invalid_parameter',
+      `The form has no image file; send it in a file field named ${limits.fileFields.map((f) => `"${f}"`).join(' or ')}`);
+  }
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries((ctx.request.body ?? {}) as Record<string, unknown>)) {
+    if (typeof value === 'string') fields[name] = value;
+  }
+  return { files, fields };
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function multipartError(err: unknown, maxBytes: number): AppError {
+  const httpCode = (err as { httpCode?: number; status?: number }).httpCode ?? (err as { status?: number }).status;
+  const message = err instanceof Error ? err.message : String(err);
+  if (httpCode === 413) {
+    return /maxFiles|maxFields/.test(message)
+      ? new AppError('payload_too_large', `The form has too many parts; at most ${MAX_FILES} files and ${MAX_FIELDS} fields`, { cause: err })
+      : tooLarge(maxBytes, err);
+  }
+  return new AppError('invalid_parameter', `The multipart body is malformed: ${message.slice(0, 200)}`, { cause: err });
+}
+
+function tooLarge(maxBytes: number, cause?: unknown): AppError {
+  return new AppError('payload_too_large', `The upload is larger than max_upload_bytes (${maxBytes} bytes)`, { cause });
+}
+
+/** Passes bytes through until `max`, then fails the stream, so an oversized body is never kept whole. */
+class ByteLimit extends Transform {
+  /** Bytes passed so far. */
+  seen = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) done(tooLarge(this.max));
+    else done(null, chunk);
+  }
+}

@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import { createApp, type AppDeps } from './app';
+import { createLogger, type Logger } from './log';
+import { helpText, parseOptions, type DaemonOptions } from './options';
+import type { ProcessingQueue } from './pipeline/queue';
+import { openServices } from './services';
+import { readSettingsFile, settingsFromEnv } from './settings';
+
+/**
+ * The daemon's entry point: the only file that reads process.env, listens and handles signals.
+ */
+async function main(): Promise<void> {
+  let options: DaemonOptions;
+  try {
+    options = parseOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    failStart(err);
+  }
+  if (options.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  const log = createLogger({ level: options.logLevel, journald: options.journald });
+
+  let deps: AppDeps;
+  try {
+    deps = await openServices({
+      dataDir: options.dataDir,
+      runtimeConfigFile: options.runtimeConfigFile,
+      settingsLayers: [options.settingsFile ? await readSettingsFile(options.settingsFile) : {}, settingsFromEnv(process.env)],
+      log,
+    });
+  } catch (err) {
+    failStart(err);
+  }
+  const { store, ingest } = deps;
+  const queue = ingest.queue;
+  ingest.on('stored', (image) => {
+    log.info(`stored ${image.id} source=${image.source} ${image.width}x${image.height} ${image.bytes}B ${image.processing_ms}ms`);
+  });
+  const app = createApp(deps);
+  const server = createServer(app.callback());
+
+  server.on('error', (err) => failStart(err));
+  server.listen(options.port, options.host, () => {
+    const { count } = store.totals();
+    log.info(`listening on http://${options.host}:${listeningPort(server)} data=${options.dataDir} images=${count}`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    void shutdown(server, queue, options.shutdownGraceMs, log, signal).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * Stops accepting, lets requests and images in flight finish within the grace period, then
+ * closes whatever is left.
+ */
+async function shutdown(server: Server, queue: ProcessingQueue, graceMs: number, log: Logger, signal: string): Promise<void> {
+  log.info(`${signal}: stopping; ${queue.inFlight + queue.queued} images in flight`);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // A keep-alive connection that finishes its request goes idle; close it then, not after keepAliveTimeout.
+  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), graceMs);
+  });
+  const outcome = await Promise.race([Promise.all([closed, queue.idle()]), expired]);
+  clearTimeout(timer);
+  clearInterval(sweeper);
+  if (outcome === 'expired') {
+    log.warn(`grace period of ${graceMs} ms over; closing ${queue.inFlight + queue.queued} unfinished uploads`);
+    server.closeAllConnections();
+  } else {
+    log.info('stopped cleanly');
+  }
+}
+
+function listeningPort(server: Server): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** Start-up failures print one line naming what is wrong, so journalctl shows why. */
+function failStart(err: unknown): never {
+  const fields = (err as { fields?: Record<string, string> }).fields;
+  const detail = fields ? Object.values(fields).join('; ') : (err as Error).message;
+  process.stderr.write(`pi-image-receiver cannot start: ${detail}\n`);
+  process.exit(1);
+}
+
+void main();

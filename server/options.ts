@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isLogLevel, type LogLevel } from './log';
+import { SETTING_KEYS, SETTING_SPECS, describeSpec } from './settings';
+
+/** How the daemon runs, as opposed to the runtime settings it processes images with. */
+export interface DaemonOptions {
+  port: number;
+  host: string;
+  /** State directory: images, temp files and, by default, the runtime settings file. */
+  dataDir: string;
+  /** Operator's settings file (for example /etc/pi-image-receiver/settings.json), when given. */
+  settingsFile?: string;
+  /** Where runtime updates from POST /config are persisted. */
+  runtimeConfigFile: string;
+  logLevel: LogLevel;
+  /** True under systemd with stdout on the journal: syslog priorities instead of timestamps. */
+  journald: boolean;
+  /** How long SIGTERM waits for images in flight before exiting. */
+  shutdownGraceMs: number;
+  help: boolean;
+}
+
+const FLAGS = {
+  port: { env: 'PORT', help: 'TCP port to listen on', fallback: '8000' },
+  host: { env: 'HOST', help: 'address to listen on', fallback: '0.0.0.0' },
+  'data-dir': { env: 'DATA_DIR', help: 'state directory for images and runtime settings', fallback: './data' },
+  'settings-file': { env: 'SETTINGS_FILE', help: 'operator settings file (JSON), read at start', fallback: undefined },
+  'runtime-config': { env: 'RUNTIME_CONFIG', help: 'where POST /config updates are kept', fallback: '<data-dir>/settings.json' },
+  'log-level': { env: 'LOG_LEVEL', help: 'error, warn, info or debug', fallback: 'info' },
+  'shutdown-grace-ms': { env: 'SHUTDOWN_GRACE_MS', help: 'how long SIGTERM waits for images in flight', fallback: '10000' },
+} as const;
+
+type Flag = keyof typeof FLAGS;
+
+/**
+ * Reads the daemon's options: a flag wins over its environment variable, which wins over the
+ * built-in default.
+ * @throws Error naming every bad option, for a fail-fast start.
+ */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOptions {
+  const { values: parsed } = parseArgs({
+    args: argv,
+    options: {
+      ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const values = parsed as Record<string, string | boolean | undefined>;
+  const pick = (flag: Flag): string | undefined => (values[flag] as string | undefined) ?? env[FLAGS[flag].env] ?? FLAGS[flag].fallback;
+  const problems: string[] = [];
+  const port = Number(pick('port'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`port must be an integer 0-65535, got ${pick('port')}`);
+  const logLevel = pick('log-level')!;
+  if (!isLogLevel(logLevel)) problems.push(`log-level must be error, warn, info or debug, got ${logLevel}`);
+  const grace = Number(pick('shutdown-grace-ms'));
+  if (!Number.isInteger(grace) || grace < 0) problems.push(`shutdown-grace-ms must be a whole number, got ${pick('shutdown-grace-ms')}`);
+  if (problems.length > 0) throw new Error(`Bad options: ${problems.join('; ')}`);
+  const dataDir = resolve(pick('data-dir')!);
+  const runtime = values['runtime-config'] as string | undefined ?? env.RUNTIME_CONFIG;
+  const settingsFile = pick('settings-file');
+  return {
+    port,
+    host: pick('host')!,
+    dataDir,
+    settingsFile: settingsFile ? resolve(settingsFile) : undefined,
+    runtimeConfigFile: runtime ? resolve(runtime) : resolve(dataDir, 'settings.json'),
+    logLevel: logLevel as LogLevel,
+    journald: Boolean(env.JOURNAL_STREAM) && env.LOG_FORMAT !== 'plain',
+    shutdownGraceMs: grace,
+    help: values.help === true,
+  };
+}
+
+/** The --help text: flags, their variables and defaults, and the settings variables. */
+export function helpText(): string {
+  const flags = Object.entries(FLAGS).map(([flag, { env, help, fallback }]) =>
+    `  --${flag.padEnd(18)} ${env.padEnd(18)} ${help}${fallback ? ` (default ${fallback})` : ''}`);
+  const settings = SETTING_KEYS.map((key) => `  ${key.toUpperCase().padEnd(28)} ${describeSpec(SETTING_SPECS[key])}`);
+  return [
+    'pi-image-receiver: receives images, turns them upright, resizes them and stores PNGs.',
+    '',
+    'Usage: node dist/server/main.js [flags]',
+    '',
+    'Flags and environment variables (a flag wins over its variable):',
+    ...flags,
+    '',
+    'Settings, lowest precedence first: config/defaults.json < --settings-file < these variables',
+    '< updates made with POST /config (kept in the runtime file):',
+    ...settings,
+  ].join('\n');
+}

@@ -1,0 +1,43 @@
+import exifr from 'exifr';
+
+/** What the daemon keeps of a photo's EXIF. */
+export interface ExifSummary {
+  /** EXIF orientation 1..8; 1 (upright) when absent or unreadable. */
+  orientation: number;
+  make?: string;
+  model?: string;
+  /** DateTimeOriginal as ISO-8601, when present and valid. */
+  takenAt?: string;
+}
+
+const PICKED_TAGS = ['Orientation', 'Make', 'Model', 'DateTimeOriginal'];
+
+/**
+ * Reads orientation, camera and capture time with exifr. Broken or missing EXIF is not an error:
+ * the image is still worth storing, so it reads as upright with no camera details.
+ */
+export async function readExif(path: string): Promise<ExifSummary> {
+  let tags: Record<string, unknown> | undefined;
+  try {
+    // translateValues: false keeps Orientation numeric instead of exifr's prose ("Rotate 90 CW").
+    tags = await exifr.parse(path, { pick: PICKED_TAGS, translateValues: false, reviveValues: true });
+  } catch {
+    return { orientation: 1 };
+  }
+  if (!tags) return { orientation: 1 };
+  const orientation = Number(tags.Orientation);
+  const taken = tags.DateTimeOriginal;
+  return {
+    orientation: Number.isInteger(orientation) && orientation >= 1 && orientation <= 8 ? orientation : 1,
+    make: cleanText(tags.Make),
+    model: cleanText(tags.Model),
+    takenAt: taken instanceof Date && !Number.isNaN(taken.getTime()) ? taken.toISOString() : undefined,
+  };
+}
+
+function cleanText(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // Camera strings are NUL-padded; cap the length so a hostile tag cannot bloat the index.
+  const text = value.replace(/\0+$/, '').trim().slice(0, 64);
+  return text === '' ? undefined : text;
+}

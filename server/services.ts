@@ -1,0 +1,32 @@
+import type { AppDeps } from './app';
+import type { Logger } from './log';
+import { Ingest } from './pipeline/ingest';
+import { ProcessingQueue } from './pipeline/queue';
+import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
+import { SettingsStore, type SettingsInput } from './settings';
+import { ImageStore } from './storage/image-store';
+
+export interface ServiceOptions {
+  dataDir: string;
+  runtimeConfigFile: string;
+  /** Settings layers below runtime updates, lowest first (operator file, environment). */
+  settingsLayers: SettingsInput[];
+  log: Logger;
+}
+
+/**
+ * Opens the settings and the store and wires the queue and ingest to them: the daemon's parts,
+ * ready for createApp(). main.ts and the tests build the daemon the same way through here.
+ */
+export async function openServices(options: ServiceOptions): Promise<AppDeps> {
+  const settings = await SettingsStore.open({ base: options.settingsLayers, runtimeFile: options.runtimeConfigFile });
+  const store = await ImageStore.open(options.dataDir);
+  tuneSharp(settings.get());
+  settings.on('change', tuneSharp);
+  const queue = new ProcessingQueue({
+    concurrency: () => processingConcurrency(settings.get()),
+    maxWaiting: () => settings.get().max_queue_length,
+  });
+  const ingest = new Ingest(() => settings.get(), store, queue);
+  return { settings, store, ingest, log: options.log };
+}

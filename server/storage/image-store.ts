@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+
+/** The stored facts of one image; the HTTP layer adds its URL. */
+export interface StoredImage {
+  id: string;
+  source: string;
+  width: number;
+  height: number;
+  bytes: number;
+  format: 'png';
+  compression_level: number;
+  received_at: string;
+  captured_at: string | null;
+  processing_ms: number;
+  original: { width: number; height: number; format: string; bytes: number; orientation: number };
+  rotated: boolean;
+  resized: boolean;
+  /** Camera make, model and EXIF capture time, when the upload carried them. */
+  exif?: { make?: string; model?: string; taken_at?: string };
+}
+
+/** What a caller supplies; the store assigns the id. */
+export type NewImage = Omit<StoredImage, 'id'>;
+
+export interface ListQuery {
+  limit: number;
+  /** Only images older than this id (the `next` cursor of the previous page). */
+  before?: string;
+  source?: string;
+}
+
+/** Ids sort by time: 20261124T011115123-0001-a1b2 (UTC, sequence within the millisecond, random). */
+const ID_PATTERN = /^\d{8}T\d{9}-[0-9a-z]{4}-[0-9a-f]{4}$/;
+
+/** True when `id` has the shape of an image id, so it is safe to use in a file name. */
+export function isImageId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+/**
+ * The images on disk and their index. An image is committed when its metadata file lands: the PNG
+ * is renamed into place first, then the metadata is written atomically, so a crash at any moment
+ * leaves either a listed, complete image or leftovers that {@link ImageStore.open} removes.
+ */
+export class ImageStore {
+  /** Every image, oldest first (ids sort by time). */
+  private readonly index: StoredImage[] = [];
+  private readonly byId = new Map<string, StoredImage>();
+  private lastIdTime = '';
+  private sequence = 0;
+
+  private constructor(readonly dataDir: string) {}
+
+  get imagesDir(): string {
+    return join(this.dataDir, 'images');
+  }
+
+  get tempRoot(): string {
+    return join(this.dataDir, 'tmp');
+  }
+
+  /**
+   * Opens the store under `dataDir`: creates its folders, removes temporary leftovers and
+   * uncommitted PNGs, and loads the index from the metadata files.
+   */
+  static async open(dataDir: string): Promise<ImageStore> {
+    const store = new ImageStore(dataDir);
+    await mkdir(store.imagesDir, { recursive: true });
+    await rm(store.tempRoot, { recursive: true, force: true });
+    await mkdir(store.tempRoot, { recursive: true });
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    const names = await readdir(this.imagesDir);
+    const pngs = new Set(names.filter((name) => name.endsWith('.png')).map((name) => name.slice(0, -4)));
+    const committed = new Set<string>();
+    for (const name of names) {
+      const id = name.slice(0, -5);
+      if (!name.endsWith('.json') || !isImageId(id)) continue;
+      const record = await this.readRecord(name);
+      if (record && record.id === id && pngs.has(id)) {
+        this.index.push(record);
+        committed.add(id);
+      } else {
+        // Metadata without its PNG or unreadable: never listed, so remove it.
+        await rm(join(this.imagesDir, name), { force: true });
+      }
+    }
+    for (const name of names) {
+      const uncommittedPng = name.endsWith('.png') && !committed.has(name.slice(0, -4));
+      if (name.startsWith(TEMP_PREFIX) || uncommittedPng) await rm(join(this.imagesDir, name), { force: true });
+    }
+    this.index.sort((a, b) => compareIds(a.id, b.id));
+    for (const record of this.index) this.byId.set(record.id, record);
+    const newest = this.index.at(-1);
+    if (newest) {
+      // New ids must sort after the stored ones even if the clock stepped back across a restart.
+      this.lastIdTime = newest.id.slice(0, 18);
+      this.sequence = parseInt(newest.id.slice(19, 23), 36);
+    }
+  }
+
+  private async readRecord(name: string): Promise<StoredImage | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.imagesDir, name), 'utf8')) as StoredImage;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A fresh private folder for one request's uploads and outputs; remove it with {@link removeTempDir}. */
+  async createTempDir(): Promise<string> {
+    const dir = join(this.tempRoot, randomBytes(8).toString('hex'));
+    await mkdir(dir);
+    return dir;
+  }
+
+  async removeTempDir(dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Moves the finished PNG at `pngFile` into the store and commits its metadata.
+   * @throws the fs error (ENOSPC, EIO, ...); then nothing is listed and no file is left in images/.
+   */
+  async add(pngFile: string, image: NewImage): Promise<StoredImage> {
+    const record: StoredImage = { id: this.nextId(), ...image };
+    const pngPath = this.pngPath(record.id);
+    try {
+      await commitFile(pngFile, pngPath);
+      await writeFileAtomic(this.metaPath(record.id), `${JSON.stringify(record)}\n`);
+    } catch (err) {
+      await rm(pngPath, { force: true });
+      throw err;
+    }
+    // Concurrent adds may finish out of id order, so insert rather than append.
+    this.index.splice(lowerBound(this.index, record.id), 0, record);
+    this.byId.set(record.id, record);
+    return record;
+  }
+
+  get(id: string): StoredImage | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The newest image, of one source if given. */
+  latest(source?: string): StoredImage | undefined {
+    return this.list({ limit: 1, source }).images[0];
+  }
+
+  /** A page of images, newest first, and the cursor of the next page (null when none). */
+  list(query: ListQuery): { images: StoredImage[]; next: string | null } {
+    let end = this.index.length;
+    if (query.before !== undefined) {
+      end = lowerBound(this.index, query.before);
+    }
+    const images: StoredImage[] = [];
+    let i = end - 1;
+    for (; i >= 0 && images.length < query.limit; i--) {
+      const record = this.index[i];
+      if (query.source === undefined || record.source === query.source) images.push(record);
+    }
+    const more = images.length === query.limit && this.hasOlder(i, query.source);
+    return { images, next: more ? images[images.length - 1].id : null };
+  }
+
+  private hasOlder(from: number, source?: string): boolean {
+    for (let i = from; i >= 0; i--) {
+      if (source === undefined || this.index[i].source === source) return true;
+    }
+    return false;
+  }
+
+  /** Where the PNG of a listed image is. */
+  pngPath(id: string): string {
+    return join(this.imagesDir, `${id}.png`);
+  }
+
+  private metaPath(id: string): string {
+    return join(this.imagesDir, `${id}.json`);
+  }
+
+  /** How many images are stored and their total PNG bytes. */
+  totals(): { count: number; bytes: number } {
+    let bytes = 0;
+    for (const record of this.index) bytes += record.bytes;
+    return { count: this.index.length, bytes };
+  }
+
+  /**
+   * Removes one image: its metadata first, so that it is unlisted before its PNG goes.
+   * Returns false when there is no such image.
+   */
+  async delete(id: string): Promise<boolean> {
+    const record = this.byId.get(id);
+    if (!record) return false;
+    this.byId.delete(id);
+    this.index.splice(lowerBound(this.index, id), 1);
+    await unlink(this.metaPath(id)).catch(ignoreMissing);
+    await unlink(this.pngPath(id)).catch(ignoreMissing);
+    await fsyncPath(this.imagesDir);
+    return true;
+  }
+
+  /** Removes every image; returns how many. */
+  async deleteAll(): Promise<number> {
+    const ids = this.index.map((record) => record.id);
+    for (const id of ids) await this.delete(id);
+    return ids.length;
+  }
+
+  /** A new id later than every id this process gave, even if the clock steps back. */
+  private nextId(): string {
+    const now = new Date().toISOString().replace(/[-:.Z]/g, '');
+    if (now > this.lastIdTime) {
+      this.lastIdTime = now;
+      this.sequence = 0;
+    } else {
+      this.sequence++;
+    }
+    const sequence = this.sequence.toString(36).padStart(4, '0');
+    return `${this.lastIdTime}-${sequence}-${randomBytes(2).toString('hex')}`;
+  }
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The index of the first record whose id is not less than `id`. */
+function lowerBound(index: StoredImage[], id: string): number {
+  let lo = 0;
+  let hi = index.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (index[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
+}

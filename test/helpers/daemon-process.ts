@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** The compiled daemon's entry point. */
+export const MAIN_JS = join(__dirname, '..', '..', 'server', 'main.js');
+
+/** The compiled daemon running as a child process on 127.0.0.1 and a free port. */
+export interface DaemonProcess {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal) once it has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends SIGTERM and waits for the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts the daemon with `env` on top of this process's environment, on port 0, and waits until
+ * it says where it listens.
+ */
+export async function startDaemon(dataDir: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+    env: { ...process.env, JOURNAL_STREAM: '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start in 15 s:\n${output}`)), 15_000);
+    const check = (): void => {
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    child,
+    url,
+    pid: child.pid!,
+    output: () => output,
+    exited,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs the daemon to completion (for --help and start-up failures) and returns what it printed. */
+export function runDaemon(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => { output += chunk; });
+    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}

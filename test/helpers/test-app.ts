@@ -1,0 +1,84 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { createApp, type AppDeps } from '../../server/app';
+import { silentLogger } from '../../server/log';
+import { openServices } from '../../server/services';
+import type { SettingsInput } from '../../server/settings';
+
+/** A daemon built in this process over a temporary data dir, listening on 127.0.0.1. */
+export interface TestApp {
+  url: string;
+  dataDir: string;
+  deps: AppDeps;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Stops the server; the data dir stays until {@link TestApp.destroy}. */
+  close(): Promise<void>;
+  /** Closes and builds a new daemon over the same data dir, as a restart would. */
+  restart(): Promise<TestApp>;
+  /** Closes and removes the data dir. */
+  destroy(): Promise<void>;
+}
+
+export async function startTestApp(options: { settings?: SettingsInput; dataDir?: string } = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'pir-test-')));
+  const deps = await openServices({
+    dataDir,
+    runtimeConfigFile: join(dataDir, 'settings.json'),
+    settingsLayers: [options.settings ?? {}],
+    log: silentLogger,
+  });
+  const server = createServer(createApp(deps).callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () => closeServer(server);
+  const app: TestApp = {
+    url,
+    dataDir,
+    deps,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    close,
+    async restart() {
+      await close();
+      return startTestApp({ settings: options.settings, dataDir });
+    },
+    async destroy() {
+      await close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return app;
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Every file under the data dir but the runtime settings, as relative paths: what an upload left. */
+export async function filesIn(dataDir: string): Promise<string[]> {
+  const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dataDir, join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)))
+    .filter((path) => path !== 'settings.json')
+    .sort();
+}
+
+/** POSTs raw bytes as an upload. */
+export function postImage(app: TestApp, body: Uint8Array, query = '', type = 'image/jpeg'): Promise<Response> {
+  return app.fetch(`/images${query}`, { method: 'POST', body, headers: { 'Content-Type': type } });
+}
+
+/** A multipart form with the given files in `field` and plain fields. */
+export function form(files: Uint8Array[], field = 'image', fields: Record<string, string> = {}): FormData {
+  const body = new FormData();
+  files.forEach((bytes, i) => body.append(field, new Blob([bytes]), `image-${i}.jpg`));
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  return body;
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { DEFAULT_SETTINGS } from '../../server/settings';
+import { photoLike } from '../helpers/fixtures';
+import { postImage, startTestApp } from '../helpers/test-app';
+
+const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+
+describe('runtime settings', () => {
+  it('reads the defaults and answers an update as the original receiver did', async () => {
+    const app = await startTestApp();
+    try {
+      assert.deepEqual(await (await app.fetch('/config')).json(), DEFAULT_SETTINGS);
+      const res = await app.fetch('/config', post({ compression_quality: 9, max_image_dimension: 100 }));
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), {
+        status: 'success',
+        message: 'Configuration updated',
+        config: { ...DEFAULT_SETTINGS, compression_quality: 9, max_image_dimension: 100 },
+      });
+      // It applies to the next image.
+      const upload = await postImage(app, await photoLike(300, 200));
+      const { images: [image] } = await upload.json() as { images: Array<{ url: string; compression_level: number }> };
+      assert.equal(image.compression_level, 9);
+      const meta = await sharp(Buffer.from(await (await app.fetch(image.url)).arrayBuffer())).metadata();
+      assert.deepEqual([meta.width, meta.height], [100, 67]);
+    } finally {
+      await app.destroy();
+    }
+  });
+
+  it('refuses a bad update whole, with a reason per field, and changes nothing', async () => {
+    const app = await startTestApp();
+    try {
+      const res = await app.fetch('/config', post({ compression_quality: 12, max_image_dimension: 800, colour: 'red', enable_memory_optimization: 'yes' }));
+      assert.equal(res.status, 400);
+      const { error } = await res.json() as { error: { code: string; fields: Record<string, string> } };
+      assert.equal(error.code, 'invalid_settings');
+      assert.deepEqual(Object.keys(error.fields).sort(), ['colour', 'compression_quality', 'enable_memory_optimization']);
+      assert.equal(error.fields.compression_quality, 'Expected integer between 0 and 9 for compression_quality but received 12 of type number');
+      assert.deepEqual(await (await app.fetch('/config')).json(), DEFAULT_SETTINGS);
+      for (const bad of ['{not json', '[1,2]', 'null']) {
+        const r = await app.fetch('/config', { method: 'POST', body: bad });
+        assert.equal(r.status, 400, bad);
+        assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'invalid_settings');
+      }
+      const zeroQueue = await app.fetch('/config', post({ max_queue_length: 0 }));
+      assert.equal(zeroQueue.status, 400);
+    } finally {
+      await app.destroy();
+    }
+  });
+
+  it('persists updates atomically and keeps them across a restart', async () => {
+    let app = await startTestApp();
+    try {
+      await app.fetch('/config', post({ max_image_dimension: 1234 }));
+      await app.fetch('/config', post({ enable_memory_optimization: false }));
+      const saved = JSON.parse(await readFile(join(app.dataDir, 'settings.json'), 'utf8'));
+      assert.deepEqual(saved, { max_image_dimension: 1234, enable_memory_optimization: false });
+      app = await app.restart();
+      const config = await (await app.fetch('/config')).json() as Record<string, unknown>;
+      assert.equal(config.max_image_dimension, 1234);
+      assert.equal(config.enable_memory_optimization, false);
+    } finally {
+      await app.destroy();
+    }
+  });
+
+  it('keeps concurrent updates, none lost', async () => {
+    const app = await startTestApp();
+    try {
+      await Promise.all([
+        app.fetch('/config', post({ max_image_dimension: 1000 })),
+        app.fetch('/config', post({ compression_quality: 1 })),
+        app.fetch('/config', post({ max_queue_length: 5 })),
+      ]);
+      const saved = JSON.parse(await readFile(join(app.dataDir, 'settings.json'), 'utf8'));
+      assert.deepEqual(saved, { max_image_dimension: 1000, compression_quality: 1, max_queue_length: 5 });
+    } finally {
+      await app.destroy();
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { AppError } from '../../server/errors';
+import { DEFAULT_SETTINGS, SETTING_KEYS, SETTING_SPECS, settingsFromEnv, validateSettingsInput } from '../../server/settings';
+
+describe('settings', () => {
+  it('takes its defaults from config/defaults.json, one per setting, each within its range', () => {
+    const file = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'config', 'defaults.json'), 'utf8'));
+    assert.deepEqual(file, { ...DEFAULT_SETTINGS });
+    assert.deepEqual(Object.keys(file).sort(), [...SETTING_KEYS].sort());
+    assert.equal(DEFAULT_SETTINGS.max_image_dimension, 2000);
+    assert.equal(DEFAULT_SETTINGS.compression_quality, 6);
+    assert.equal(DEFAULT_SETTINGS.enable_memory_optimization, true);
+    assert.ok(Object.isFrozen(DEFAULT_SETTINGS));
+  });
+
+  it('accepts values at both ends of every range and refuses one past them', () => {
+    for (const key of SETTING_KEYS) {
+      const spec = SETTING_SPECS[key];
+      if (spec.kind !== 'integer') continue;
+      assert.deepEqual(validateSettingsInput({ [key]: spec.min }), { [key]: spec.min });
+      assert.deepEqual(validateSettingsInput({ [key]: spec.max }), { [key]: spec.max });
+      assert.throws(() => validateSettingsInput({ [key]: spec.max + 1 }), AppError);
+      assert.throws(() => validateSettingsInput({ [key]: spec.min - 1 }), AppError);
+      assert.throws(() => validateSettingsInput({ [key]: spec.min + 0.5 }), AppError);
+      assert.throws(() => validateSettingsInput({ [key]: String(spec.min) }), AppError);
+    }
+  });
+
+  it('names every bad key at once', () => {
+    try {
+      validateSettingsInput({ compression_quality: -1, nope: 1, enable_memory_optimization: 1 });
+      assert.fail('should throw');
+    } catch (err) {
+      assert.ok(err instanceof AppError);
+      assert.equal(err.status, 400);
+      assert.deepEqual(Object.keys(err.fields ?? {}).sort(), ['compression_quality', 'enable_memory_optimization', 'nope']);
+    }
+  });
+
+  it('reads upper-case environment variables and refuses bad ones', () => {
+    assert.deepEqual(settingsFromEnv({ MAX_IMAGE_DIMENSION: '1600', ENABLE_MEMORY_OPTIMIZATION: 'false', UNRELATED: 'x' }), {
+      max_image_dimension: 1600,
+      enable_memory_optimization: false,
+    });
+    assert.throws(() => settingsFromEnv({ COMPRESSION_QUALITY: 'high', MAX_QUEUE_LENGTH: '0' }), (err: AppError) =>
+      Object.keys(err.fields ?? {}).length === 2);
+  });
+});

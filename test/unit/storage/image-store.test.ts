@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ImageStore, isImageId, type NewImage } from '../../../server/storage/image-store';
+
+const image = (source = 'cam'): NewImage => ({
+  source, width: 1, height: 1, bytes: 3, format: 'png', compression_level: 6,
+  received_at: new Date().toISOString(), captured_at: null, processing_ms: 1,
+  original: { width: 1, height: 1, format: 'png', bytes: 3, orientation: 1 }, rotated: false, resized: false,
+});
+
+describe('ImageStore', () => {
+  let dir: string;
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'pir-store-')); });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  async function addOne(store: ImageStore, source?: string) {
+    const work = await store.createTempDir();
+    await writeFile(join(work, 'out.png'), 'png');
+    const record = await store.add(join(work, 'out.png'), image(source));
+    await store.removeTempDir(work);
+    return record;
+  }
+
+  it('gives unique, time-ordered, path-safe ids', async () => {
+    const store = await ImageStore.open(dir);
+    const ids = [];
+    for (let i = 0; i < 20; i++) ids.push((await addOne(store)).id);
+    assert.deepEqual([...ids].sort(), ids);
+    assert.equal(new Set(ids).size, 20);
+    assert.ok(ids.every(isImageId));
+    assert.equal(isImageId('../../etc/passwd'), false);
+  });
+
+  it('reopens with the same index and cleans what a crash left', async () => {
+    const store = await ImageStore.open(dir);
+    const kept = await addOne(store, 'a');
+    const images = join(dir, 'images');
+    // What a crash at each moment of a write can leave behind:
+    await writeFile(join(images, '.tmp-20261124T000000000-0000-abcd.png-123456'), 'half'); // PNG not yet renamed
+    await writeFile(join(images, '20261124T000000001-0000-abcd.png'), 'png'); // renamed, metadata not yet written
+    await writeFile(join(images, '.tmp-20261124T000000002-0000-abcd.json-654321'), '{"id":'); // metadata half-written
+    await writeFile(join(images, '20261124T000000003-0000-abcd.json'), '{"id":"20261124T000000003-0000-abcd"}'); // PNG gone
+    await writeFile(join(dir, 'tmp', 'leftover'), 'upload');
+    const reopened = await ImageStore.open(dir);
+    assert.deepEqual(reopened.list({ limit: 10 }).images.map((i) => i.id), [kept.id]);
+    assert.deepEqual((await readdir(images)).sort(), [`${kept.id}.json`, `${kept.id}.png`]);
+    assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+    // New ids still sort after the stored ones.
+    const next = await addOne(reopened);
+    assert.ok(next.id > kept.id);
+  });
+});
