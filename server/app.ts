@@ -4,6 +4,7 @@ import type { Logger } from './log';
 import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
+import type { Retention } from './storage/retention';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
@@ -15,6 +16,8 @@ export interface AppDeps {
   settings: SettingsStore;
   store: ImageStore;
   ingest: Ingest;
+  /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
+  retention: Retention;
   log: Logger;
 }
 

@@ -5,6 +5,7 @@ import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
+import { Retention } from './storage/retention';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -28,5 +29,9 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     maxWaiting: () => settings.get().max_queue_length,
   });
   const ingest = new Ingest(() => settings.get(), store, queue);
-  return { settings, store, ingest, log: options.log };
+  const retention = new Retention({ store, settings: () => settings.get(), log: options.log });
+  // Held from the moment it is committed, so that no other upload's retention run removes it
+  // before its own upload is answered.
+  ingest.on('stored', (image) => retention.hold(image.id));
+  return { settings, store, ingest, retention, log: options.log };
 }

@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
+import { asDiskError } from '../storage/disk-errors';
 
 /** Statuses Koa's own helpers (ctx.throw, body parsers) may raise, as catalog codes. */
 const CODE_FOR_STATUS: Record<number, ErrorCode> = {
@@ -33,9 +34,14 @@ export function errorHandler(log: Logger): Middleware {
   };
 }
 
-/** Any thrown value as an AppError; unknown errors become internal_error with a generic message. */
+/**
+ * Any thrown value as an AppError: a full disk becomes 507 insufficient_storage, other unknown
+ * errors internal_error with a generic message.
+ */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const disk = asDiskError(err);
+  if (disk) return disk;
   const status = (err as { status?: number }).status;
   const expose = (err as { expose?: boolean }).expose;
   const code = status === undefined ? undefined : CODE_FOR_STATUS[status];

@@ -52,6 +52,12 @@ export class ImageStore {
   private lastIdTime = '';
   private sequence = 0;
 
+  /**
+   * Test seam: awaited before each write of {@link ImageStore.add}, the PNG's commit then the
+   * record's; a throw acts as that write failing (ENOSPC, EIO). Unset in the daemon.
+   */
+  beforeWrite?: (step: 'png' | 'record') => void | Promise<void>;
+
   private constructor(readonly dataDir: string) {}
 
   get imagesDir(): string {
@@ -132,7 +138,9 @@ export class ImageStore {
     const record: StoredImage = { id: this.nextId(), ...image };
     const pngPath = this.pngPath(record.id);
     try {
+      await this.beforeWrite?.('png');
       await commitFile(pngFile, pngPath);
+      await this.beforeWrite?.('record');
       await writeFileAtomic(this.metaPath(record.id), `${JSON.stringify(record)}\n`);
     } catch (err) {
       await rm(pngPath, { force: true });
@@ -151,6 +159,11 @@ export class ImageStore {
   /** The newest image, of one source if given. */
   latest(source?: string): StoredImage | undefined {
     return this.list({ limit: 1, source }).images[0];
+  }
+
+  /** The `count` oldest images, oldest first: retention's candidates. */
+  oldest(count: number): StoredImage[] {
+    return this.index.slice(0, count);
   }
 
   /** A page of images, newest first, and the cursor of the next page (null when none). */
