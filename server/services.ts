@@ -13,6 +13,8 @@ export interface ServiceOptions {
   /** Settings layers below runtime updates, lowest first (operator file, environment). */
   settingsLayers: SettingsInput[];
   log: Logger;
+  /** The API token, when access control is on. */
+  apiToken?: string;
 }
 
 /**
@@ -33,5 +35,5 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   // Held from the moment it is committed, so that no other upload's retention run removes it
   // before its own upload is answered.
   ingest.on('stored', (image) => retention.hold(image.id));
-  return { settings, store, ingest, retention, log: options.log };
+  return { settings, store, ingest, retention, log: options.log, apiToken: options.apiToken };
 }

@@ -25,6 +25,8 @@ export interface TestApp {
 export interface TestAppOptions {
   settings?: SettingsInput;
   dataDir?: string;
+  /** Turns access control on with this token. */
+  apiToken?: string;
   /** Where log lines go; dropped by default. */
   log?: Logger;
 }
@@ -36,6 +38,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     runtimeConfigFile: join(dataDir, 'settings.json'),
     settingsLayers: [options.settings ?? {}],
     log: options.log ?? silentLogger,
+    apiToken: options.apiToken,
   });
   const server = createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
