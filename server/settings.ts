@@ -104,10 +104,11 @@ export function validateSettingsInput(input: unknown): SettingsInput {
       fields: { _: describeInvalid('settings', 'object', input) },
     });
   }
-  const fields: FieldErrors = {};
+  // No prototype, so that a key such as "__proto__" is recorded as the unknown key it is.
+  const fields: FieldErrors = Object.create(null);
   const valid: Record<string, number | boolean> = {};
   for (const [key, value] of Object.entries(input)) {
-    const spec = (SETTING_SPECS as Record<string, SettingSpec | undefined>)[key];
+    const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
     if (!spec) {
       fields[key] = `Unknown setting ${key}; known settings are ${SETTING_KEYS.join(', ')}`;
     } else if (!fitsSpec(spec, value)) {

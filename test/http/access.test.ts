@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../server/settings';
 import { solidPng } from '../helpers/fixtures';
+import { rawRequest } from '../helpers/raw-http';
 import { filesIn, form, startTestApp, type TestApp } from '../helpers/test-app';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -84,9 +85,13 @@ describe('access control with an API token', () => {
     const { images: [image] } = await (await upload(bearer(TOKEN))).json() as { images: Array<{ url: string }> };
     const set = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ require_token_for_reads: true }), headers: bearer(TOKEN) });
     assert.equal(set.status, 200);
-    for (const path of ['/images', image.url, `${image.url}/meta`, '/images/latest', '/config', '/openapi.json', '/nope', '/static/../images', '/static/%2e%2e/config']) {
+    for (const path of ['/images', image.url, `${image.url}/meta`, '/images/latest', '/config', '/openapi.json', '/nope']) {
       await assertUnauthorized(await app.fetch(path));
       await assertUnauthorized(await app.fetch(`${path}${path.includes('?') ? '&' : '?'}access_token=${WRONG}`), 'invalid_token');
+    }
+    // The public prefix lets no dot segment or encoded path through.
+    for (const path of ['/static/../config', '/static/%2e%2e/config', '/static/..%2fimages', '/static//images']) {
+      assert.equal((await rawRequest(app.url, 'GET', path)).status, 401, path);
     }
     assert.equal((await app.fetch('/health')).status, 200);
     assert.equal((await app.fetch('/images', { headers: bearer(TOKEN) })).status, 200);
