@@ -127,7 +127,9 @@ export class ImageStore {
   }
 
   async removeTempDir(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true });
+    // A refused multipart upload may still be creating files in it (formidable opens them
+    // asynchronously), which fails a single pass with ENOTEMPTY: rm retries on that.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 
   /**
