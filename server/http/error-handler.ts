@@ -14,8 +14,9 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 
 /**
  * The one place errors become responses: `{"error": {"code", "message"}}` with the catalog's
- * status. Client errors are logged at info; anything unexpected becomes a 500 that says nothing
- * private, and its details go to the log at error.
+ * status. A client error's code and message go on the request's log line (ctx.state.rejection,
+ * see request-log.ts); anything unexpected becomes a 500 that says nothing private, and its
+ * details go to the log at error.
  */
 export function errorHandler(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -26,8 +27,8 @@ export function errorHandler(log: Logger): Middleware {
       }
     } catch (err) {
       const error = toAppError(err);
-      if (error.isClientError) log.info(`${ctx.method} ${ctx.path} rejected: ${error.code}: ${error.message}`);
-      else log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
+      ctx.state.rejection = `${error.code}: ${error.message}`;
+      if (!error.isClientError) log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
       render(ctx, error);
     }
   };

@@ -105,6 +105,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
   let dir: string | undefined;
   try {
     source = parseSource(ctx.query.source, source);
+    ctx.state.source = source;
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
     // Refuse before reading a byte of the body when the queue is already full.
     if (deps.ingest.queue.isFull) throw deps.ingest.queue.busyError();
