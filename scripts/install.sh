@@ -73,7 +73,10 @@ if [ "$NPM" = yes ]; then
   say "Building in $SRC ..."
   owner=$(stat -c %U "$SRC")
   as_owner=()
-  if [ "$(id -u)" -eq 0 ] && [ "$owner" != root ]; then as_owner=(runuser -u "$owner" --); fi
+  if [ "$(id -u)" -eq 0 ] && [ "$owner" != root ]; then
+    # Their own HOME too, so that npm's cache is theirs and not root's.
+    as_owner=(runuser -u "$owner" -- env HOME="$(getent passwd "$owner" | cut -d: -f6)")
+  fi
   (cd "$SRC" && "${as_owner[@]}" npm ci --no-audit --no-fund && "${as_owner[@]}" npm run build)
 fi
 [ -f "$SRC/dist/server/main.js" ] || die "$SRC/dist/server/main.js is missing: run npm ci && npm run build"
