@@ -86,7 +86,9 @@ say "Installing the program to /opt/$NAME ..."
 rm -rf -- "$APP.new"
 mkdir -p -- "$APP.new/dist"
 cp -R -- "$SRC/dist/server" "$SRC/dist/config" "$APP.new/dist/"
-for item in bin config views public package.json package-lock.json README.md LICENSE; do
+mkdir -p -- "$APP.new/scripts"
+cp -- "$SRC/scripts/pi-image-receiver" "$APP.new/scripts/"
+for item in config views public package.json package-lock.json README.md LICENSE; do
   if [ -e "$SRC/$item" ]; then cp -R -- "$SRC/$item" "$APP.new/"; fi
 done
 chmod -R u=rwX,go=rX -- "$APP.new"

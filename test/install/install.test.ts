@@ -68,7 +68,8 @@ describe('scripts/install.sh and scripts/uninstall.sh', () => {
 
     const program = new Map<string, string>();
     for (const [path, digest] of await tree(join(REPO_ROOT, 'dist', 'server'))) program.set(`${APP}/dist/server/${path}`, digest);
-    for (const item of ['bin', 'config', 'views', 'public', 'package.json', 'package-lock.json', 'README.md', 'LICENSE']) {
+    program.set(`${APP}/scripts/pi-image-receiver`, (await tree(join(REPO_ROOT, 'scripts'))).get('pi-image-receiver')!);
+    for (const item of ['config', 'views', 'public', 'package.json', 'package-lock.json', 'README.md', 'LICENSE']) {
       const source = join(REPO_ROOT, item);
       const isDir = await stat(source).then((s) => s.isDirectory(), () => undefined);
       if (isDir === undefined) continue;
@@ -88,7 +89,7 @@ describe('scripts/install.sh and scripts/uninstall.sh', () => {
       const [, hash] = digest.split(' ');
       const [mode, installedHash] = installed.get(path)!.split(' ');
       assert.equal(installedHash, hash, path);
-      assert.equal(mode, path === `${APP}/bin/pi-image-receiver` ? '755' : '644', path);
+      assert.equal(mode, path === `${APP}/scripts/pi-image-receiver` ? '755' : '644', path);
     }
     const file = (path: string) => readFile(join(root, path), 'utf8');
     assert.equal(await file('etc/systemd/system/pi-image-receiver.service'), await readFile(join(REPO_ROOT, 'systemd', 'pi-image-receiver.service'), 'utf8'));
@@ -106,7 +107,7 @@ describe('scripts/install.sh and scripts/uninstall.sh', () => {
     const settingsFile = join(root, 'etc/pi-image-receiver/settings.json');
     await writeFile(settingsFile, '{ "max_image_dimension": 48 }\n');
     const state = join(root, 'var/lib/pi-image-receiver');
-    const daemon = await startDaemon(state, { SETTINGS_FILE: settingsFile }, [], [join(root, APP, 'bin/pi-image-receiver')]);
+    const daemon = await startDaemon(state, { SETTINGS_FILE: settingsFile }, [], [join(root, APP, 'scripts/pi-image-receiver')]);
     try {
       const response = await fetch(`${daemon.url}/images?source=install`, { method: 'POST', body: await jpegWithOrientation(6), headers: { 'Content-Type': 'image/jpeg' } });
       assert.equal(response.status, 201);

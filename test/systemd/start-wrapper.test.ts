@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, run } from '../helpers/repo';
 
-describe('bin/pi-image-receiver (the unit\'s ExecStart)', () => {
+describe('scripts/pi-image-receiver (the unit\'s ExecStart)', () => {
   let app: string;
   let fakeJemalloc: string;
   before(async () => {
     // The wrapper copied into an app tree whose dist/server/main.js reports what it was started with.
     app = await mkdtemp(join(tmpdir(), 'pir-wrapper-'));
-    await mkdir(join(app, 'bin'));
+    await mkdir(join(app, 'scripts'));
     await mkdir(join(app, 'dist', 'server'), { recursive: true });
-    await copyFile(join(REPO_ROOT, 'bin', 'pi-image-receiver'), join(app, 'bin', 'pi-image-receiver'));
+    await copyFile(join(REPO_ROOT, 'scripts', 'pi-image-receiver'), join(app, 'scripts', 'pi-image-receiver'));
     await writeFile(join(app, 'dist', 'server', 'main.js'), `console.log(JSON.stringify({
       pid: process.pid, args: process.argv.slice(2), arenas: process.env.MALLOC_ARENA_MAX,
       preload: process.env.LD_PRELOAD ?? '', conf: process.env.MALLOC_CONF ?? '' }));`);
@@ -28,7 +28,7 @@ describe('bin/pi-image-receiver (the unit\'s ExecStart)', () => {
 
   function start(env: NodeJS.ProcessEnv): Promise<Report> {
     return new Promise((resolve, reject) => {
-      const child = spawn('sh', [join(app, 'bin', 'pi-image-receiver'), '--port', '8123'], {
+      const child = spawn('sh', [join(app, 'scripts', 'pi-image-receiver'), '--port', '8123'], {
         env: { PATH: process.env.PATH, NODE: process.execPath, ...env }, stdio: ['ignore', 'pipe', 'ignore'],
       });
       let out = '';

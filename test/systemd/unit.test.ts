@@ -42,10 +42,10 @@ describe('systemd/pi-image-receiver.service', () => {
 
   it('passes systemd-analyze verify', async () => {
     // verify checks that ExecStart's program exists and is executable. The unit names its path on
-    // the Pi, /opt/pi-image-receiver/bin/...; this copy names the same wrapper under a temp root.
-    await mkdir(join(root, APP, 'bin'), { recursive: true });
-    await copyFile(join(REPO_ROOT, 'bin', 'pi-image-receiver'), join(root, APP, 'bin', 'pi-image-receiver'));
-    await chmod(join(root, APP, 'bin', 'pi-image-receiver'), 0o755);
+    // the Pi, /opt/pi-image-receiver/scripts/...; this copy names the same wrapper under a temp root.
+    await mkdir(join(root, APP, 'scripts'), { recursive: true });
+    await copyFile(join(REPO_ROOT, 'scripts', 'pi-image-receiver'), join(root, APP, 'scripts', 'pi-image-receiver'));
+    await chmod(join(root, APP, 'scripts', 'pi-image-receiver'), 0o755);
     const copy = join(root, 'pi-image-receiver.service');
     await writeFile(copy, text.split(APP).join(join(root, APP)));
     const result = systemdAnalyze(['verify', copy]);
@@ -58,7 +58,7 @@ describe('systemd/pi-image-receiver.service', () => {
     await writeFile(copy, text.split(APP).join(join(root, 'nowhere')));
     const result = systemdAnalyze(['verify', copy]);
     assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /nowhere\/bin\/pi-image-receiver is not executable/);
+    assert.match(result.stderr, /nowhere\/scripts\/pi-image-receiver is not executable/);
   });
 
   it('is hardened: systemd-analyze security rates its exposure at most 2.0 of 10', () => {
@@ -95,6 +95,6 @@ describe('systemd/pi-image-receiver.service', () => {
     const high = bytes(d.get('MemoryHigh')![0]);
     const max = bytes(d.get('MemoryMax')![0]);
     assert.ok(high < max && max <= 384 * 1024 ** 2, `MemoryHigh ${high} < MemoryMax ${max} <= 384M`);
-    assert.deepEqual(d.get('ExecStart'), [`${APP}/bin/pi-image-receiver`]);
+    assert.deepEqual(d.get('ExecStart'), [`${APP}/scripts/pi-image-receiver`]);
   });
 });
