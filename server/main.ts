@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    // Stopping the monitor ends the live streams, which would otherwise hold the server open.
+    deps.monitor.stop();
     void shutdown(server, queue, options.shutdownGraceMs, log, signal).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
