@@ -122,9 +122,9 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
 
   /** Reads the process and the system; concurrent calls share one reading. */
   private read(): Promise<Readings> {
-    this.reading ??= Promise.all([readProcessStats(), readSystemStats()])
-      .then(([proc, system]) => {
-        this.latest = { proc, system, at: Date.now() };
+    this.reading ??= readProcessStats()
+      .then((proc) => {
+        this.latest = { proc, system: readSystemStats(), at: Date.now() };
         return this.latest;
       })
       .finally(() => {

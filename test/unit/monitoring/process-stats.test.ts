@@ -41,7 +41,7 @@ describe('readProcessStats', () => {
 
 describe('readSystemStats', () => {
   it('reads total and available memory and the load average', async () => {
-    const stats = await readSystemStats();
+    const stats = readSystemStats();
     assert.ok(stats.available_memory_bytes > 0);
     assert.ok(stats.available_memory_bytes <= stats.total_memory_bytes);
     assert.equal(stats.load_average.length, 3);
@@ -55,8 +55,8 @@ describe('readProcFields', () => {
     try {
       const file = join(dir, 'status');
       await writeFile(file, 'Name:\tnode\nVmSize:\t  123456 kB\nVmRSS:\t    2048 kB\nThreads:\t11\n');
-      assert.deepEqual(await readProcFields(file), { VmSize: 123456 * 1024, VmRSS: 2048 * 1024 });
-      assert.deepEqual(await readProcFields(join(dir, 'missing')), {});
+      assert.deepEqual(readProcFields(file), { VmSize: 123456 * 1024, VmRSS: 2048 * 1024 });
+      assert.deepEqual(readProcFields(join(dir, 'missing')), {});
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
