@@ -62,6 +62,7 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
     ctx.type = 'text/event-stream';
     ctx.set('Cache-Control', 'no-store, no-transform');
     ctx.set('X-Accel-Buffering', 'no');
+    // Koa destroys a body stream when the response ends, however it ends, which unsubscribes above.
     ctx.body = stream;
     stream.write('retry: 3000\n\n');
     send('history', monitor.history.toColumns());

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MAX_LIVE_CLIENTS } from '../../server/http/live';
 import { HISTORY_SERIES } from '../../server/monitoring/monitor';
 import { photoLike } from '../helpers/fixtures';
 import { postImage, startTestApp, type TestApp } from '../helpers/test-app';
@@ -65,6 +66,37 @@ describe('GET /events', () => {
     } finally {
       clearTimeout(timer);
       abort.abort();
+    }
+  });
+
+  it(`lets at most ${MAX_LIVE_CLIENTS} pages follow at once, and frees a place when one leaves`, async () => {
+    // HEAD answers without a body; it must not hold a place.
+    for (let i = 0; i < 3; i++) assert.equal((await app.fetch('/events', { method: 'HEAD' })).status, 200);
+    const open: AbortController[] = [];
+    try {
+      for (let i = 0; i < MAX_LIVE_CLIENTS; i++) {
+        const abort = new AbortController();
+        open.push(abort);
+        const res = await app.fetch('/events', { signal: abort.signal });
+        assert.equal(res.status, 200, `stream ${i + 1}`);
+        await new EventReader(res.body!).next('stats');
+      }
+      const refused = await app.fetch('/events');
+      assert.equal(refused.status, 503);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'busy');
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      open.pop()!.abort();
+      // The server learns of the closed socket a moment later; ask again, a bounded number of times.
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        const abort = new AbortController();
+        open.push(abort);
+        status = (await app.fetch('/events', { signal: abort.signal })).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(status, 200, 'a place is free again once a page leaves');
+    } finally {
+      for (const abort of open) abort.abort();
     }
   });
 
