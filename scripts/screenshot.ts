@@ -1,6 +1,6 @@
 /**
  * `npm run screenshot`: starts the daemon in this process over a temporary data dir, sends it a
- * few generated images, and writes PNG screenshots of every page at a phone and a laptop width
+ * few generated images, and writes PNG screenshots of every page at a phone and a laptop width (and dark, at the laptop width)
  * to screenshots/ (or the folder given as the first argument).
  */
 import { mkdir } from 'node:fs/promises';
@@ -18,9 +18,10 @@ const PAGES = [
 ];
 
 const VIEWPORTS = [
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'laptop', width: 1366, height: 900 },
-];
+  { name: 'phone', width: 390, height: 844, colorScheme: 'light' },
+  { name: 'laptop', width: 1366, height: 900, colorScheme: 'light' },
+  { name: 'laptop-dark', width: 1366, height: 900, colorScheme: 'dark' },
+] as const;
 
 /** Sends two images and a file that is not one through the upload page, so its results show. */
 async function showUploads(page: Page): Promise<void> {
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     // A few seconds of history, so that the charts show a line.
     await new Promise((done) => setTimeout(done, 5000));
     for (const viewport of VIEWPORTS) {
-      const page = await browser.newPage({ viewport: { width: viewport.width, height: viewport.height }, deviceScaleFactor: 1 });
+      const page = await browser.newPage({ viewport: { width: viewport.width, height: viewport.height }, deviceScaleFactor: 1, colorScheme: viewport.colorScheme });
       for (const { name, path } of PAGES) {
         await page.goto(`${app.url}${path}`, { waitUntil: 'load' });
         if (name === 'upload') await showUploads(page);

@@ -15,7 +15,8 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 
 /**
  * The one place errors become responses: `{"error": {"code", "message"}}` with the catalog's
- * status, or an HTML error page for a browser on a page (or on a path that does not exist). Client errors are logged at info; anything unexpected becomes a 500 that says nothing
+ * status, or an HTML error page for a browser on a page (or on a path that does not exist).
+ * Client errors are logged at info; anything unexpected becomes a 500 that says nothing
  * private, and its details go to the log at error.
  */
 export function errorHandler(log: Logger): Middleware {
