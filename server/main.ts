@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    // Stopping the monitor ends the live streams, which would otherwise hold the server open.
+    deps.monitor.stop();
     void notifier.stopping();
     void shutdown(server, queue, options.shutdownGraceMs, log, signal)
       // Deliver STOPPING=1 before exiting, but never wait long for it.

@@ -1,5 +1,6 @@
 import type { AppDeps } from './app';
 import type { Logger } from './log';
+import { Monitor } from './monitoring/monitor';
 import { Ingest } from './pipeline/ingest';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
@@ -28,5 +29,8 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     maxWaiting: () => settings.get().max_queue_length,
   });
   const ingest = new Ingest(() => settings.get(), store, queue);
-  return { settings, store, ingest, log: options.log };
+  // The monitor samples from now on, so that the first page opened already has a chart.
+  const monitor = new Monitor({ ingest, store, settings });
+  monitor.start();
+  return { settings, store, ingest, monitor, log: options.log };
 }

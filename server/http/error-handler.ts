@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
+import { prefersHtml, renderPage } from './page';
 
 /** Statuses Koa's own helpers (ctx.throw, body parsers) may raise, as catalog codes. */
 const CODE_FOR_STATUS: Record<number, ErrorCode> = {
@@ -14,9 +15,10 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 
 /**
  * The one place errors become responses: `{"error": {"code", "message"}}` with the catalog's
- * status. A client error's code and message go on the request's log line (ctx.state.rejection,
- * see request-log.ts); anything unexpected becomes a 500 that says nothing private, and its
- * details go to the log at error.
+ * status, or an HTML error page for a browser on a page (or on a path that does not exist).
+ * A client error's code and message go on the request's log line (ctx.state.rejection, see
+ * request-log.ts); anything unexpected becomes a 500 that says nothing private, and its details
+ * go to the log at error.
  */
 export function errorHandler(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -29,7 +31,8 @@ export function errorHandler(log: Logger): Middleware {
       const error = toAppError(err);
       ctx.state.rejection = `${error.code}: ${error.message}`;
       if (!error.isClientError) log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
-      render(ctx, error);
+      if (wantsErrorPage(ctx, error)) await renderErrorPage(ctx, error);
+      else render(ctx, error);
     }
   };
 }
@@ -53,6 +56,22 @@ function render(ctx: Context, error: AppError): void {
   };
   if (error.fields) body.fields = error.fields;
   ctx.body = { error: body };
+}
+
+function wantsErrorPage(ctx: Context, error: AppError): boolean {
+  const unmatched = error.code === 'not_found' && ctx._matchedRoute === undefined;
+  return (ctx.state.page === true || unmatched) && prefersHtml(ctx);
+}
+
+/** The error as a page; if even that fails, the JSON body is still owed. */
+async function renderErrorPage(ctx: Context, error: AppError): Promise<void> {
+  try {
+    await renderPage(ctx, 'error', { title: `${error.status} ${error.code.replace(/_/g, ' ')}`, error });
+    ctx.status = error.status;
+    for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+  } catch {
+    render(ctx, error);
+  }
 }
 
 function describeCause(err: unknown): string {
