@@ -5,6 +5,8 @@ import type { Monitor } from './monitoring/monitor';
 import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
+import type { Retention } from './storage/retention';
+import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
@@ -23,7 +25,11 @@ export interface AppDeps {
   ingest: Ingest;
   /** Live readings, counters and metrics; stop it when the daemon stops. */
   monitor: Monitor;
+  /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
+  retention: Retention;
   log: Logger;
+  /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
+  apiToken?: string;
 }
 
 /** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
@@ -48,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestLog(deps.log));
   app.use(errorHandler(deps.log));
+  app.use(requireToken({ token: deps.apiToken, requireForReads: () => deps.settings.get().require_token_for_reads }));
   const router = createRouter(deps);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
+import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
 import { createLogger, type Logger } from './log';
 import { SystemdNotifier } from './monitoring/systemd-notify';
-import { helpText, parseOptions, type DaemonOptions } from './options';
+import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
 import type { ProcessingQueue } from './pipeline/queue';
 import { openServices } from './services';
 import { readSettingsFile, settingsFromEnv } from './settings';
@@ -26,12 +27,15 @@ async function main(): Promise<void> {
   const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;
+  let token: ApiToken | undefined;
   try {
+    token = await loadApiToken(process.env.API_TOKEN, options.apiTokenFile);
     deps = await openServices({
       dataDir: options.dataDir,
       runtimeConfigFile: options.runtimeConfigFile,
       settingsLayers: [options.settingsFile ? await readSettingsFile(options.settingsFile) : {}, settingsFromEnv(process.env)],
       log,
+      apiToken: token?.value,
     });
   } catch (err) {
     failStart(err);
@@ -42,7 +46,8 @@ async function main(): Promise<void> {
     log.info(`stored ${image.id} source=${image.source} ${image.width}x${image.height} ${image.bytes}B ${image.processing_ms}ms`);
   });
   const app = createApp(deps);
-  const server = createServer(app.callback());
+  const server = createServer(serverOptions(options.limits), app.callback());
+  server.maxConnections = options.limits.maxConnections;
 
   server.on('error', (err) => failStart(err));
   server.listen(options.port, options.host, () => {
@@ -50,6 +55,8 @@ async function main(): Promise<void> {
     const where = `http://${options.host}:${listeningPort(server)}`;
     log.info(`listening on ${where} data=${options.dataDir} images=${count}`);
     void notifier.ready(`listening on ${where}, ${count} images`);
+    // Says where the token came from, never what it is.
+    log.info(token ? `access: changes need the API token from ${token.origin}` : 'access: open, no API token set');
   });
 
   let stopping = false;
@@ -91,6 +98,17 @@ async function shutdown(server: Server, queue: ProcessingQueue, graceMs: number,
   } else {
     log.info('stopped cleanly');
   }
+}
+
+/** The Node server's timeouts, from the options; see {@link ConnectionLimits}. */
+function serverOptions(limits: ConnectionLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default), so check well within them.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
 }
 
 function listeningPort(server: Server): number {

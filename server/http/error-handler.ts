@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import { prefersHtml, renderPage } from './page';
+import { asDiskError } from '../storage/disk-errors';
 
 /** Statuses Koa's own helpers (ctx.throw, body parsers) may raise, as catalog codes. */
 const CODE_FOR_STATUS: Record<number, ErrorCode> = {
@@ -37,9 +38,14 @@ export function errorHandler(log: Logger): Middleware {
   };
 }
 
-/** Any thrown value as an AppError; unknown errors become internal_error with a generic message. */
+/**
+ * Any thrown value as an AppError: a full disk becomes 507 insufficient_storage, other unknown
+ * errors internal_error with a generic message.
+ */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const disk = asDiskError(err);
+  if (disk) return disk;
   const status = (err as { status?: number }).status;
   const expose = (err as { expose?: boolean }).expose;
   const code = status === undefined ? undefined : CODE_FOR_STATUS[status];
@@ -59,8 +65,10 @@ function render(ctx: Context, error: AppError): void {
 }
 
 function wantsErrorPage(ctx: Context, error: AppError): boolean {
-  const unmatched = error.code === 'not_found' && ctx._matchedRoute === undefined;
-  return (ctx.state.page === true || unmatched) && prefersHtml(ctx);
+  // Raised before any route ran: a path that does not exist, or a page refused for want of the
+  // API token (whose error page asks for it).
+  const beforeRoute = ctx._matchedRoute === undefined && (error.code === 'not_found' || error.code === 'unauthorized');
+  return (ctx.state.page === true || beforeRoute) && prefersHtml(ctx);
 }
 
 /** The error as a page; if even that fails, the JSON body is still owed. */

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import type { Ingest } from '../pipeline/ingest';
 import type { Settings, SettingsStore } from '../settings';
 import type { ImageStore } from '../storage/image-store';
+import type { Retention, RetentionStatus } from '../storage/retention';
 import { History } from './history';
 import { IngestStats, type ProcessingStats } from './ingest-stats';
 import { Metrics } from './metrics';
@@ -22,6 +23,8 @@ export interface MemoryStatus {
   libvips: { cache: ReturnType<typeof sharp.cache>; counters: ReturnType<typeof sharp.counters> };
   processing: ProcessingStats;
   store: { images: number; bytes: number };
+  /** What retention removed to keep the store within its limits, and the free disk. */
+  retention: RetentionStatus;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -41,6 +44,7 @@ export interface MonitorOptions {
   ingest: Ingest;
   store: ImageStore;
   settings: SettingsStore;
+  retention: Retention;
   /** Time between samples; also the live pages' refresh. @default 1000 */
   intervalMs?: number;
   /** Samples kept for the charts. @default 300 (five minutes at one a second) */
@@ -97,13 +101,14 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
   async status(maxAgeMs = this.intervalMs): Promise<MemoryStatus> {
     const last = this.latest;
     const readings = last && Date.now() - last.at <= maxAgeMs ? last : await this.read();
-    return this.compose(readings);
+    // Retention's counters are always current, like the processing counters.
+    return this.compose(readings, await this.options.retention.status());
   }
 
   /** Takes one sample now, adds it to the history and emits it. */
   async sample(): Promise<MemoryStatus> {
-    const readings = await this.read();
-    const status = this.compose(readings);
+    const [readings, retention] = await Promise.all([this.read(), this.options.retention.status()]);
+    const status = this.compose(readings, retention);
     // A sample that was under way when the monitor stopped is answered but not recorded.
     if (this.stopped) return status;
     const { proc, at } = readings;
@@ -133,7 +138,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
     return this.reading;
   }
 
-  private compose({ proc, system, at }: Readings): MemoryStatus {
+  private compose({ proc, system, at }: Readings, retention: RetentionStatus): MemoryStatus {
     return {
       memory_rss_mb: mb(proc.rss_bytes)!,
       memory_vms_mb: mb(proc.vms_bytes),
@@ -146,6 +151,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       libvips: { cache: sharp.cache(), counters: sharp.counters() },
       processing: this.ingestStats.read(),
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
+      retention,
     };
   }
 }

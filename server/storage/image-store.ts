@@ -52,6 +52,12 @@ export class ImageStore {
   private lastIdTime = '';
   private sequence = 0;
 
+  /**
+   * Test seam: awaited before each write of {@link ImageStore.add}, the PNG's commit then the
+   * record's; a throw acts as that write failing (ENOSPC, EIO). Unset in the daemon.
+   */
+  beforeWrite?: (step: 'png' | 'record') => void | Promise<void>;
+
   private constructor(readonly dataDir: string) {}
 
   get imagesDir(): string {
@@ -136,7 +142,9 @@ export class ImageStore {
   }
 
   async removeTempDir(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true });
+    // A refused multipart upload may still be creating files in it (formidable opens them
+    // asynchronously), which fails a single pass with ENOTEMPTY: rm retries on that.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 
   /**
@@ -147,7 +155,9 @@ export class ImageStore {
     const record: StoredImage = { id: this.nextId(), ...image };
     const pngPath = this.pngPath(record.id);
     try {
+      await this.beforeWrite?.('png');
       await commitFile(pngFile, pngPath);
+      await this.beforeWrite?.('record');
       await writeFileAtomic(this.metaPath(record.id), `${JSON.stringify(record)}\n`);
     } catch (err) {
       await rm(pngPath, { force: true });
@@ -166,6 +176,11 @@ export class ImageStore {
   /** The newest image, of one source if given. */
   latest(source?: string): StoredImage | undefined {
     return this.list({ limit: 1, source }).images[0];
+  }
+
+  /** The `count` oldest images, oldest first: retention's candidates. */
+  oldest(count: number): StoredImage[] {
+    return this.index.slice(0, count);
   }
 
   /** A page of images, newest first, and the cursor of the next page (null when none). */

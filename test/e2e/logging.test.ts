@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon } from '../helpers/daemon-process';
 import { jpegWithOrientation } from '../helpers/fixtures';
 
-const TOKEN = 'tok-3f9a1c7e5b';
+const TOKEN = 's3cret-token-for-the-log-test';
 
 describe('the daemon log for journald', () => {
   let dataDir: string;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createApp, type AppDeps } from '../../server/app';
-import { silentLogger } from '../../server/log';
+import { silentLogger, type Logger } from '../../server/log';
 import { openServices } from '../../server/services';
 import type { SettingsInput } from '../../server/settings';
 
@@ -22,13 +22,23 @@ export interface TestApp {
   destroy(): Promise<void>;
 }
 
-export async function startTestApp(options: { settings?: SettingsInput; dataDir?: string } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  settings?: SettingsInput;
+  dataDir?: string;
+  /** Turns access control on with this token. */
+  apiToken?: string;
+  /** Where log lines go; dropped by default. */
+  log?: Logger;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'pir-test-')));
   const deps = await openServices({
     dataDir,
     runtimeConfigFile: join(dataDir, 'settings.json'),
     settingsLayers: [options.settings ?? {}],
-    log: silentLogger,
+    log: options.log ?? silentLogger,
+    apiToken: options.apiToken,
   });
   const server = createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,7 +55,7 @@ export async function startTestApp(options: { settings?: SettingsInput; dataDir?
     close,
     async restart() {
       await close();
-      return startTestApp({ settings: options.settings, dataDir });
+      return startTestApp({ ...options, dataDir });
     },
     async destroy() {
       await close();

@@ -5,6 +5,8 @@ import { Ingest } from '../../server/pipeline/ingest';
 import { ProcessingQueue } from '../../server/pipeline/queue';
 import { SettingsStore } from '../../server/settings';
 import { ImageStore, type StoredImage } from '../../server/storage/image-store';
+import { Retention } from '../../server/storage/retention';
+import { silentLogger } from '../../server/log';
 import { photoLike } from './fixtures';
 
 /** A real pipeline over a temporary data dir, without HTTP, for the monitoring modules to watch. */
@@ -13,6 +15,7 @@ export interface TestPipeline {
   store: ImageStore;
   settings: SettingsStore;
   queue: ProcessingQueue;
+  retention: Retention;
   /** Runs one generated JPEG through the pipeline. */
   storeImage(source: string): Promise<StoredImage>;
   remove(): Promise<void>;
@@ -24,8 +27,10 @@ export async function openPipeline(): Promise<TestPipeline> {
   const store = await ImageStore.open(dataDir);
   const queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 4 });
   const ingest = new Ingest(() => settings.get(), store, queue);
+  const retention = new Retention({ store, settings: () => settings.get(), log: silentLogger });
   return {
     ingest,
+    retention,
     store,
     settings,
     queue,

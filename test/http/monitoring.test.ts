@@ -11,6 +11,7 @@ interface Status {
   libvips: { cache: { memory: { current: number } }; counters: { queue: number; process: number } };
   processing: { received: number; stored: number; rejected: Record<string, number>; rejected_total: number; bytes_stored: number; last_ms: number | null; in_flight: number; queued: number };
   store: { images: number; bytes: number };
+  retention: { removed_images: number; removed_bytes: number; last_reason: string | null; free_disk_bytes: number | null };
 }
 
 const MIB = 1024 * 1024;
@@ -101,5 +102,23 @@ describe('GET /memory_status and /metrics', () => {
     assert.match(html, /data-chart="memory"/);
     const json = await app.fetch('/memory_status', { headers: { Accept: 'application/json' } });
     assert.match(json.headers.get('content-type') ?? '', /^application\/json/);
+  });
+
+  it('shows retention at work: what it removed, why, and the free disk', async () => {
+    const before = await status();
+    assert.ok(before.retention.free_disk_bytes! > 0);
+    await app.fetch('/config', { method: 'POST', body: JSON.stringify({ max_stored_images: 1 }) });
+    try {
+      for (const seed of [1, 2]) assert.equal((await postImage(app, await photoLike(64, 48, 'jpeg', seed))).status, 201);
+      const after = await status();
+      assert.ok(after.retention.removed_images >= before.retention.removed_images + 1);
+      assert.ok(after.retention.removed_bytes > before.retention.removed_bytes);
+      assert.equal(after.retention.last_reason, 'max_stored_images');
+      assert.equal(after.store.images, 1);
+      const page = await (await app.fetch('/memory_status', { headers: { Accept: 'text/html' } })).text();
+      assert.match(page, /data-field="retention.removed_images"/);
+    } finally {
+      await app.fetch('/config', { method: 'POST', body: JSON.stringify({ max_stored_images: 0 }) });
+    }
   });
 });

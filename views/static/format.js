@@ -41,5 +41,6 @@
     ms: orDash((v) => `${Math.round(v)} ms`),
     onoff: orDash((v) => (v ? 'on' : 'off')),
     load: orDash((v) => v.map((x) => x.toFixed(2)).join(' · ')),
+    time: orDash((v) => new Date(v).toLocaleString('en-US')),
   };
 });

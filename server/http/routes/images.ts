@@ -99,6 +99,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
     // Refuse before reading a byte of the body when the queue is already full.
     if (deps.ingest.queue.isFull) throw deps.ingest.queue.busyError();
+    await deps.retention.ensureSpace();
     const settings = deps.settings.get();
     dir = await deps.store.createTempDir();
     const upload = await receiveUpload(ctx, { maxBytes: settings.max_upload_bytes, fileFields, dir });
@@ -110,6 +111,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
       receivedAt,
     };
     for (const file of upload.files) stored.push(await deps.ingest.ingest(file, dir, info));
+    await deps.retention.afterStore(stored.map((image) => image.id));
     return stored;
   } catch (err) {
     for (const image of stored) await deps.store.delete(image.id);
