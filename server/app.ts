@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
+import type { Monitor } from './monitoring/monitor';
 import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
@@ -11,12 +12,19 @@ import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
 import { metaRoutes } from './http/routes/meta';
+import { liveRoutes } from './http/live';
+import { monitoringRoutes } from './http/routes/monitoring';
+import { pageRoutes } from './http/routes/pages';
+import { staticRoutes } from './http/routes/static-assets';
+import { thumbnailRoutes } from './http/routes/thumbnails';
 
 /** What the HTTP layer is built over; tests hand in a store on a temporary folder. */
 export interface AppDeps {
   settings: SettingsStore;
   store: ImageStore;
   ingest: Ingest;
+  /** Live readings, counters and metrics; stop it when the daemon stops. */
+  monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
   retention: Retention;
   log: Logger;
@@ -30,6 +38,12 @@ export function createRouter(deps: AppDeps): Router {
   metaRoutes(router);
   imageRoutes(router, deps);
   configRoutes(router, deps);
+  // Monitoring and the dashboard (issue 3).
+  thumbnailRoutes(router, deps);
+  monitoringRoutes(router, deps);
+  liveRoutes(router, deps);
+  pageRoutes(router, deps);
+  staticRoutes(router);
   return router;
 }
 

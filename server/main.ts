@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerOptions } from 'node:http';
 import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
 import { createLogger, type Logger } from './log';
+import { SystemdNotifier } from './monitoring/systemd-notify';
 import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
 import type { ProcessingQueue } from './pipeline/queue';
 import { openServices } from './services';
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  const log = createLogger({ level: options.logLevel, journald: options.journald });
+  // API_TOKEN is masked in every line, should any message ever quote it.
+  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets: [process.env.API_TOKEN ?? ''] });
+  const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;
   let token: ApiToken | undefined;
@@ -49,7 +52,9 @@ async function main(): Promise<void> {
   server.on('error', (err) => failStart(err));
   server.listen(options.port, options.host, () => {
     const { count } = store.totals();
-    log.info(`listening on http://${options.host}:${listeningPort(server)} data=${options.dataDir} images=${count}`);
+    const where = `http://${options.host}:${listeningPort(server)}`;
+    log.info(`listening on ${where} data=${options.dataDir} images=${count}`);
+    void notifier.ready(`listening on ${where}, ${count} images`);
     // Says where the token came from, never what it is.
     log.info(token ? `access: changes need the API token from ${token.origin}` : 'access: open, no API token set');
   });
@@ -58,7 +63,13 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    void shutdown(server, queue, options.shutdownGraceMs, log, signal).then(() => process.exit(0));
+    // Stopping the monitor ends the live streams, which would otherwise hold the server open.
+    deps.monitor.stop();
+    void notifier.stopping();
+    void shutdown(server, queue, options.shutdownGraceMs, log, signal)
+      // Deliver STOPPING=1 before exiting, but never wait long for it.
+      .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -105,11 +116,15 @@ function listeningPort(server: Server): number {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-/** Start-up failures print one line naming what is wrong, so journalctl shows why. */
+/**
+ * Start-up failures print one line naming what is wrong, so journalctl shows why (at priority
+ * error, `<3>`, under journald).
+ */
 function failStart(err: unknown): never {
   const fields = (err as { fields?: Record<string, string> }).fields;
   const detail = fields ? Object.values(fields).join('; ') : (err as Error).message;
-  process.stderr.write(`pi-image-receiver cannot start: ${detail}\n`);
+  const priority = process.env.JOURNAL_STREAM ? '<3>' : '';
+  process.stderr.write(`${priority}pi-image-receiver cannot start: ${detail}\n`);
   process.exit(1);
 }
 

@@ -1,5 +1,6 @@
 import type { AppDeps } from './app';
 import type { Logger } from './log';
+import { Monitor } from './monitoring/monitor';
 import { Ingest } from './pipeline/ingest';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
@@ -35,5 +36,8 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   // Held from the moment it is committed, so that no other upload's retention run removes it
   // before its own upload is answered.
   ingest.on('stored', (image) => retention.hold(image.id));
-  return { settings, store, ingest, retention, log: options.log, apiToken: options.apiToken };
+  // The monitor samples from now on, so that the first page opened already has a chart.
+  const monitor = new Monitor({ ingest, store, settings, retention });
+  monitor.start();
+  return { settings, store, ingest, retention, monitor, log: options.log, apiToken: options.apiToken };
 }

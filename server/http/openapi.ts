@@ -1,5 +1,6 @@
 import { ERROR_CATALOG } from '../errors';
 import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
+import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
 
 /** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json; a test keeps it true. */
 
@@ -124,7 +125,10 @@ export const OPENAPI_DOCUMENT = {
       get: { summary: 'One image record', parameters: [idParam], responses: { 200: { description: 'The record', content: json(ref('ImageRecord')) }, 404: errorResponse('No such image') } },
     },
     '/config': {
-      get: { summary: 'The settings in force', responses: { 200: { description: 'Settings', content: json(ref('Settings')) } } },
+      get: {
+        summary: 'The settings in force: JSON, or the configuration page for Accept: text/html',
+        responses: { 200: { description: 'Settings (JSON by default), or the page when the client prefers text/html', content: { ...json(ref('Settings')), 'text/html': { schema: { type: 'string' } } } } },
+      },
       post: {
         summary: 'Change some settings; validated whole, persisted, applied to the next image',
         requestBody: { required: true, content: json(ref('SettingsUpdate')) },
@@ -134,6 +138,7 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    ...DASHBOARD_PATHS,
   },
   components: {
     securitySchemes: {
@@ -159,6 +164,7 @@ export const OPENAPI_DOCUMENT = {
       },
       Settings: { ...settingsSchema, required: Object.keys(SETTING_SPECS) },
       SettingsUpdate: settingsSchema,
+      MemoryStatus: MEMORY_STATUS_SCHEMA,
       ImageRecord: {
         type: 'object',
         required: ['id', 'source', 'url', 'width', 'height', 'bytes', 'format', 'compression_level', 'received_at', 'captured_at', 'processing_ms', 'original', 'rotated', 'resized'],

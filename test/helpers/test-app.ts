@@ -1,5 +1,5 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -43,7 +43,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const server = createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => closeServer(server);
+  const close = () => {
+    deps.monitor.stop();
+    return closeServer(server);
+  };
   const app: TestApp = {
     url,
     dataDir,
@@ -91,4 +94,17 @@ export function form(files: Uint8Array[], field = 'image', fields: Record<string
   files.forEach((bytes, i) => body.append(field, new Blob([bytes]), `image-${i}.jpg`));
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
   return body;
+}
+
+/**
+ * The status of a GET with exactly these headers; fetch() would add Cache-Control: no-cache to a
+ * conditional request, so this asks as a browser cache would.
+ */
+export function statusOf(url: string, headers: { [name: string]: string }): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
 }

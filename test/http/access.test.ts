@@ -36,6 +36,24 @@ describe('access control with an API token', () => {
   const upload = async (headers: Record<string, string> = {}, query = '') =>
     app.fetch(`/images${query}`, { method: 'POST', body: await png(), headers: { 'Content-Type': 'image/png', ...headers } });
 
+  it('when reads need the token, answers a browser\'s page with a sign-in page, and the page with the token', async () => {
+    await app.deps.settings.update({ require_token_for_reads: true });
+    const html = { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    for (const path of ['/', '/upload_form', '/config', '/memory_status']) {
+      const refused = await app.fetch(path, { headers: html });
+      assert.equal(refused.status, 401, path);
+      assert.match(refused.headers.get('content-type') ?? '', /^text\/html/);
+      const page = await refused.text();
+      assert.match(page, /<script src="\/static\/signin.js"><\/script>/);
+      assert.doesNotMatch(page, /max_image_dimension/, 'no settings on the sign-in page');
+      const shown = await app.fetch(`${path}?access_token=${TOKEN}`, { headers: html });
+      assert.equal(shown.status, 200, path);
+      assert.match(shown.headers.get('content-type') ?? '', /^text\/html/);
+    }
+    // The sign-in script itself is public, or the page could not ask.
+    assert.equal((await app.fetch('/static/signin.js')).status, 200);
+  });
+
   it('refuses every change without the token, or with a wrong one, and changes nothing', async () => {
     const stored = await upload(bearer(TOKEN));
     assert.equal(stored.status, 201);
