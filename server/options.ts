@@ -20,7 +20,7 @@ export interface DaemonOptions {
   shutdownGraceMs: number;
   /** Where the API token may be kept, read at start (API_TOKEN wins); mode 600. */
   apiTokenFile: string;
-  /** Client limits, so that slow or idle clients cannot hold the daemon: see {@link LIMIT_FLAGS}. */
+  /** Client limits, so that slow or idle clients cannot hold the daemon. */
   limits: ConnectionLimits;
   help: boolean;
 }

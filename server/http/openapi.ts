@@ -25,6 +25,7 @@ const uploadErrors = {
   415: errorResponse('unsupported_media_type: the bytes are not a supported image'),
   422: errorResponse('invalid_image: corrupt or truncated image'),
   503: errorResponse('busy: the processing queue is full; see Retry-After'),
+  507: errorResponse('insufficient_storage: the disk is full, or below min_free_disk_mb with nothing left to remove'),
 };
 
 const imageBody = {
@@ -65,6 +66,8 @@ export const OPENAPI_DOCUMENT = {
     version: '0.1.0',
     description: 'Receives images, turns them upright from EXIF, resizes them and stores them as PNG.',
   },
+  // Optional: only when the daemon has an API token, and for reads only with require_token_for_reads.
+  security: [{}, { bearerToken: [] }],
   paths: {
     '/health': {
       get: { summary: 'Liveness', responses: { 200: { description: 'Up', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } },
@@ -138,6 +141,12 @@ export const OPENAPI_DOCUMENT = {
     ...DASHBOARD_PATHS,
   },
   components: {
+    securitySchemes: {
+      bearerToken: {
+        type: 'http', scheme: 'bearer',
+        description: 'The API token, when one is set; reads may carry it as ?access_token= instead. Without it: 401 unauthorized.',
+      },
+    },
     schemas: {
       Error: {
         type: 'object',
