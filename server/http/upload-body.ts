@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import { AppError } from '../errors';
 
 /** The files of one upload request, on disk, and its plain form fields. */
@@ -65,8 +64,16 @@ async function receiveRaw(ctx: Context, limits: UploadLimits): Promise<ReceivedU
   return { files: [file], fields: {} };
 }
 
+/**
+ * koa-body, loaded at the first multipart upload: with formidable and zod it costs about 8 MB of
+ * RSS, which a daemon fed raw bodies (as cameras usually post) never needs to pay.
+ */
+function loadKoaBody(): typeof import('koa-body') {
+  return require('koa-body') as typeof import('koa-body');
+}
+
 async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
-  const parse = koaBody({
+  const parse = loadKoaBody().koaBody({
     multipart: true,
     json: false,
     urlencoded: false,
