@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import { AppError } from '../errors';
 import { asDiskError } from '../storage/disk-errors';
 
@@ -66,6 +65,14 @@ async function receiveRaw(ctx: Context, limits: UploadLimits): Promise<ReceivedU
   return { files: [file], fields: {} };
 }
 
+/**
+ * koa-body, loaded at the first multipart upload: with formidable and zod it costs about 8 MB of
+ * RSS, which a daemon fed raw bodies (as cameras usually post) never needs to pay.
+ */
+function loadKoaBody(): typeof import('koa-body') {
+  return require('koa-body') as typeof import('koa-body');
+}
+
 async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
   // formidable ignores a write error reported once the body is parsed and keeps the truncated
   // file, so a full disk would pass for a corrupt image: the streams are made here and checked.
@@ -76,7 +83,7 @@ async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<Rec
     return stream;
   };
   const writeError = (): Error | null | undefined => streams.find((stream) => stream.errored)?.errored;
-  const parse = koaBody({
+  const parse = loadKoaBody().koaBody({
     multipart: true,
     json: false,
     urlencoded: false,

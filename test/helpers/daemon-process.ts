@@ -32,7 +32,11 @@ export async function startDaemon(dataDir: string, env: NodeJS.ProcessEnv = {}, 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start in 15 s:\n${output}`)), 15_000);
+    const timer = setTimeout(() => {
+      // A daemon that never said it listens must not outlive the caller.
+      child.kill('SIGKILL');
+      reject(new Error(`daemon did not start in 15 s:\n${output}`));
+    }, 15_000);
     const check = (): void => {
       const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
       if (match) {

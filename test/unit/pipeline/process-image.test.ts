@@ -39,6 +39,16 @@ describe('processImage', () => {
     });
   }
 
+  for (let orientation = 1; orientation <= 8; orientation++) {
+    it(`turns EXIF orientation ${orientation} upright when it also resizes (resize runs first)`, async () => {
+      const { result, output } = await run(await jpegWithOrientation(orientation, 192, 128), { max_image_dimension: 96 });
+      const { width, height, colours } = await quadrantColours(await sharp(output).toBuffer());
+      assert.deepEqual([width, height], [96, 64]);
+      colours.forEach((colour, i) => assert.ok(closeColour(colour, UPRIGHT[i]), `quadrant ${i}: ${colour} vs ${UPRIGHT[i]}`));
+      assert.equal(result.resized, true);
+    });
+  }
+
   it('bounds the longest side and keeps the aspect ratio, after turning', async () => {
     // Stored 300 wide x 450 high with orientation 6: upright it is 450 x 300.
     const { result, output } = await run(await jpegWithOrientation(6, 450, 300), { max_image_dimension: 150 });

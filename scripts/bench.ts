@@ -1,0 +1,167 @@
+/**
+ * The benchmark (`npm run bench`; not part of `npm test`). For each image size at 1 and 4
+ * clients, with enable_memory_optimization on and off: the daemon's throughput, latency p50/p99,
+ * peak RSS and mean stored PNG size, beside the same work done by bare sharp in this process (the
+ * ceiling) and the ratio of the two. Also what each dependency costs at start-up.
+ *
+ *   node dist/scripts/bench.js [--modes on,off] [--allocator unit] [--rounds 1] [--sizes 4056x3040,...]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDaemon } from '../test/helpers/daemon-process';
+import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
+import { ALLOCATORS, allocatorEnv, describeAllocator, type Allocator } from './load/allocator';
+import { barePngBytes, runCeiling } from './load/ceiling';
+import { describeMachine } from './load/machine';
+import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
+import { formatTable, percentile, postConfig, postImages } from './load/post-load';
+import { readCpuSeconds, RssSampler } from './load/rss-sampler';
+import { measureStartupCost } from './load/startup-cost';
+
+/** Images per measurement, per size: enough for a p99 to mean something, few enough for minutes. */
+const COUNTS: Record<string, number> = { '640x480': 32, '1920x1080': 16, '4056x3040': 12, '8000x6000': 8 };
+const CLIENTS = [1, 4];
+/** Upright, and the two orientations a camera held sideways writes. */
+const ORIENTATIONS = [1, 6, 8];
+/** The target: the daemon at 90% or more of bare sharp for the Pi HQ camera's 12 MP. */
+const TARGET = { size: '4056x3040', ratio: 0.9 };
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      modes: { type: 'string', default: 'on,off' },
+      allocator: { type: 'string', default: 'unit' },
+      rounds: { type: 'string', default: '1' },
+      sizes: { type: 'string', default: Object.keys(COUNTS).join(',') },
+    },
+  });
+  const allocator = values.allocator as Allocator;
+  if (!ALLOCATORS.includes(allocator)) throw new Error(`--allocator must be one of ${ALLOCATORS.join(', ')}`);
+  const rounds = Number(values.rounds);
+  const sizes = values.sizes!.split(',');
+
+  const out = (text: string): boolean => process.stdout.write(`${text}\n`);
+  out(`# pi-image-receiver benchmark\n\n${describeMachine()}\nallocator: ${describeAllocator(allocator)}\n`);
+  out('## Start-up cost (fresh process, after two GCs; MiB, cumulative)\n');
+  out(formatTable(['step', 'RSS', 'anon', 'file'], measureStartupCost().map((c) =>
+    [c.label, c.rssMb.toFixed(1), c.anonMb.toFixed(1), c.fileMb.toFixed(1)])));
+
+  process.stderr.write('generating the workload (cached in .cache/workload)...\n');
+  const workload = new Map<string, WorkloadImage[]>();
+  for (const size of sizes) {
+    const [w, h] = size.split('x').map(Number);
+    workload.set(size, await cachedPhotoJpegs(w, h, ORIENTATIONS));
+  }
+
+  const rows: string[][] = [];
+  const verdicts: string[] = [];
+  for (const mode of values.modes!.split(',')) {
+    const settings: Settings = { ...DEFAULT_SETTINGS, enable_memory_optimization: mode === 'on' };
+    const dataDir = await mkdtemp(join(tmpdir(), 'pir-bench-'));
+    const scratch = await mkdtemp(join(tmpdir(), 'pir-bench-ceiling-'));
+    const daemon = await startDaemon(dataDir, allocatorEnv(allocator));
+    try {
+      await postConfig(daemon.url, { enable_memory_optimization: settings.enable_memory_optimization });
+      const bench: Bench = { url: daemon.url, pid: daemon.pid, settings, scratch, rounds };
+      for (const size of sizes) {
+        const images = workload.get(size)!;
+        const jobs = Array.from({ length: COUNTS[size] ?? 8 }, (_, i) => images[i % images.length]);
+        // Warm both up on this size, so that neither pays for first-time code paths in the figures.
+        await runCeiling(images, 1, settings, scratch);
+        await postImages(daemon.url, images, { concurrency: 1, timeLimitMs: 120_000 });
+        for (const clients of CLIENTS) {
+          process.stderr.write(`[${mode}] ${size} x${jobs.length}, ${clients} client(s)...\n`);
+          const m = await measure(bench, jobs, clients);
+          const ratio = m.ceilingSeconds / m.serverSeconds;
+          rows.push([mode, size, String(clients), (m.images / m.serverSeconds).toFixed(2),
+            percentile(m.latencies, 50).toFixed(0), percentile(m.latencies, 99).toFixed(0), m.peakMb.toFixed(1),
+            Math.round(mean(m.storedBytes)).toString(), (m.images / m.ceilingSeconds).toFixed(2), percent(ratio),
+            (1000 * m.serverCpu / m.images).toFixed(0), (1000 * m.ceilingCpu / m.images).toFixed(0), percent(m.ceilingCpu / m.serverCpu)]);
+          if (size === TARGET.size) {
+            verdicts.push(`${ratio >= TARGET.ratio ? 'meets' : 'MISSES'} target: optimization ${mode}, ${clients} client(s): ` +
+              `${percent(ratio)} of bare sharp's throughput (target ${percent(TARGET.ratio)}); by CPU time ${percent(m.ceilingCpu / m.serverCpu)}`);
+          }
+        }
+      }
+    } finally {
+      await daemon.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  out('\n## Throughput and memory (daemon over HTTP vs bare sharp in-process)\n');
+  out(formatTable(['optimization', 'size', 'clients', 'images/s', 'p50 ms', 'p99 ms', 'peak RSS MiB',
+    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU'], rows));
+  out(`\n${verdicts.join('\n')}`);
+
+  out('\n## Stored size: adaptive row filtering vs none (zlib level 6, mean over the orientations)\n');
+  const sizeRows: string[][] = [];
+  for (const [size, images] of workload) {
+    const filtered = mean(await Promise.all(images.map((image) => barePngBytes(image, true))));
+    const unfiltered = mean(await Promise.all(images.map((image) => barePngBytes(image, false))));
+    sizeRows.push([size, Math.round(filtered).toString(), Math.round(unfiltered).toString(), (unfiltered / filtered).toFixed(2)]);
+  }
+  out(formatTable(['size', 'adaptive (stored)', 'unfiltered', 'unfiltered/adaptive'], sizeRows));
+}
+
+interface Bench {
+  url: string;
+  pid: number;
+  settings: Settings;
+  scratch: string;
+  rounds: number;
+}
+
+interface Measurement {
+  images: number;
+  serverSeconds: number;
+  serverCpu: number;
+  ceilingSeconds: number;
+  ceilingCpu: number;
+  latencies: number[];
+  storedBytes: number[];
+  peakMb: number;
+}
+
+/**
+ * Runs `jobs` through bare sharp, then through the daemon from `clients` clients, `rounds` times.
+ * They alternate, so that a noisy neighbour weighs on both alike; CPU time is measured too, as it
+ * hardly moves with the neighbours.
+ */
+async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Promise<Measurement> {
+  const m: Measurement = { images: 0, serverSeconds: 0, serverCpu: 0, ceilingSeconds: 0, ceilingCpu: 0, latencies: [], storedBytes: [], peakMb: 0 };
+  const sampler = new RssSampler(bench.pid, 50);
+  for (let round = 0; round < bench.rounds; round++) {
+    const ceiling = await runCeiling(jobs, clients, bench.settings, bench.scratch);
+    m.ceilingSeconds += ceiling.seconds;
+    m.ceilingCpu += ceiling.cpuSeconds;
+    const cpuBefore = readCpuSeconds(bench.pid);
+    sampler.start();
+    const load = await postImages(bench.url, jobs, { concurrency: clients, timeLimitMs: 300_000 });
+    sampler.stop();
+    if (load.failures.length > 0) throw new Error(`uploads failed: ${load.failures.join('; ')}`);
+    m.serverCpu += readCpuSeconds(bench.pid) - cpuBefore;
+    m.serverSeconds += load.seconds;
+    m.images += jobs.length;
+    m.latencies.push(...load.latenciesMs);
+    m.storedBytes.push(...load.stored.map((s) => s.bytes));
+    m.peakMb = Math.max(m.peakMb, sampler.peak);
+  }
+  return m;
+}
+
+function percent(ratio: number): string {
+  return `${(100 * ratio).toFixed(0)}%`;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

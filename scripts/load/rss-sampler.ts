@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * One memory figure of process `pid` in MiB from /proc/<pid>/status: VmRSS (all resident pages),
+ * RssAnon (private memory: V8 heap, malloc) or RssFile (pages of mapped files: the node binary,
+ * libvips; shared with other processes, and dropped by the kernel first when memory runs short).
+ */
+export function readStatusMb(pid: number, key: 'VmRSS' | 'RssAnon' | 'RssFile'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${key} for process ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+/** The resident set size of process `pid` in MiB. */
+export function readRssMb(pid: number): number {
+  return readStatusMb(pid, 'VmRSS');
+}
+
+/**
+ * Samples a process's RSS at a fixed interval and keeps the peak. Reading /proc is cheap and,
+ * unlike ps or pidusage, sees the kernel's own figure; 50 ms catches the peak of a single image.
+ */
+export class RssSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private peakMb = 0;
+  private lastMb = 0;
+  private count = 0;
+
+  constructor(private readonly pid: number, private readonly intervalMs = 50) {}
+
+  /** Starts (or restarts) sampling with a fresh peak. */
+  start(): void {
+    this.stop();
+    this.peakMb = 0;
+    this.count = 0;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+  }
+
+  /** Stops sampling; the figures stay readable. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The highest RSS seen since {@link RssSampler.start}, in MiB. */
+  get peak(): number {
+    return this.peakMb;
+  }
+
+  /** The latest sample, in MiB. */
+  get last(): number {
+    return this.lastMb;
+  }
+
+  /** How many samples were taken since {@link RssSampler.start}. */
+  get samples(): number {
+    return this.count;
+  }
+
+  private sample(): void {
+    try {
+      this.lastMb = readRssMb(this.pid);
+    } catch {
+      // The process has exited; its last figures stand.
+      this.stop();
+      return;
+    }
+    this.count++;
+    this.peakMb = Math.max(this.peakMb, this.lastMb);
+  }
+}
+
+export interface SettleOptions {
+  /** Wait at least this long: V8 shrinks an idle heap some 8 s after the last burst of work. */
+  minMs: number;
+  /** Then stop once RSS has made no new low for this long. */
+  quietMs: number;
+  /** Never wait longer than this. */
+  maxMs: number;
+}
+
+const SETTLE: SettleOptions = { minMs: 12_000, quietMs: 3000, maxMs: 30_000 };
+
+/**
+ * Waits until RSS stops falling and returns the lowest RSS seen, in MiB: what the process holds
+ * at rest, once V8 and the allocator have given back what they will.
+ */
+export async function settledRss(pid: number, options: SettleOptions = SETTLE): Promise<number> {
+  const started = Date.now();
+  let lowest = readRssMb(pid);
+  let lowestAt = started;
+  for (;;) {
+    const now = Date.now();
+    const quiet = now - started >= options.minMs && now - lowestAt >= options.quietMs;
+    if (quiet || now - started >= options.maxMs) return lowest;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const rss = readRssMb(pid);
+    if (rss < lowest - 0.25) lowestAt = Date.now();
+    lowest = Math.min(lowest, rss);
+  }
+}
+
+/**
+ * CPU time (user + system) process `pid` has used so far, in seconds, from /proc/<pid>/stat.
+ * Unlike wall-clock time it hardly moves when other processes compete for the cores.
+ */
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, in USER_HZ ticks: 100 per second on Linux.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const SERVER = join(__dirname, '..', '..', 'server');
+
+/** The packages a fresh process has loaded after requiring `modules`. */
+function packagesLoadedBy(modules: string[]): string[] {
+  const script = `${modules.map((m) => `require(${JSON.stringify(m)});`).join('')}
+    const names = Object.keys(require.cache).filter((f) => f.includes('/node_modules/'))
+      .map((f) => f.split('/node_modules/').pop().split('/').slice(0, f.includes('/node_modules/@') ? 2 : 1).join('/'));
+    process.stdout.write(JSON.stringify([...new Set(names)]));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe('start-up modules', () => {
+  it('the daemon loads koa-body (with formidable and zod, about 8 MB) only for a multipart upload', () => {
+    const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js')]);
+    assert.ok(atStart.includes('koa'), atStart.join(' '));
+    assert.ok(atStart.includes('sharp'), atStart.join(' '));
+    for (const lazy of ['koa-body', 'formidable', 'zod', 'co-body']) assert.ok(!atStart.includes(lazy), `${lazy} loaded at start`);
+  });
+});

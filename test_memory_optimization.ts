@@ -1,0 +1,177 @@
+/**
+ * The memory test: runs the compiled daemon as a child process, posts a realistic workload of
+ * photo-like JPEGs with enable_memory_optimization on and off, samples the daemon's RSS every
+ * 50 ms and checks the documented bounds. Not part of `npm test` (it takes minutes and its
+ * figures depend on the machine): run it with `npm run test:memory`.
+ *
+ *   node dist/test_memory_optimization.js [--modes on,off] [--allocator unit|glibc|arena2|jemalloc]
+ *
+ * Exits 1 when a bound is exceeded or an upload fails.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ALLOCATORS, allocatorEnv, describeAllocator, type Allocator } from './scripts/load/allocator';
+import { cachedPhotoJpegs, type WorkloadImage } from './scripts/load/photo-jpeg';
+import { formatTable, percentile, postConfig, postImages, type LoadResult } from './scripts/load/post-load';
+import { readStatusMb, RssSampler, settledRss } from './scripts/load/rss-sampler';
+import { startDaemon, type DaemonProcess } from './test/helpers/daemon-process';
+
+/** The bounds with enable_memory_optimization on, in MiB (docs/benchmarks.md explains them). */
+const BOUNDS = {
+  /** RSS at rest after start, before any request, once V8 has shrunk its start-up heap. */
+  idleMb: 65,
+  /** Peak RSS while 4 clients post 12 MP JPEGs. */
+  peak12MpMb: 145,
+  /** How far above its baseline (at rest just before the bursts) RSS may stay once they are over. */
+  settleMb: 20,
+};
+
+/** The daemon's default longest side. */
+const MAX_DIMENSION = 2000;
+const SIZES: ReadonlyArray<[number, number]> = [[640, 480], [1920, 1080], [4056, 3040], [8000, 6000]];
+/** Orientations cycled through each size: upright, and the two a camera held sideways writes. */
+const ORIENTATIONS = [1, 6, 8];
+/** Each phase stops handing out images after this long. */
+const TIME_LIMIT_MS = 90_000;
+/** The whole run is stopped, as a failure, after this long. */
+const WATCHDOG_MS = 8 * 60_000;
+
+let running: DaemonProcess | undefined;
+
+interface Phase {
+  name: string;
+  concurrency: number;
+  jobs: WorkloadImage[];
+}
+
+interface ModeReport {
+  mode: 'on' | 'off';
+  /** RSS at rest after start, before any request. */
+  idleMb: number;
+  /** RSS at rest after the mode was set, just before the first burst. */
+  baselineMb: number;
+  /** RSS at rest after the last burst. */
+  settledMb: number;
+  /** The private part of it (V8 heap, malloc); the rest is pages of the node binary and libvips. */
+  settledAnonMb: number;
+  phases: Array<{ phase: Phase; load: LoadResult; peakMb: number }>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { modes: { type: 'string', default: 'on,off' }, allocator: { type: 'string', default: 'unit' } } });
+  const allocator = values.allocator as Allocator;
+  if (!ALLOCATORS.includes(allocator)) throw new Error(`--allocator must be one of ${ALLOCATORS.join(', ')}`);
+  const modes = values.modes!.split(',') as Array<'on' | 'off'>;
+
+  process.stdout.write('generating the workload (cached in .cache/workload)...\n');
+  const bySize = await Promise.all(SIZES.map(([w, h]) => cachedPhotoJpegs(w, h, ORIENTATIONS)));
+  const hq = bySize[2];
+  const phases: Phase[] = [
+    { name: 'sequential, all sizes', concurrency: 1, jobs: bySize.flat() },
+    { name: '4 clients, 12 MP', concurrency: 4, jobs: Array.from({ length: 16 }, (_, i) => hq[i % hq.length]) },
+    { name: '4 clients, all sizes', concurrency: 4, jobs: bySize.flat() },
+  ];
+
+  setTimeout(() => {
+    process.stdout.write(`FAIL the run took longer than ${WATCHDOG_MS / 60_000} minutes\n`);
+    running?.child.kill('SIGKILL');
+    process.exit(1);
+  }, WATCHDOG_MS).unref();
+  const reports: ModeReport[] = [];
+  for (const mode of modes) reports.push(await runMode(mode, phases, allocator));
+  process.stdout.write(`\n${report(reports, allocator)}\n`);
+  const problems = check(reports);
+  for (const problem of problems) process.stdout.write(`FAIL ${problem}\n`);
+  if (problems.length === 0) process.stdout.write('PASS every bound holds\n');
+  process.exitCode = problems.length === 0 ? 0 : 1;
+}
+
+/**
+ * Starts a fresh daemon, measures it at rest, switches the mode through POST /config as an
+ * operator would, measures the baseline, runs every phase and measures what it settles back to.
+ */
+async function runMode(mode: 'on' | 'off', phases: Phase[], allocator: Allocator): Promise<ModeReport> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pir-memory-'));
+  const daemon = await startDaemon(dataDir, allocatorEnv(allocator));
+  running = daemon;
+  try {
+    process.stdout.write(`\n[${mode}] daemon pid ${daemon.pid}; waiting for RSS to settle at start\n`);
+    const idleMb = await settledRss(daemon.pid);
+    await postConfig(daemon.url, { enable_memory_optimization: mode === 'on' });
+    const baselineMb = await settledRss(daemon.pid);
+    const sampler = new RssSampler(daemon.pid, 50);
+    const results: ModeReport['phases'] = [];
+    for (const phase of phases) {
+      sampler.start();
+      const load = await postImages(daemon.url, phase.jobs, { concurrency: phase.concurrency, timeLimitMs: TIME_LIMIT_MS });
+      sampler.stop();
+      results.push({ phase, load, peakMb: sampler.peak });
+      process.stdout.write(`[${mode}] ${phase.name}: ${load.stored.length} images in ${load.seconds.toFixed(1)} s, peak ${sampler.peak.toFixed(1)} MiB\n`);
+    }
+    const settledMb = await settledRss(daemon.pid);
+    return { mode, idleMb, baselineMb, settledMb, settledAnonMb: readStatusMb(daemon.pid, 'RssAnon'), phases: results };
+  } finally {
+    await daemon.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function report(reports: ModeReport[], allocator: Allocator): string {
+  const mb = (value: number): string => value.toFixed(1);
+  const phaseRows = reports.flatMap(({ mode, phases }) => phases.map(({ phase, load, peakMb }) => [
+    mode, phase.name, String(load.stored.length), (load.stored.length / load.seconds).toFixed(2),
+    percentile(load.latenciesMs, 50).toFixed(0), percentile(load.latenciesMs, 99).toFixed(0), mb(peakMb),
+  ]));
+  const modeRows = reports.map(({ mode, idleMb, baselineMb, settledMb, settledAnonMb, phases }) => [
+    mode, mb(idleMb), mb(baselineMb), mb(Math.max(...phases.map((p) => p.peakMb))), mb(settledMb), mb(settledAnonMb),
+    mb(settledMb - baselineMb),
+  ]);
+  return [
+    `allocator: ${describeAllocator(allocator)}; RSS in MiB, sampled every 50 ms`,
+    '',
+    formatTable(['optimization', 'phase', 'images', 'images/s', 'p50 ms', 'p99 ms', 'peak RSS'], phaseRows),
+    '',
+    formatTable(['optimization', 'idle at start', 'baseline', 'peak', 'after settle', '(anon)', 'settle - baseline'], modeRows),
+  ].join('\n');
+}
+
+/** Every broken bound, failed upload or wrongly shaped result, as a sentence. */
+function check(reports: ModeReport[]): string[] {
+  const problems: string[] = [];
+  for (const { mode, idleMb, baselineMb, settledMb, phases } of reports) {
+    for (const { phase, load } of phases) {
+      const where = `[${mode}] ${phase.name}`;
+      for (const failure of load.failures) problems.push(`${where}: ${failure}`);
+      if (load.stored.length < phase.jobs.length) problems.push(`${where}: only ${load.stored.length} of ${phase.jobs.length} images stored`);
+      for (const stored of load.stored) {
+        const expected = storedSize(stored.job);
+        if (stored.width !== expected[0] || stored.height !== expected[1]) {
+          problems.push(`${where}: ${stored.job.name} stored as ${stored.width}x${stored.height}, expected ${expected.join('x')}`);
+        }
+      }
+    }
+    if (mode !== 'on') continue;
+    if (idleMb >= BOUNDS.idleMb) problems.push(`idle RSS at start ${idleMb.toFixed(1)} MiB >= ${BOUNDS.idleMb} MiB`);
+    const hq = phases.find(({ phase }) => phase.name === '4 clients, 12 MP');
+    if (hq && hq.peakMb >= BOUNDS.peak12MpMb) problems.push(`peak RSS with 4 clients posting 12 MP JPEGs ${hq.peakMb.toFixed(1)} MiB >= ${BOUNDS.peak12MpMb} MiB`);
+    if (settledMb - baselineMb >= BOUNDS.settleMb) {
+      problems.push(`RSS settled at ${settledMb.toFixed(1)} MiB, ${(settledMb - baselineMb).toFixed(1)} MiB above its baseline (bound ${BOUNDS.settleMb} MiB)`);
+    }
+  }
+  return problems;
+}
+
+/** The upright size the daemon must store for `job` with the default max_image_dimension of 2000. */
+function storedSize(job: WorkloadImage): [number, number] {
+  const scale = Math.min(1, MAX_DIMENSION / Math.max(job.width, job.height));
+  const [w, h] = [Math.round(job.width * scale), Math.round(job.height * scale)];
+  // Orientations 5 to 8 store the picture turned a quarter; upright it is the other way round.
+  return job.orientation >= 5 ? [h, w] : [w, h];
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
