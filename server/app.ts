@@ -1,21 +1,35 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
+import type { Monitor } from './monitoring/monitor';
 import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
+import type { Retention } from './storage/retention';
+import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
 import { metaRoutes } from './http/routes/meta';
+import { liveRoutes } from './http/live';
+import { monitoringRoutes } from './http/routes/monitoring';
+import { pageRoutes } from './http/routes/pages';
+import { staticRoutes } from './http/routes/static-assets';
+import { thumbnailRoutes } from './http/routes/thumbnails';
 
 /** What the HTTP layer is built over; tests hand in a store on a temporary folder. */
 export interface AppDeps {
   settings: SettingsStore;
   store: ImageStore;
   ingest: Ingest;
+  /** Live readings, counters and metrics; stop it when the daemon stops. */
+  monitor: Monitor;
+  /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
+  retention: Retention;
   log: Logger;
+  /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
+  apiToken?: string;
 }
 
 /** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
@@ -24,6 +38,12 @@ export function createRouter(deps: AppDeps): Router {
   metaRoutes(router);
   imageRoutes(router, deps);
   configRoutes(router, deps);
+  // Monitoring and the dashboard (issue 3).
+  thumbnailRoutes(router, deps);
+  monitoringRoutes(router, deps);
+  liveRoutes(router, deps);
+  pageRoutes(router, deps);
+  staticRoutes(router);
   return router;
 }
 
@@ -34,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestLog(deps.log));
   app.use(errorHandler(deps.log));
+  app.use(requireToken({ token: deps.apiToken, requireForReads: () => deps.settings.get().require_token_for_reads }));
   const router = createRouter(deps);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -1,7 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
+import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
 import { createLogger, type Logger } from './log';
-import { helpText, parseOptions, type DaemonOptions } from './options';
+import { SystemdNotifier } from './monitoring/systemd-notify';
+import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
 import type { ProcessingQueue } from './pipeline/queue';
 import { openServices } from './services';
 import { readSettingsFile, settingsFromEnv } from './settings';
@@ -20,15 +22,20 @@ async function main(): Promise<void> {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  const log = createLogger({ level: options.logLevel, journald: options.journald });
+  // API_TOKEN is masked in every line, should any message ever quote it.
+  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets: [process.env.API_TOKEN ?? ''] });
+  const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;
+  let token: ApiToken | undefined;
   try {
+    token = await loadApiToken(process.env.API_TOKEN, options.apiTokenFile);
     deps = await openServices({
       dataDir: options.dataDir,
       runtimeConfigFile: options.runtimeConfigFile,
       settingsLayers: [options.settingsFile ? await readSettingsFile(options.settingsFile) : {}, settingsFromEnv(process.env)],
       log,
+      apiToken: token?.value,
     });
   } catch (err) {
     failStart(err);
@@ -39,19 +46,30 @@ async function main(): Promise<void> {
     log.info(`stored ${image.id} source=${image.source} ${image.width}x${image.height} ${image.bytes}B ${image.processing_ms}ms`);
   });
   const app = createApp(deps);
-  const server = createServer(app.callback());
+  const server = createServer(serverOptions(options.limits), app.callback());
+  server.maxConnections = options.limits.maxConnections;
 
   server.on('error', (err) => failStart(err));
   server.listen(options.port, options.host, () => {
     const { count } = store.totals();
-    log.info(`listening on http://${options.host}:${listeningPort(server)} data=${options.dataDir} images=${count}`);
+    const where = `http://${options.host}:${listeningPort(server)}`;
+    log.info(`listening on ${where} data=${options.dataDir} images=${count}`);
+    void notifier.ready(`listening on ${where}, ${count} images`);
+    // Says where the token came from, never what it is.
+    log.info(token ? `access: changes need the API token from ${token.origin}` : 'access: open, no API token set');
   });
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    void shutdown(server, queue, options.shutdownGraceMs, log, signal).then(() => process.exit(0));
+    // Stopping the monitor ends the live streams, which would otherwise hold the server open.
+    deps.monitor.stop();
+    void notifier.stopping();
+    void shutdown(server, queue, options.shutdownGraceMs, log, signal)
+      // Deliver STOPPING=1 before exiting, but never wait long for it.
+      .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -82,16 +100,31 @@ async function shutdown(server: Server, queue: ProcessingQueue, graceMs: number,
   }
 }
 
+/** The Node server's timeouts, from the options; see {@link ConnectionLimits}. */
+function serverOptions(limits: ConnectionLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default), so check well within them.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
 function listeningPort(server: Server): number {
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-/** Start-up failures print one line naming what is wrong, so journalctl shows why. */
+/**
+ * Start-up failures print one line naming what is wrong, so journalctl shows why (at priority
+ * error, `<3>`, under journald).
+ */
 function failStart(err: unknown): never {
   const fields = (err as { fields?: Record<string, string> }).fields;
   const detail = fields ? Object.values(fields).join('; ') : (err as Error).message;
-  process.stderr.write(`pi-image-receiver cannot start: ${detail}\n`);
+  const priority = process.env.JOURNAL_STREAM ? '<3>' : '';
+  process.stderr.write(`${priority}pi-image-receiver cannot start: ${detail}\n`);
   process.exit(1);
 }
 

@@ -18,7 +18,23 @@ export interface DaemonOptions {
   journald: boolean;
   /** How long SIGTERM waits for images in flight before exiting. */
   shutdownGraceMs: number;
+  /** Where the API token may be kept, read at start (API_TOKEN wins); mode 600. */
+  apiTokenFile: string;
+  /** Client limits, so that slow or idle clients cannot hold the daemon. */
+  limits: ConnectionLimits;
   help: boolean;
+}
+
+/** How long a client may take and how many may be connected; the daemon's defence against slow clients. */
+export interface ConnectionLimits {
+  /** Time to send the request line and headers. */
+  headersTimeoutMs: number;
+  /** Time to send the whole request, body included: bounds an upload that trickles. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept. */
+  keepAliveTimeoutMs: number;
+  /** Connections at once; more are closed as they arrive. */
+  maxConnections: number;
 }
 
 const FLAGS = {
@@ -29,7 +45,20 @@ const FLAGS = {
   'runtime-config': { env: 'RUNTIME_CONFIG', help: 'where POST /config updates are kept', fallback: '<data-dir>/settings.json' },
   'log-level': { env: 'LOG_LEVEL', help: 'error, warn, info or debug', fallback: 'info' },
   'shutdown-grace-ms': { env: 'SHUTDOWN_GRACE_MS', help: 'how long SIGTERM waits for images in flight', fallback: '10000' },
+  'api-token-file': { env: 'API_TOKEN_FILE', help: 'file holding the API token, mode 600 (API_TOKEN wins)', fallback: '<data-dir>/api-token' },
+  'headers-timeout-ms': { env: 'HEADERS_TIMEOUT_MS', help: 'time a client has to send its headers', fallback: '20000' },
+  'request-timeout-ms': { env: 'REQUEST_TIMEOUT_MS', help: 'time a client has to send a whole request', fallback: '300000' },
+  'keep-alive-timeout-ms': { env: 'KEEP_ALIVE_TIMEOUT_MS', help: 'how long an idle connection is kept', fallback: '5000' },
+  'max-connections': { env: 'MAX_CONNECTIONS', help: 'connections at once; more are closed', fallback: '128' },
 } as const;
+
+/** The flags of {@link ConnectionLimits}: whole numbers of at least 1. */
+const LIMIT_FLAGS = {
+  headersTimeoutMs: 'headers-timeout-ms',
+  requestTimeoutMs: 'request-timeout-ms',
+  keepAliveTimeoutMs: 'keep-alive-timeout-ms',
+  maxConnections: 'max-connections',
+} as const satisfies Record<keyof ConnectionLimits, keyof typeof FLAGS>;
 
 type Flag = keyof typeof FLAGS;
 
@@ -56,10 +85,18 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
   if (!isLogLevel(logLevel)) problems.push(`log-level must be error, warn, info or debug, got ${logLevel}`);
   const grace = Number(pick('shutdown-grace-ms'));
   if (!Number.isInteger(grace) || grace < 0) problems.push(`shutdown-grace-ms must be a whole number, got ${pick('shutdown-grace-ms')}`);
+  const limits = {} as ConnectionLimits;
+  for (const [key, flag] of Object.entries(LIMIT_FLAGS) as Array<[keyof ConnectionLimits, Flag]>) {
+    limits[key] = Number(pick(flag));
+    if (!Number.isInteger(limits[key]) || limits[key] < 1) problems.push(`${flag} must be a whole number of at least 1, got ${pick(flag)}`);
+  }
+  // Node refuses a server whose headers may take longer than the whole request.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) problems.push('headers-timeout-ms must not exceed request-timeout-ms');
   if (problems.length > 0) throw new Error(`Bad options: ${problems.join('; ')}`);
   const dataDir = resolve(pick('data-dir')!);
   const runtime = values['runtime-config'] as string | undefined ?? env.RUNTIME_CONFIG;
   const settingsFile = pick('settings-file');
+  const tokenFile = values['api-token-file'] as string | undefined ?? env.API_TOKEN_FILE;
   return {
     port,
     host: pick('host')!,
@@ -69,6 +106,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
     logLevel: logLevel as LogLevel,
     journald: Boolean(env.JOURNAL_STREAM) && env.LOG_FORMAT !== 'plain',
     shutdownGraceMs: grace,
+    apiTokenFile: tokenFile ? resolve(tokenFile) : resolve(dataDir, 'api-token'),
+    limits,
     help: values.help === true,
   };
 }

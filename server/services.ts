@@ -1,10 +1,12 @@
 import type { AppDeps } from './app';
 import type { Logger } from './log';
+import { Monitor } from './monitoring/monitor';
 import { Ingest } from './pipeline/ingest';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
+import { Retention } from './storage/retention';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -12,6 +14,8 @@ export interface ServiceOptions {
   /** Settings layers below runtime updates, lowest first (operator file, environment). */
   settingsLayers: SettingsInput[];
   log: Logger;
+  /** The API token, when access control is on. */
+  apiToken?: string;
 }
 
 /**
@@ -28,5 +32,12 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     maxWaiting: () => settings.get().max_queue_length,
   });
   const ingest = new Ingest(() => settings.get(), store, queue);
-  return { settings, store, ingest, log: options.log };
+  const retention = new Retention({ store, settings: () => settings.get(), log: options.log });
+  // Held from the moment it is committed, so that no other upload's retention run removes it
+  // before its own upload is answered.
+  ingest.on('stored', (image) => retention.hold(image.id));
+  // The monitor samples from now on, so that the first page opened already has a chart.
+  const monitor = new Monitor({ ingest, store, settings, retention });
+  monitor.start();
+  return { settings, store, ingest, retention, monitor, log: options.log, apiToken: options.apiToken };
 }

@@ -18,6 +18,14 @@ export interface Settings {
   readonly max_input_pixels: number;
   /** How many received images may wait for processing before uploads get 503 busy. */
   readonly max_queue_length: number;
+  /** When an API token is set, reads need it too (every route but /health and the dashboard's shell). */
+  readonly require_token_for_reads: boolean;
+  /** Most images kept; past it the oldest are removed. 0 is no limit. */
+  readonly max_stored_images: number;
+  /** Most megabytes of stored PNGs kept; past it the oldest are removed. 0 is no limit. */
+  readonly max_storage_mb: number;
+  /** Free space kept on the data dir's filesystem: the oldest images go first, then uploads get 507. */
+  readonly min_free_disk_mb: number;
 }
 
 /** A partial update, as it arrives from JSON, a file or the environment. */
@@ -56,6 +64,22 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
     kind: 'integer', min: 1, max: 1000, unit: 'images',
     description: 'Images that may wait for processing; beyond it uploads get 503 busy with Retry-After.',
   },
+  require_token_for_reads: {
+    kind: 'boolean',
+    description: 'When an API token is set, reads need it too (every route but /health and the dashboard shell).',
+  },
+  max_stored_images: {
+    kind: 'integer', min: 0, max: 10_000_000, unit: 'images',
+    description: 'Most images kept; past it the oldest are removed after each upload. 0 is no limit.',
+  },
+  max_storage_mb: {
+    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
+    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload. 0 is no limit.',
+  },
+  min_free_disk_mb: {
+    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
+    description: 'Free space kept on the data disk: the oldest images are removed, then uploads get 507. 0 is no floor.',
+  },
 };
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as SettingKey[];
@@ -80,10 +104,11 @@ export function validateSettingsInput(input: unknown): SettingsInput {
       fields: { _: describeInvalid('settings', 'object', input) },
     });
   }
-  const fields: FieldErrors = {};
+  // No prototype, so that a key such as "__proto__" is recorded as the unknown key it is.
+  const fields: FieldErrors = Object.create(null);
   const valid: Record<string, number | boolean> = {};
   for (const [key, value] of Object.entries(input)) {
-    const spec = (SETTING_SPECS as Record<string, SettingSpec | undefined>)[key];
+    const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
     if (!spec) {
       fields[key] = `Unknown setting ${key}; known settings are ${SETTING_KEYS.join(', ')}`;
     } else if (!fitsSpec(spec, value)) {

@@ -1,6 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
+import { prefersHtml, renderPage } from './page';
+import { asDiskError } from '../storage/disk-errors';
 
 /** Statuses Koa's own helpers (ctx.throw, body parsers) may raise, as catalog codes. */
 const CODE_FOR_STATUS: Record<number, ErrorCode> = {
@@ -14,8 +16,10 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 
 /**
  * The one place errors become responses: `{"error": {"code", "message"}}` with the catalog's
- * status. Client errors are logged at info; anything unexpected becomes a 500 that says nothing
- * private, and its details go to the log at error.
+ * status, or an HTML error page for a browser on a page (or on a path that does not exist).
+ * A client error's code and message go on the request's log line (ctx.state.rejection, see
+ * request-log.ts); anything unexpected becomes a 500 that says nothing private, and its details
+ * go to the log at error.
  */
 export function errorHandler(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -26,16 +30,22 @@ export function errorHandler(log: Logger): Middleware {
       }
     } catch (err) {
       const error = toAppError(err);
-      if (error.isClientError) log.info(`${ctx.method} ${ctx.path} rejected: ${error.code}: ${error.message}`);
-      else log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
-      render(ctx, error);
+      ctx.state.rejection = `${error.code}: ${error.message}`;
+      if (!error.isClientError) log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
+      if (wantsErrorPage(ctx, error)) await renderErrorPage(ctx, error);
+      else render(ctx, error);
     }
   };
 }
 
-/** Any thrown value as an AppError; unknown errors become internal_error with a generic message. */
+/**
+ * Any thrown value as an AppError: a full disk becomes 507 insufficient_storage, other unknown
+ * errors internal_error with a generic message.
+ */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const disk = asDiskError(err);
+  if (disk) return disk;
   const status = (err as { status?: number }).status;
   const expose = (err as { expose?: boolean }).expose;
   const code = status === undefined ? undefined : CODE_FOR_STATUS[status];
@@ -52,6 +62,24 @@ function render(ctx: Context, error: AppError): void {
   };
   if (error.fields) body.fields = error.fields;
   ctx.body = { error: body };
+}
+
+function wantsErrorPage(ctx: Context, error: AppError): boolean {
+  // Raised before any route ran: a path that does not exist, or a page refused for want of the
+  // API token (whose error page asks for it).
+  const beforeRoute = ctx._matchedRoute === undefined && (error.code === 'not_found' || error.code === 'unauthorized');
+  return (ctx.state.page === true || beforeRoute) && prefersHtml(ctx);
+}
+
+/** The error as a page; if even that fails, the JSON body is still owed. */
+async function renderErrorPage(ctx: Context, error: AppError): Promise<void> {
+  try {
+    await renderPage(ctx, 'error', { title: `${error.status} ${error.code.replace(/_/g, ' ')}`, error });
+    ctx.status = error.status;
+    for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+  } catch {
+    render(ctx, error);
+  }
 }
 
 function describeCause(err: unknown): string {

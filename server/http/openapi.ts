@@ -1,5 +1,6 @@
 import { ERROR_CATALOG } from '../errors';
 import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
+import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
 
 /** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json; a test keeps it true. */
 
@@ -24,6 +25,7 @@ const uploadErrors = {
   415: errorResponse('unsupported_media_type: the bytes are not a supported image'),
   422: errorResponse('invalid_image: corrupt or truncated image'),
   503: errorResponse('busy: the processing queue is full; see Retry-After'),
+  507: errorResponse('insufficient_storage: the disk is full, or below min_free_disk_mb with nothing left to remove'),
 };
 
 const imageBody = {
@@ -64,6 +66,8 @@ export const OPENAPI_DOCUMENT = {
     version: '0.1.0',
     description: 'Receives images, turns them upright from EXIF, resizes them and stores them as PNG.',
   },
+  // Optional: only when the daemon has an API token, and for reads only with require_token_for_reads.
+  security: [{}, { bearerToken: [] }],
   paths: {
     '/health': {
       get: { summary: 'Liveness', responses: { 200: { description: 'Up', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } },
@@ -121,7 +125,10 @@ export const OPENAPI_DOCUMENT = {
       get: { summary: 'One image record', parameters: [idParam], responses: { 200: { description: 'The record', content: json(ref('ImageRecord')) }, 404: errorResponse('No such image') } },
     },
     '/config': {
-      get: { summary: 'The settings in force', responses: { 200: { description: 'Settings', content: json(ref('Settings')) } } },
+      get: {
+        summary: 'The settings in force: JSON, or the configuration page for Accept: text/html',
+        responses: { 200: { description: 'Settings (JSON by default), or the page when the client prefers text/html', content: { ...json(ref('Settings')), 'text/html': { schema: { type: 'string' } } } } },
+      },
       post: {
         summary: 'Change some settings; validated whole, persisted, applied to the next image',
         requestBody: { required: true, content: json(ref('SettingsUpdate')) },
@@ -131,8 +138,15 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    ...DASHBOARD_PATHS,
   },
   components: {
+    securitySchemes: {
+      bearerToken: {
+        type: 'http', scheme: 'bearer',
+        description: 'The API token, when one is set; reads may carry it as ?access_token= instead. Without it: 401 unauthorized.',
+      },
+    },
     schemas: {
       Error: {
         type: 'object',
@@ -150,6 +164,7 @@ export const OPENAPI_DOCUMENT = {
       },
       Settings: { ...settingsSchema, required: Object.keys(SETTING_SPECS) },
       SettingsUpdate: settingsSchema,
+      MemoryStatus: MEMORY_STATUS_SCHEMA,
       ImageRecord: {
         type: 'object',
         required: ['id', 'source', 'url', 'width', 'height', 'bytes', 'format', 'compression_level', 'received_at', 'captured_at', 'processing_ms', 'original', 'rotated', 'resized'],

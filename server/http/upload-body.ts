@@ -1,9 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'koa';
 import { AppError } from '../errors';
+import { asDiskError } from '../storage/disk-errors';
 
 /** The files of one upload request, on disk, and its plain form fields. */
 export interface ReceivedUpload {
@@ -73,6 +74,15 @@ function loadKoaBody(): typeof import('koa-body') {
 }
 
 async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
+  // formidable ignores a write error reported once the body is parsed and keeps the truncated
+  // file, so a full disk would pass for a corrupt image: the streams are made here and checked.
+  const streams: Writable[] = [];
+  const writeFile = (file: unknown): Writable => {
+    const stream = createWriteStream((file as { filepath: string }).filepath, { flags: 'wx' });
+    streams.push(stream);
+    return stream;
+  };
+  const writeError = (): Error | null | undefined => streams.find((stream) => stream.errored)?.errored;
   const parse = loadKoaBody().koaBody({
     multipart: true,
     json: false,
@@ -87,13 +97,16 @@ async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<Rec
       maxFieldsSize: 64 * 1024,
       allowEmptyFiles: false,
       filter: (part) => part.name !== null && limits.fileFields.includes(part.name),
+      fileWriteStreamHandler: writeFile,
     },
   });
   try {
     await parse(ctx, async () => undefined);
   } catch (err) {
-    throw multipartError(err, limits.maxBytes);
+    throw multipartError(writeError() ?? err, limits.maxBytes);
   }
+  const failed = writeError();
+  if (failed) throw multipartError(failed, limits.maxBytes);
   const files = limits.fileFields.flatMap((field) => asArray(ctx.request.files?.[field]).map((f) => f.filepath));
   if (files.length === 0) {
     throw new AppError('invalid_parameter',
@@ -112,6 +125,8 @@ function asArray<T>(value: T | T[] | undefined): T[] {
 }
 
 function multipartError(err: unknown, maxBytes: number): AppError {
+  const disk = asDiskError(err);
+  if (disk) return disk;
   const httpCode = (err as { httpCode?: number; status?: number }).httpCode ?? (err as { status?: number }).status;
   const message = err instanceof Error ? err.message : String(err);
   if (httpCode === 413) {

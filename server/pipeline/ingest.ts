@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { Settings } from '../settings';
+import { asDiskError } from '../storage/disk-errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { processImage } from './process-image';
 import type { ProcessingQueue } from './queue';
@@ -63,6 +64,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   /** Records a refusal, wherever in the request it happened, for the counters. */
   reportRejection(err: unknown, source: string): void {
-    this.emit('rejected', { code: err instanceof AppError ? err.code : 'internal_error', source });
+    const error = err instanceof AppError ? err : asDiskError(err);
+    this.emit('rejected', { code: error?.code ?? 'internal_error', source });
   }
 }

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { AppError } from '../errors';
 import type { Settings } from '../settings';
+import { asDiskError } from '../storage/disk-errors';
 import { readExif, type ExifSummary } from './exif';
 import { sniffImageFormat, SNIFF_BYTES, type InputFormat } from './sniff';
 
@@ -85,7 +86,7 @@ async function inspect(ctx: PipelineContext): Promise<void> {
   try {
     meta = await sharp(ctx.input, { limitInputPixels: false }).metadata();
   } catch (err) {
-    throw new AppError('invalid_image', `The ${ctx.format} image cannot be read: ${libvipsReason(err)}`, { cause: err });
+    throw imageError(ctx, 'read', err);
   }
   const { width, height } = meta;
   if (!width || !height) throw new AppError('invalid_image', `The ${ctx.format} image has no dimensions`);
@@ -162,8 +163,17 @@ async function encode(ctx: PipelineContext): Promise<void> {
       .png(pngOptions(ctx.settings))
       .toFile(ctx.output);
   } catch (err) {
-    throw new AppError('invalid_image', `The ${ctx.format} image cannot be decoded: ${libvipsReason(err)}`, { cause: err });
+    throw imageError(ctx, 'decoded', err);
   }
+}
+
+/**
+ * A sharp failure as the client should see it: the disk's fault (full: 507, failing: 500) when
+ * libvips says so, else the image's (422 invalid_image).
+ */
+function imageError(ctx: PipelineContext, verb: 'read' | 'decoded', err: unknown): AppError {
+  return asDiskError(err)
+    ?? new AppError('invalid_image', `The ${ctx.format} image cannot be ${verb}: ${libvipsReason(err)}`, { cause: err });
 }
 
 /** The first line of a libvips error, without the internal paths it may carry. */

@@ -52,6 +52,12 @@ export class ImageStore {
   private lastIdTime = '';
   private sequence = 0;
 
+  /**
+   * Test seam: awaited before each write of {@link ImageStore.add}, the PNG's commit then the
+   * record's; a throw acts as that write failing (ENOSPC, EIO). Unset in the daemon.
+   */
+  beforeWrite?: (step: 'png' | 'record') => void | Promise<void>;
+
   private constructor(readonly dataDir: string) {}
 
   get imagesDir(): string {
@@ -62,6 +68,11 @@ export class ImageStore {
     return join(this.dataDir, 'tmp');
   }
 
+  /** Where the dashboard's small copies live, one per image at most, removed with it. */
+  get thumbnailsDir(): string {
+    return join(this.dataDir, 'thumbs');
+  }
+
   /**
    * Opens the store under `dataDir`: creates its folders, removes temporary leftovers and
    * uncommitted PNGs, and loads the index from the metadata files.
@@ -69,6 +80,7 @@ export class ImageStore {
   static async open(dataDir: string): Promise<ImageStore> {
     const store = new ImageStore(dataDir);
     await mkdir(store.imagesDir, { recursive: true });
+    await mkdir(store.thumbnailsDir, { recursive: true });
     await rm(store.tempRoot, { recursive: true, force: true });
     await mkdir(store.tempRoot, { recursive: true });
     await store.load();
@@ -97,11 +109,20 @@ export class ImageStore {
     }
     this.index.sort((a, b) => compareIds(a.id, b.id));
     for (const record of this.index) this.byId.set(record.id, record);
+    await this.removeOrphanThumbnails();
     const newest = this.index.at(-1);
     if (newest) {
       // New ids must sort after the stored ones even if the clock stepped back across a restart.
       this.lastIdTime = newest.id.slice(0, 18);
       this.sequence = parseInt(newest.id.slice(19, 23), 36);
+    }
+  }
+
+  /** Thumbnails whose image is gone (a crash between the two deletions) and unfinished ones. */
+  private async removeOrphanThumbnails(): Promise<void> {
+    for (const name of await readdir(this.thumbnailsDir)) {
+      const id = name.slice(0, name.lastIndexOf('.'));
+      if (name.startsWith(TEMP_PREFIX) || !this.byId.has(id)) await rm(join(this.thumbnailsDir, name), { force: true });
     }
   }
 
@@ -121,7 +142,9 @@ export class ImageStore {
   }
 
   async removeTempDir(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true });
+    // A refused multipart upload may still be creating files in it (formidable opens them
+    // asynchronously), which fails a single pass with ENOTEMPTY: rm retries on that.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 
   /**
@@ -132,7 +155,9 @@ export class ImageStore {
     const record: StoredImage = { id: this.nextId(), ...image };
     const pngPath = this.pngPath(record.id);
     try {
+      await this.beforeWrite?.('png');
       await commitFile(pngFile, pngPath);
+      await this.beforeWrite?.('record');
       await writeFileAtomic(this.metaPath(record.id), `${JSON.stringify(record)}\n`);
     } catch (err) {
       await rm(pngPath, { force: true });
@@ -151,6 +176,11 @@ export class ImageStore {
   /** The newest image, of one source if given. */
   latest(source?: string): StoredImage | undefined {
     return this.list({ limit: 1, source }).images[0];
+  }
+
+  /** The `count` oldest images, oldest first: retention's candidates. */
+  oldest(count: number): StoredImage[] {
+    return this.index.slice(0, count);
   }
 
   /** A page of images, newest first, and the cursor of the next page (null when none). */
@@ -181,8 +211,18 @@ export class ImageStore {
     return join(this.imagesDir, `${id}.png`);
   }
 
+  /** Where the thumbnail of an image is kept once made (see pipeline/thumbnails.ts). */
+  thumbnailPath(id: string): string {
+    return join(this.thumbnailsDir, `${id}.webp`);
+  }
+
   private metaPath(id: string): string {
     return join(this.imagesDir, `${id}.json`);
+  }
+
+  /** Every source that has an image, sorted, for the dashboard's filter. */
+  sources(): string[] {
+    return [...new Set(this.index.map((record) => record.source))].sort();
   }
 
   /** How many images are stored and their total PNG bytes. */
@@ -193,7 +233,7 @@ export class ImageStore {
   }
 
   /**
-   * Removes one image: its metadata first, so that it is unlisted before its PNG goes.
+   * Removes one image: its metadata first, so that it is unlisted before its PNG and thumbnail go.
    * Returns false when there is no such image.
    */
   async delete(id: string): Promise<boolean> {
@@ -203,6 +243,7 @@ export class ImageStore {
     this.index.splice(lowerBound(this.index, id), 1);
     await unlink(this.metaPath(id)).catch(ignoreMissing);
     await unlink(this.pngPath(id)).catch(ignoreMissing);
+    await unlink(this.thumbnailPath(id)).catch(ignoreMissing);
     await fsyncPath(this.imagesDir);
     return true;
   }

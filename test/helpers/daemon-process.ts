@@ -19,10 +19,10 @@ export interface DaemonProcess {
 
 /**
  * Starts the daemon with `env` on top of this process's environment, on port 0, and waits until
- * it says where it listens.
+ * it says where it listens. `program` is how to start it (an installed copy's wrapper, say).
  */
-export async function startDaemon(dataDir: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+export async function startDaemon(dataDir: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], program: string[] = [process.execPath, MAIN_JS]): Promise<DaemonProcess> {
+  const child = spawn(program[0], [...program.slice(1), ...args], {
     env: { ...process.env, JOURNAL_STREAM: '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createApp, type AppDeps } from '../../server/app';
-import { silentLogger } from '../../server/log';
+import { silentLogger, type Logger } from '../../server/log';
 import { openServices } from '../../server/services';
 import type { SettingsInput } from '../../server/settings';
 
@@ -22,18 +22,31 @@ export interface TestApp {
   destroy(): Promise<void>;
 }
 
-export async function startTestApp(options: { settings?: SettingsInput; dataDir?: string } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  settings?: SettingsInput;
+  dataDir?: string;
+  /** Turns access control on with this token. */
+  apiToken?: string;
+  /** Where log lines go; dropped by default. */
+  log?: Logger;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'pir-test-')));
   const deps = await openServices({
     dataDir,
     runtimeConfigFile: join(dataDir, 'settings.json'),
     settingsLayers: [options.settings ?? {}],
-    log: silentLogger,
+    log: options.log ?? silentLogger,
+    apiToken: options.apiToken,
   });
   const server = createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => closeServer(server);
+  const close = () => {
+    deps.monitor.stop();
+    return closeServer(server);
+  };
   const app: TestApp = {
     url,
     dataDir,
@@ -42,7 +55,7 @@ export async function startTestApp(options: { settings?: SettingsInput; dataDir?
     close,
     async restart() {
       await close();
-      return startTestApp({ settings: options.settings, dataDir });
+      return startTestApp({ ...options, dataDir });
     },
     async destroy() {
       await close();
@@ -81,4 +94,17 @@ export function form(files: Uint8Array[], field = 'image', fields: Record<string
   files.forEach((bytes, i) => body.append(field, new Blob([bytes]), `image-${i}.jpg`));
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
   return body;
+}
+
+/**
+ * The status of a GET with exactly these headers; fetch() would add Cache-Control: no-cache to a
+ * conditional request, so this asks as a browser cache would.
+ */
+export function statusOf(url: string, headers: { [name: string]: string }): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { filesIn, form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
+import { filesIn, form, postImage, startTestApp, statusOf, type TestApp } from '../helpers/test-app';
 import { jpegWithOrientation, photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
 
 interface Record {
@@ -200,15 +199,6 @@ describe('a full queue', () => {
     }
   });
 });
-
-function statusOf(url: string, headers: { [name: string]: string }): Promise<number | undefined> {
-  return new Promise((resolve, reject) => {
-    get(url, { headers }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    }).on('error', reject);
-  });
-}
 
 /** A request body with no Content-Length, so the limit must be enforced while streaming. */
 function chunked(bytes: Buffer): ReadableStream<Uint8Array> {

@@ -1,11 +1,16 @@
 import Router from '@koa/router';
 import { AppError } from '../../errors';
 import type { AppDeps } from '../../app';
+import { prefersHtml } from '../page';
+import { renderConfigPage } from './pages';
 
 /** Reading and changing the runtime settings, answering as the original receiver did. */
 export function configRoutes(router: Router, deps: AppDeps): void {
 
-  router.get('/config', (ctx) => {
+  // JSON by default (curl, scripts); the configuration page for a browser.
+  router.get('/config', async (ctx) => {
+    ctx.vary('Accept');
+    if (prefersHtml(ctx)) return renderConfigPage(ctx, deps);
     ctx.body = deps.settings.get();
   });
 

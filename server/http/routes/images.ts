@@ -1,10 +1,10 @@
-import { createReadStream } from 'node:fs';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, invalidParam } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { AppDeps } from '../../app';
 import { parseCapturedAt, parseCursor, parseLimit, parseSource } from '../params';
+import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
 
 /** An image record as the API shows it: the stored facts plus where to fetch the PNG. */
@@ -78,19 +78,9 @@ function notFound(id: string): AppError {
 }
 
 function sendPng(ctx: Context, deps: AppDeps, image: StoredImage, cacheControl: string): void {
-  // An id names one immutable PNG, so it is a strong ETag.
-  ctx.set('ETag', `"${image.id}"`);
-  ctx.set('Cache-Control', cacheControl);
   ctx.set('X-Image-Id', image.id);
-  ctx.type = 'image/png';
-  // ctx.fresh compares validators only for a 2xx response.
-  ctx.status = 200;
-  if (ctx.fresh) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.length = image.bytes;
-  ctx.body = createReadStream(deps.store.pngPath(image.id));
+  // An id names one immutable PNG, so it is a strong ETag.
+  sendFile(ctx, { path: deps.store.pngPath(image.id), bytes: image.bytes, type: 'image/png', etag: `"${image.id}"`, cacheControl });
 }
 
 /**
@@ -105,9 +95,11 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
   let dir: string | undefined;
   try {
     source = parseSource(ctx.query.source, source);
+    ctx.state.source = source;
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
     // Refuse before reading a byte of the body when the queue is already full.
     if (deps.ingest.queue.isFull) throw deps.ingest.queue.busyError();
+    await deps.retention.ensureSpace();
     const settings = deps.settings.get();
     dir = await deps.store.createTempDir();
     const upload = await receiveUpload(ctx, { maxBytes: settings.max_upload_bytes, fileFields, dir });
@@ -119,6 +111,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
       receivedAt,
     };
     for (const file of upload.files) stored.push(await deps.ingest.ingest(file, dir, info));
+    await deps.retention.afterStore(stored.map((image) => image.id));
     return stored;
   } catch (err) {
     for (const image of stored) await deps.store.delete(image.id);

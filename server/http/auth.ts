@@ -1,0 +1,76 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { AppError } from '../errors';
+
+/**
+ * What anyone may read even when reads need the token: liveness, and what a browser must load
+ * before the dashboard can ask for the token. Extend it here when a page or asset is added.
+ */
+export const PUBLIC_READS = {
+  paths: new Set(['/health']),
+  prefixes: ['/static/'],
+};
+
+/** Methods that only read; every other method changes state and always needs the token. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface AccessOptions {
+  /** The API token; when undefined, every request is let through. */
+  token: string | undefined;
+  /** Read per request, so that a change of require_token_for_reads applies at once. */
+  requireForReads: () => boolean;
+}
+
+/**
+ * Lets a request through only with `Authorization: Bearer <token>` when a token is set: always
+ * for changes, and for reads when `requireForReads()`. Reads may carry the token as
+ * `?access_token=` instead, since EventSource and <img> cannot send headers.
+ * @throws AppError unauthorized (401, with WWW-Authenticate) otherwise.
+ */
+export function requireToken(options: AccessOptions): Middleware {
+  if (options.token === undefined) return (_ctx, next) => next();
+  // Hashing both sides gives equal lengths, so timingSafeEqual leaks neither content nor length.
+  const expected = sha256(options.token);
+  return async (ctx, next) => {
+    const read = READ_METHODS.has(ctx.method);
+    if (read && (!options.requireForReads() || isPublicRead(ctx.path))) return next();
+    const presented = bearerToken(ctx.get('Authorization')) ?? (read ? queryToken(ctx.query.access_token) : undefined);
+    if (presented === undefined) {
+      throw unauthorized('This request needs the API token: send Authorization: Bearer <token>', read);
+    }
+    if (!timingSafeEqual(sha256(presented), expected)) {
+      throw unauthorized('The API token is wrong', read, 'invalid_token');
+    }
+    await next();
+  };
+}
+
+/** Plain asset paths only: a prefix must not let `/static/../images` or `%2e%2e` through. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/;
+
+function isPublicRead(path: string): boolean {
+  if (PUBLIC_READS.paths.has(path)) return true;
+  return PLAIN_PATH.test(path) && !path.includes('..') && PUBLIC_READS.prefixes.some((prefix) => path.startsWith(prefix));
+}
+
+function bearerToken(header: string): string | undefined {
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  return match ? match[1] : undefined;
+}
+
+function queryToken(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function unauthorized(message: string, read: boolean, error?: string): AppError {
+  const headers: Record<string, string> = {
+    'WWW-Authenticate': `Bearer realm="pi-image-receiver"${error ? `, error="${error}"` : ''}`,
+  };
+  // A refused upload's body is not read: close rather than let Node drain it.
+  if (!read) headers.Connection = 'close';
+  return new AppError('unauthorized', message, { headers });
+}

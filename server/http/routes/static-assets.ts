@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import Router from '@koa/router';
+import { AppError } from '../../errors';
+import { PAGE_HEADERS } from '../page';
+import { sendFile } from '../send-file';
+import { VIEWS_DIR } from '../view-helpers';
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * The files /static/ may serve, by name: the page scripts and stylesheet in views/static, and the
+ * chart library from its npm package, so that the dashboard loads nothing from the internet.
+ */
+function assetFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const name of readdirSync(join(VIEWS_DIR, 'static'))) {
+    if (TYPES[extname(name)]) files.set(name, join(VIEWS_DIR, 'static', name));
+  }
+  files.set('uPlot.iife.min.js', require.resolve('uplot/dist/uPlot.iife.min.js'));
+  files.set('uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'));
+  return files;
+}
+
+interface Asset {
+  body: Buffer;
+  etag: string;
+  type: string;
+}
+
+/** GET /static/:file: the dashboard's scripts and stylesheets, read once and kept (about 80 KB). */
+export function staticRoutes(router: Router): void {
+  const files = assetFiles();
+  const loaded = new Map<string, Asset>();
+
+  router.get('/static/:file', (ctx) => {
+    const path = files.get(ctx.params.file);
+    if (!path) throw new AppError('not_found', `No static file ${JSON.stringify(ctx.params.file.slice(0, 64))}`);
+    let asset = loaded.get(path);
+    if (!asset) {
+      const body = readFileSync(path);
+      asset = { body, type: TYPES[extname(path)], etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+      loaded.set(path, asset);
+    }
+    ctx.set('X-Content-Type-Options', PAGE_HEADERS['X-Content-Type-Options']);
+    // Revalidated at every load, so that a new version of the daemon is never run with old scripts.
+    sendFile(ctx, { ...asset, cacheControl: 'no-cache' });
+  });
+}

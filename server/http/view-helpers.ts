@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import type { SettingSpec } from '../settings';
+
+/** The EJS pages and the page scripts and stylesheets, at the root of the repository. */
+export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
+
+/** The formatters of views/static/format.js, which the page scripts use for live figures. */
+export interface Format {
+  bytes(v: number | null | undefined): string;
+  duration(seconds: number | null | undefined): string;
+  int(v: number | null | undefined): string;
+  mib(v: number | null | undefined): string;
+  percent(v: number | null | undefined): string;
+  ms(v: number | null | undefined): string;
+  onoff(v: boolean | null | undefined): string;
+  load(v: number[] | null | undefined): string;
+}
+
+/**
+ * One set of formatters for the templates and the browser, so that a figure rendered with the
+ * page reads the same as when it is pushed live. The file lives with the page scripts; it is
+ * loaded from there rather than compiled, since the browser needs it as it is.
+ */
+export const format = require(join(VIEWS_DIR, 'static', 'format.js')) as Format;
+
+/** A setting's value as a person reads it: sizes in binary units, booleans as on/off. */
+export function formatSetting(spec: SettingSpec, value: number | boolean): string {
+  if (spec.kind === 'boolean') return format.onoff(value as boolean);
+  if (spec.unit === 'bytes') return format.bytes(value as number);
+  return `${format.int(value as number)}${spec.unit ? ` ${spec.unit}` : ''}`;
+}
+
+/** "16 – 16,384 px", "1 KiB – 1 GiB", "on or off": the allowed values, for the configuration form. */
+export function formatRange(spec: SettingSpec): string {
+  if (spec.kind === 'boolean') return 'on or off';
+  if (spec.unit === 'bytes') return `${format.bytes(spec.min)} – ${format.bytes(spec.max)}`;
+  return `${format.int(spec.min)} – ${formatSetting(spec, spec.max)}`;
+}
+
+/** A setting key as a label: "max_image_dimension" -> "Max image dimension". */
+export function settingLabel(key: string): string {
+  const words = key.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** An ISO time as "2026-11-24 08:30:05 UTC", until the page script shows it in local time. */
+export function formatTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** Everything above, handed to every template. */
+export const viewHelpers = { format, formatSetting, formatRange, settingLabel, formatTime };

@@ -1,0 +1,91 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import sharp from 'sharp';
+import type { Ingest } from '../pipeline/ingest';
+import type { ImageStore, StoredImage } from '../storage/image-store';
+
+/** Every metric name starts with this, so the daemon's series are easy to find in Prometheus. */
+export const METRIC_PREFIX = 'image_receiver_';
+
+/** Past this many distinct sources, further ones are counted under "other", bounding the series. */
+export const MAX_SOURCE_LABELS = 50;
+
+/**
+ * The daemon's metrics in the Prometheus text format: prom-client's default process metrics, plus
+ * images received, stored and rejected by reason and source, processing time, queue depth, libvips
+ * and bytes stored. Each app gets its own registry, so that several in one process (tests) never
+ * share counters.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly sources = new Set<string>();
+  private readonly detachers: Array<() => void> = [];
+
+  constructor(ingest: Ingest, store: ImageStore) {
+    // Event-loop lag is sampled once a second, not every 10 ms: an idle Pi should stay asleep.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    const registers = [this.registry];
+    const received = new Counter({ name: `${METRIC_PREFIX}images_received_total`, help: 'Images that reached an outcome (stored or refused), by source', labelNames: ['source'], registers });
+    const stored = new Counter({ name: `${METRIC_PREFIX}images_stored_total`, help: 'Images processed and stored, by source', labelNames: ['source'], registers });
+    const rejected = new Counter({ name: `${METRIC_PREFIX}images_rejected_total`, help: 'Uploads refused, by error code and source', labelNames: ['reason', 'source'], registers });
+    const bytes = new Counter({ name: `${METRIC_PREFIX}stored_bytes_total`, help: 'PNG bytes written, by source', labelNames: ['source'], registers });
+    const seconds = new Histogram({
+      name: `${METRIC_PREFIX}processing_seconds`, help: 'Time to decode, orient, resize, encode and commit one image',
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}queue_images`, help: 'Images being processed (in_flight) or waiting for a slot (waiting)', labelNames: ['state'], registers,
+      collect() {
+        this.set({ state: 'in_flight' }, ingest.queue.inFlight);
+        this.set({ state: 'waiting' }, ingest.queue.queued);
+      },
+    });
+    new Gauge({ name: `${METRIC_PREFIX}store_images`, help: 'Images in the store', registers, collect() { this.set(store.totals().count); } });
+    new Gauge({ name: `${METRIC_PREFIX}store_bytes`, help: 'PNG bytes in the store', registers, collect() { this.set(store.totals().bytes); } });
+    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the libvips operation cache', registers, collect() { this.set(sharp.cache().memory.current * 1024 * 1024); } });
+    new Gauge({
+      name: `${METRIC_PREFIX}libvips_tasks`, help: 'libvips tasks waiting for a thread (queue) and running (process)', labelNames: ['state'], registers,
+      collect() {
+        const counters = sharp.counters();
+        this.set({ state: 'queue' }, counters.queue);
+        this.set({ state: 'process' }, counters.process);
+      },
+    });
+
+    const onStored = (image: StoredImage): void => {
+      const source = this.sourceLabel(image.source);
+      received.inc({ source });
+      stored.inc({ source });
+      bytes.inc({ source }, image.bytes);
+      seconds.observe(image.processing_ms / 1000);
+    };
+    const onRejected = (event: { code: string; source: string }): void => {
+      const source = this.sourceLabel(event.source);
+      received.inc({ source });
+      rejected.inc({ reason: event.code, source });
+    };
+    ingest.on('stored', onStored);
+    ingest.on('rejected', onRejected);
+    this.detachers.push(() => ingest.off('stored', onStored), () => ingest.off('rejected', onRejected));
+  }
+
+  /** The exposition text, for GET /metrics. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Stops counting. */
+  detach(): void {
+    for (const detach of this.detachers.splice(0)) detach();
+  }
+
+  private sourceLabel(source: string): string {
+    if (this.sources.has(source)) return source;
+    if (this.sources.size >= MAX_SOURCE_LABELS) return 'other';
+    this.sources.add(source);
+    return source;
+  }
+}

@@ -1,0 +1,178 @@
+import { EventEmitter } from 'node:events';
+import { statfs } from 'node:fs/promises';
+import { AppError } from '../errors';
+import type { Logger } from '../log';
+import type { Settings } from '../settings';
+import type { ImageStore } from './image-store';
+
+const MB = 1024 * 1024;
+
+/** The limit that made retention remove images. */
+export type RetentionReason = 'max_stored_images' | 'max_storage_mb' | 'min_free_disk_mb';
+
+/** One run of retention that removed images. */
+export interface RetentionRemoval {
+  ids: string[];
+  bytes: number;
+  reason: RetentionReason;
+  at: string;
+}
+
+/** What retention did since the daemon started, and the disk as it is now. */
+export interface RetentionStatus {
+  /** Images and PNG bytes removed by retention. */
+  removed_images: number;
+  removed_bytes: number;
+  /** The last run that removed images: when, how many, and which limit made it; null before any. */
+  last_run_at: string | null;
+  last_run_removed: number;
+  last_reason: RetentionReason | null;
+  /** Uploads refused with 507 because the disk stayed below min_free_disk_mb. */
+  refused_uploads: number;
+  /** Free bytes on the data dir's filesystem now; null when it cannot be measured. */
+  free_disk_bytes: number | null;
+  stored_images: number;
+  stored_bytes: number;
+  /** The limits in force; 0 is no limit. */
+  limits: Pick<Settings, 'max_stored_images' | 'max_storage_mb' | 'min_free_disk_mb'>;
+}
+
+export interface RetentionOptions {
+  store: ImageStore;
+  settings: () => Settings;
+  log: Logger;
+  /** Free bytes on the filesystem holding `dir`; statfs unless a test simulates a disk. */
+  freeBytes?: (dir: string) => Promise<number>;
+}
+
+/**
+ * Keeps the store within max_stored_images, max_storage_mb and min_free_disk_mb by removing the
+ * oldest images through {@link ImageStore.delete}, never one whose upload is still being answered.
+ * Runs one at a time, so concurrent uploads never remove more than needed. Emits 'removed'.
+ */
+export class Retention extends EventEmitter<{ removed: [RetentionRemoval] }> {
+  private readonly held = new Set<string>();
+  private running: Promise<unknown> = Promise.resolve();
+  private readonly freeBytes: (dir: string) => Promise<number>;
+  private totals = { removed_images: 0, removed_bytes: 0, refused_uploads: 0 };
+  private last: RetentionRemoval | null = null;
+
+  constructor(private readonly options: RetentionOptions) {
+    super();
+    this.freeBytes = options.freeBytes ?? diskFreeBytes;
+  }
+
+  /** Marks a just-stored image whose upload is not answered yet: it is never removed meanwhile. */
+  hold(id: string): void {
+    this.held.add(id);
+  }
+
+  /**
+   * Called once an upload's images are stored: releases them and removes the oldest others until
+   * every limit holds. A failure is logged, not thrown: the images are stored whatever happens here.
+   */
+  afterStore(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.held.delete(id);
+    return this.serially(async () => {
+      await this.enforce(new Set(ids)).catch((err) => this.options.log.error(`retention failed: ${(err as Error).message}`));
+    });
+  }
+
+  /**
+   * Checked before an upload is read: when the disk is below min_free_disk_mb, removes the oldest
+   * images; when that is not enough, refuses.
+   * @throws AppError insufficient_storage when nothing more can be removed.
+   */
+  ensureSpace(): Promise<void> {
+    return this.serially(async () => {
+      const floor = this.options.settings().min_free_disk_mb * MB;
+      if (floor === 0) return;
+      const free = await this.enforce(new Set());
+      if (free !== null && free < floor) {
+        this.totals.refused_uploads++;
+        throw new AppError('insufficient_storage',
+          `Only ${Math.floor(free / MB)} MB are free on the data disk, below min_free_disk_mb (${floor / MB}), and no image is left to remove`);
+      }
+    });
+  }
+
+  /** What retention did and the disk now, for /memory_status and the dashboard. */
+  async status(): Promise<RetentionStatus> {
+    const { max_stored_images, max_storage_mb, min_free_disk_mb } = this.options.settings();
+    const { count, bytes } = this.options.store.totals();
+    return {
+      ...this.totals,
+      last_run_at: this.last?.at ?? null,
+      last_run_removed: this.last?.ids.length ?? 0,
+      last_reason: this.last?.reason ?? null,
+      free_disk_bytes: await this.measureFree(),
+      stored_images: count,
+      stored_bytes: bytes,
+      limits: { max_stored_images, max_storage_mb, min_free_disk_mb },
+    };
+  }
+
+  /** Removes the oldest images not in `keep` (or held) until within limits; returns the free bytes. */
+  private async enforce(keep: Set<string>): Promise<number | null> {
+    const { store } = this.options;
+    const settings = this.options.settings();
+    let { count, bytes } = store.totals();
+    const floor = settings.min_free_disk_mb * MB;
+    // Measured once, then counted down by what is removed: a PNG still open by a reader frees
+    // nothing until it is closed, and a fresh measure would then remove more than needed.
+    let free = floor > 0 ? await this.measureFree() : null;
+    const over = (): RetentionReason | undefined => {
+      if (settings.max_stored_images > 0 && count > settings.max_stored_images) return 'max_stored_images';
+      if (settings.max_storage_mb > 0 && bytes > settings.max_storage_mb * MB) return 'max_storage_mb';
+      if (free !== null && free < floor) return 'min_free_disk_mb';
+      return undefined;
+    };
+    // An upload refused after storing some images removed them again without releasing them.
+    for (const id of this.held) if (!store.get(id)) this.held.delete(id);
+    const removed: string[] = [];
+    let removedBytes = 0;
+    // The limit that started the run names it, though others may be passed too.
+    const reason = over();
+    while (over() !== undefined) {
+      const protectedCount = keep.size + this.held.size;
+      const victim = store.oldest(protectedCount + 1).find((image) => !keep.has(image.id) && !this.held.has(image.id));
+      if (!victim) break;
+      if (await store.delete(victim.id)) {
+        removed.push(victim.id);
+        removedBytes += victim.bytes;
+        this.totals.removed_images++;
+        this.totals.removed_bytes += victim.bytes;
+      }
+      count--;
+      bytes -= victim.bytes;
+      if (free !== null) free += victim.bytes;
+    }
+    if (reason !== undefined && removed.length > 0) {
+      this.last = { ids: removed, bytes: removedBytes, reason, at: new Date().toISOString() };
+      this.options.log.info(`retention removed ${removed.length} images (${removedBytes} B) for ${reason}`);
+      this.emit('removed', this.last);
+    }
+    return free;
+  }
+
+  private async measureFree(): Promise<number | null> {
+    try {
+      return await this.freeBytes(this.options.store.dataDir);
+    } catch (err) {
+      this.options.log.warn(`cannot measure free disk space: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.running.then(task);
+    this.running = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Bytes available to this process on the filesystem holding `dir`. */
+async function diskFreeBytes(dir: string): Promise<number> {
+  const stats = await statfs(dir);
+  return stats.bavail * stats.bsize;
+}

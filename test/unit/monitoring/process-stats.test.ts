@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readProcessStats, readProcFields, readSystemStats } from '../../../server/monitoring/process-stats';
+
+/** Spends at least `ms` of CPU time in this thread (bounded: gives up after 10 s of wall time). */
+function burnCpu(ms: number): number {
+  const start = process.cpuUsage();
+  const deadline = Date.now() + 10_000;
+  let spent = 0;
+  let x = 0;
+  while (spent < ms * 1000 && Date.now() < deadline) {
+    for (let i = 0; i < 100_000; i++) x += Math.sqrt(i);
+    const usage = process.cpuUsage(start);
+    spent = usage.user + usage.system;
+  }
+  return x;
+}
+
+describe('readProcessStats', () => {
+  it('reads RSS and VMS from the kernel, consistent with what Node reports', async () => {
+    const stats = await readProcessStats();
+    const nodeRss = process.memoryUsage().rss;
+    assert.ok(stats.rss_bytes > 0);
+    // Both read the same kernel figure a moment apart; allocations in between move it a little.
+    assert.ok(stats.rss_bytes > nodeRss / 2 && stats.rss_bytes < nodeRss * 2, `${stats.rss_bytes} vs ${nodeRss}`);
+    assert.ok(stats.vms_bytes !== null && stats.vms_bytes >= stats.rss_bytes, `VMS ${stats.vms_bytes} < RSS ${stats.rss_bytes}`);
+    assert.ok(stats.heap_used_bytes > 0 && stats.heap_used_bytes <= stats.heap_total_bytes);
+    assert.ok(stats.external_bytes > 0);
+  });
+
+  it('reports the CPU this process spent since the previous reading', async () => {
+    await readProcessStats();
+    burnCpu(150);
+    const stats = await readProcessStats();
+    assert.ok(stats.cpu_percent > 0, `cpu_percent ${stats.cpu_percent}`);
+  });
+});
+
+describe('readSystemStats', () => {
+  it('reads total and available memory and the load average', async () => {
+    const stats = readSystemStats();
+    assert.ok(stats.available_memory_bytes > 0);
+    assert.ok(stats.available_memory_bytes <= stats.total_memory_bytes);
+    assert.equal(stats.load_average.length, 3);
+    assert.ok(stats.load_average.every((value) => value >= 0));
+  });
+});
+
+describe('readProcFields', () => {
+  it('reads "Key: N kB" lines in bytes and ignores the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pir-proc-'));
+    try {
+      const file = join(dir, 'status');
+      await writeFile(file, 'Name:\tnode\nVmSize:\t  123456 kB\nVmRSS:\t    2048 kB\nThreads:\t11\n');
+      assert.deepEqual(readProcFields(file), { VmSize: 123456 * 1024, VmRSS: 2048 * 1024 });
+      assert.deepEqual(readProcFields(join(dir, 'missing')), {});
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

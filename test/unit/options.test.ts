@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { join, resolve } from 'node:path';
+import { parseOptions } from '../../server/options';
+
+describe('daemon options', () => {
+  it('bounds slow clients by default, and takes the limits from flags or variables', () => {
+    const defaults = parseOptions([], {});
+    assert.deepEqual(defaults.limits, { headersTimeoutMs: 20_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5000, maxConnections: 128 });
+    const set = parseOptions(['--max-connections', '8'], { HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '900', KEEP_ALIVE_TIMEOUT_MS: '100', MAX_CONNECTIONS: '99' });
+    assert.deepEqual(set.limits, { headersTimeoutMs: 500, requestTimeoutMs: 900, keepAliveTimeoutMs: 100, maxConnections: 8 });
+  });
+
+  it('refuses limits that would leave clients unbounded or the server unable to start, naming each', () => {
+    assert.throws(() => parseOptions([], { MAX_CONNECTIONS: '0', HEADERS_TIMEOUT_MS: 'soon', KEEP_ALIVE_TIMEOUT_MS: '-1' }), (err: Error) =>
+      ['max-connections', 'headers-timeout-ms', 'keep-alive-timeout-ms'].every((flag) => err.message.includes(flag)));
+    assert.throws(() => parseOptions([], { HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }), /must not exceed request-timeout-ms/);
+  });
+
+  it('looks for the token file in the data dir unless told otherwise', () => {
+    assert.equal(parseOptions([], { DATA_DIR: '/srv/pir' }).apiTokenFile, join('/srv/pir', 'api-token'));
+    assert.equal(parseOptions(['--api-token-file', 'secret'], { DATA_DIR: '/srv/pir' }).apiTokenFile, resolve('secret'));
+    assert.equal(parseOptions([], { API_TOKEN_FILE: '/etc/pir/token' }).apiTokenFile, '/etc/pir/token');
+  });
+});

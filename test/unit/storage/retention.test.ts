@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AppError } from '../../../server/errors';
+import { silentLogger } from '../../../server/log';
+import { DEFAULT_SETTINGS, type Settings, type SettingsInput } from '../../../server/settings';
+import { ImageStore } from '../../../server/storage/image-store';
+import { Retention, type RetentionRemoval } from '../../../server/storage/retention';
+
+const MB = 1024 * 1024;
+
+describe('Retention', () => {
+  let dir: string;
+  let store: ImageStore;
+  let settings: Settings;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pir-retention-'));
+    store = await ImageStore.open(dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  /** Stores an image whose record says it weighs `bytes`; returns its id. */
+  async function add(bytes = 1000): Promise<string> {
+    const work = await store.createTempDir();
+    await writeFile(join(work, 'out.png'), 'png');
+    const record = await store.add(join(work, 'out.png'), {
+      source: 'cam', width: 1, height: 1, bytes, format: 'png', compression_level: 6,
+      received_at: new Date().toISOString(), captured_at: null, processing_ms: 1,
+      original: { width: 1, height: 1, format: 'png', bytes, orientation: 1 }, rotated: false, resized: false,
+    });
+    await store.removeTempDir(work);
+    return record.id;
+  }
+
+  function retention(input: SettingsInput, freeBytes?: () => Promise<number>): Retention {
+    settings = { ...DEFAULT_SETTINGS, min_free_disk_mb: 0, ...input };
+    return new Retention({ store, settings: () => settings, log: silentLogger, freeBytes });
+  }
+
+  const listed = () => store.list({ limit: 1000 }).images.map((image) => image.id).reverse();
+  const filesOf = async () => (await readdir(store.imagesDir)).sort();
+
+  it('removes the oldest images past max_stored_images, with their files, and reports it', async () => {
+    const r = retention({ max_stored_images: 3 });
+    const removals: RetentionRemoval[] = [];
+    r.on('removed', (removal) => removals.push(removal));
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await add(100 + i));
+    await r.afterStore([ids[4]]);
+    assert.deepEqual(listed(), ids.slice(2));
+    assert.deepEqual(await filesOf(), ids.slice(2).flatMap((id) => [`${id}.json`, `${id}.png`]).sort());
+    assert.equal(removals.length, 1);
+    assert.deepEqual(removals[0].ids, ids.slice(0, 2));
+    assert.equal(removals[0].bytes, 201);
+    const status = await r.status();
+    assert.equal(status.removed_images, 2);
+    assert.equal(status.removed_bytes, 201);
+    assert.equal(status.last_reason, 'max_stored_images');
+    assert.equal(status.last_run_removed, 2);
+    assert.ok(status.last_run_at && Date.parse(status.last_run_at) > 0);
+    assert.deepEqual([status.stored_images, status.limits.max_stored_images], [3, 3]);
+    assert.ok(status.free_disk_bytes! > 0, 'measured with statfs');
+  });
+
+  it('keeps within max_storage_mb by PNG bytes', async () => {
+    const r = retention({ max_storage_mb: 1 });
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await add(0.4 * MB));
+    await r.afterStore([ids[3]]);
+    assert.deepEqual(listed(), ids.slice(2));
+    assert.equal((await r.status()).last_reason, 'max_storage_mb');
+  });
+
+  it('never removes the images just acknowledged, nor those of uploads not answered yet', async () => {
+    const r = retention({ max_stored_images: 1 });
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await add());
+    // ids[0] is another upload's, stored but not answered yet.
+    r.hold(ids[0]);
+    await r.afterStore([ids[2], ids[3]]);
+    assert.deepEqual(listed(), [ids[0], ids[2], ids[3]]);
+    // Once answered, it goes at the next run.
+    await r.afterStore([ids[0]]);
+    assert.deepEqual(listed(), [ids[0]]);
+  });
+
+  it('frees space for min_free_disk_mb, then refuses with 507 when nothing is left to remove', async () => {
+    // A 10 MB disk whose only content is the images.
+    const diskBytes = 10 * MB;
+    const freeBytes = async () => diskBytes - store.totals().bytes;
+    const r = retention({ min_free_disk_mb: 6 }, freeBytes);
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await add(2 * MB));
+    await r.ensureSpace();
+    // 4 MB free was below 6 MB: removing the oldest one is enough.
+    assert.deepEqual(listed(), ids.slice(1));
+    settings = { ...settings, min_free_disk_mb: 11 };
+    await assert.rejects(r.ensureSpace(), (err: AppError) => err.code === 'insufficient_storage' && err.status === 507);
+    assert.deepEqual(listed(), []);
+    const status = await r.status();
+    assert.equal(status.refused_uploads, 1);
+    assert.equal(status.removed_images, 3);
+    assert.equal(status.last_reason, 'min_free_disk_mb');
+    assert.equal(status.free_disk_bytes, diskBytes);
+  });
+
+  it('does nothing when no limit is set, and checks no disk when min_free_disk_mb is 0', async () => {
+    let measured = 0;
+    const r = retention({}, async () => { measured++; return 0; });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await add());
+    await r.ensureSpace();
+    await r.afterStore([ids[2]]);
+    assert.deepEqual(listed(), ids);
+    assert.equal(measured, 0);
+    assert.equal((await r.status()).last_run_at, null);
+  });
+
+  it('runs one at a time, so concurrent runs remove no more than needed', async () => {
+    const r = retention({ max_stored_images: 2 });
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push(await add());
+    await Promise.all([r.afterStore([ids[5]]), r.afterStore([ids[4]]), r.afterStore([ids[5]])]);
+    assert.deepEqual(listed(), ids.slice(4));
+    assert.equal((await r.status()).removed_images, 4);
+  });
+});

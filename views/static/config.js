@@ -1,0 +1,93 @@
+// The configuration form: sends only the settings that changed to POST /config, the same
+// validation as any script gets, and shows each field's error beside it.
+'use strict';
+(function () {
+  const PIR = window.PIR;
+  const form = document.getElementById('settings-form');
+  const status = document.getElementById('form-status');
+  let current = JSON.parse(form.dataset.current);
+  const inputs = [...form.querySelectorAll('input[name]')];
+
+  /** The form's value of one input: booleans from the box, integers when the text is one. */
+  function valueOf(input) {
+    if (input.dataset.kind === 'boolean') return input.checked;
+    const text = input.value.trim();
+    if (text === '') return null;
+    // Anything else goes as typed, so that the daemon names what is wrong with it.
+    return /^-?\d+$/.test(text) ? Number(text) : text;
+  }
+
+  function say(kind, text) {
+    status.hidden = false;
+    status.className = `notice ${kind}`;
+    status.textContent = text;
+  }
+
+  function showErrors(fields) {
+    for (const input of inputs) {
+      const slot = document.getElementById(`error-${input.name}`);
+      const message = fields[input.name];
+      slot.hidden = !message;
+      slot.textContent = message || '';
+      if (message) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const update = {};
+    for (const input of inputs) {
+      const value = valueOf(input);
+      if (value !== current[input.name]) update[input.name] = value;
+    }
+    if (Object.keys(update).length === 0) {
+      showErrors({});
+      say('ok', 'Nothing changed.');
+      return;
+    }
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const response = await PIR.auth.fetch('/config', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(update),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        current = body.config;
+        showErrors({});
+        say('ok', `Saved: ${Object.keys(update).join(', ')}. It applies to the next image.`);
+      } else {
+        const error = body.error || { message: `The daemon answered ${response.status}` };
+        showErrors(error.fields || {});
+        say('bad', error.fields ? 'Nothing was saved: fix the fields marked below.' : error.message);
+        const first = inputs.find((input) => error.fields && error.fields[input.name]);
+        if (first) first.focus();
+      }
+    } catch (err) {
+      say('bad', `Could not reach the daemon: ${err.message}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // Byte sizes are long numbers: show them in binary units as they are typed.
+  for (const input of form.querySelectorAll('input[data-bytes]')) {
+    const unit = form.querySelector(`[data-unit-of="${input.name}"]`);
+    input.addEventListener('input', () => {
+      const value = Number(input.value);
+      unit.textContent = input.value.trim() !== '' && Number.isFinite(value) ? `bytes = ${PIR.format.bytes(value)}` : 'bytes';
+    });
+  }
+
+  form.querySelector('[data-action="defaults"]').addEventListener('click', () => {
+    for (const input of inputs) {
+      if (input.dataset.kind === 'boolean') input.checked = input.dataset.default === 'true';
+      else input.value = input.dataset.default;
+      input.dispatchEvent(new Event('input'));
+    }
+    say('ok', 'Defaults filled in; save to apply them.');
+  });
+})();
