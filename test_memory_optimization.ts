@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ALLOCATORS, allocatorEnv, describeAllocator, type Allocator } from './scripts/load/allocator';
+import { ALLOCATORS, allocatorLaunch, describeAllocator, type Allocator } from './scripts/load/allocator';
 import { cachedPhotoJpegs, type WorkloadImage } from './scripts/load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages, type LoadResult } from './scripts/load/post-load';
 import { readStatusMb, RssSampler, settledRss } from './scripts/load/rss-sampler';
@@ -94,7 +94,8 @@ async function main(): Promise<void> {
  */
 async function runMode(mode: 'on' | 'off', phases: Phase[], allocator: Allocator): Promise<ModeReport> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pir-memory-'));
-  const daemon = await startDaemon(dataDir, allocatorEnv(allocator));
+  const launch = allocatorLaunch(allocator);
+  const daemon = await startDaemon(dataDir, launch.env, [], launch.program);
   running = daemon;
   try {
     process.stdout.write(`\n[${mode}] daemon pid ${daemon.pid}; waiting for RSS to settle at start\n`);

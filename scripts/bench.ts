@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDaemon } from '../test/helpers/daemon-process';
 import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
-import { ALLOCATORS, allocatorEnv, describeAllocator, type Allocator } from './load/allocator';
+import { ALLOCATORS, allocatorLaunch, describeAllocator, type Allocator } from './load/allocator';
 import { barePngBytes, runCeiling } from './load/ceiling';
 import { describeMachine } from './load/machine';
 import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     const settings: Settings = { ...DEFAULT_SETTINGS, enable_memory_optimization: mode === 'on' };
     const dataDir = await mkdtemp(join(tmpdir(), 'pir-bench-'));
     const scratch = await mkdtemp(join(tmpdir(), 'pir-bench-ceiling-'));
-    const daemon = await startDaemon(dataDir, allocatorEnv(allocator));
+    const launch = allocatorLaunch(allocator);
+    const daemon = await startDaemon(dataDir, launch.env, [], launch.program);
     try {
       await postConfig(daemon.url, { enable_memory_optimization: settings.enable_memory_optimization });
       const bench: Bench = { url: daemon.url, pid: daemon.pid, settings, scratch, rounds };

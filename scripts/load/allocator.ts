@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAIN_JS } from '../../test/helpers/daemon-process';
 
-/** Debian's jemalloc (package libjemalloc2), as the systemd unit preloads it when present. */
+/** Debian's jemalloc (package libjemalloc2), for each architecture a Pi or this machine may run. */
 export const JEMALLOC_PATHS = [
   '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
   '/usr/lib/arm-linux-gnueabihf/libjemalloc.so.2',
   '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
 ];
+
+/** The start wrapper the systemd unit runs: it sets the allocator environment, then execs node. */
+export const START_WRAPPER = join(__dirname, '..', '..', '..', 'scripts', 'pi-image-receiver');
 
 /**
  * glibc malloc with two arenas, and every block of 64 KiB or more mapped on its own so that
@@ -22,39 +27,51 @@ export const GLIBC_TUNED = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '655
 export const JEMALLOC_CONF = 'narenas:2,tcache:false,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0';
 
 /** The memory allocator set-ups a load run can give the daemon. */
-export const ALLOCATORS = ['unit', 'glibc', 'arena2', 'glibc-tuned', 'jemalloc', 'jemalloc-tuned'] as const;
+export const ALLOCATORS = ['unit', 'recommended', 'glibc', 'arena2', 'glibc-tuned', 'jemalloc', 'jemalloc-tuned'] as const;
 export type Allocator = (typeof ALLOCATORS)[number];
+
+/** How to start the daemon: the program and arguments, and the environment on top of ours. */
+export interface Launch {
+  program: string[];
+  env: NodeJS.ProcessEnv;
+}
 
 /** The installed jemalloc library, if any. */
 export function findJemalloc(): string | undefined {
   return JEMALLOC_PATHS.find((path) => existsSync(path));
 }
 
-const CLEAN = { MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_CONF: undefined, LD_PRELOAD: undefined };
+const CLEAN = { MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_CONF: undefined, LD_PRELOAD: undefined, JEMALLOC_LIB: undefined };
 
 /**
- * The environment that selects `allocator` for a child process: glibc as it comes, with two
- * arenas, or tuned; jemalloc preloaded as it comes, or tuned; or `unit`, what the systemd unit
- * sets: the glibc and jemalloc variables both, plus the preload when jemalloc is installed.
+ * How to start the daemon with `allocator`: `unit` through the start wrapper, exactly as the
+ * service starts it; `recommended` with the glibc and jemalloc variables both (jemalloc preloaded
+ * when installed), as docs/benchmarks.md proposes; or one allocator as it comes or tuned.
  * @throws Error when jemalloc is asked for and not installed.
  */
-export function allocatorEnv(allocator: Allocator): NodeJS.ProcessEnv {
+export function allocatorLaunch(allocator: Allocator): Launch {
+  const node = [process.execPath, MAIN_JS];
   const jemalloc = findJemalloc();
   if (allocator.startsWith('jemalloc') && !jemalloc) {
     throw new Error(`jemalloc is not installed (apt-get install libjemalloc2); looked for ${JEMALLOC_PATHS.join(', ')}`);
   }
-  switch (allocator) {
-    case 'glibc': return CLEAN;
-    case 'arena2': return { ...CLEAN, MALLOC_ARENA_MAX: '2' };
-    case 'glibc-tuned': return { ...CLEAN, ...GLIBC_TUNED };
-    case 'jemalloc': return { ...CLEAN, LD_PRELOAD: jemalloc };
-    case 'jemalloc-tuned': return { ...CLEAN, LD_PRELOAD: jemalloc, MALLOC_CONF: JEMALLOC_CONF };
-    case 'unit': return { ...GLIBC_TUNED, MALLOC_CONF: JEMALLOC_CONF, LD_PRELOAD: jemalloc };
-  }
+  // The wrapper finds node on PATH; give it this one.
+  if (allocator === 'unit') return { program: ['sh', START_WRAPPER], env: { ...CLEAN, NODE: process.execPath } };
+  const env = {
+    glibc: {},
+    arena2: { MALLOC_ARENA_MAX: '2' },
+    'glibc-tuned': GLIBC_TUNED,
+    jemalloc: { LD_PRELOAD: jemalloc },
+    'jemalloc-tuned': { LD_PRELOAD: jemalloc, MALLOC_CONF: JEMALLOC_CONF },
+    recommended: { ...GLIBC_TUNED, MALLOC_CONF: JEMALLOC_CONF, LD_PRELOAD: jemalloc },
+  }[allocator];
+  return { program: node, env: { ...CLEAN, ...env } };
 }
 
-/** Names what `allocatorEnv(allocator)` amounts to on this machine, for reports. */
+/** Names what `allocatorLaunch(allocator)` amounts to on this machine, for reports. */
 export function describeAllocator(allocator: Allocator): string {
-  if (allocator !== 'unit') return allocator;
-  return findJemalloc() ? 'unit (= jemalloc-tuned, jemalloc is installed)' : 'unit (= glibc-tuned, no jemalloc here)';
+  const jemalloc = findJemalloc() ? 'jemalloc is installed' : 'no jemalloc here';
+  if (allocator === 'unit') return `unit (the service's start wrapper, scripts/pi-image-receiver; ${jemalloc})`;
+  if (allocator === 'recommended') return `recommended (${jemalloc}: ${findJemalloc() ? 'jemalloc-tuned' : 'glibc-tuned'})`;
+  return allocator;
 }

@@ -16,7 +16,7 @@ describe('scripts/pi-image-receiver (the unit\'s ExecStart)', () => {
     await mkdir(join(app, 'dist', 'server'), { recursive: true });
     await copyFile(join(REPO_ROOT, 'scripts', 'pi-image-receiver'), join(app, 'scripts', 'pi-image-receiver'));
     await writeFile(join(app, 'dist', 'server', 'main.js'), `console.log(JSON.stringify({
-      pid: process.pid, args: process.argv.slice(2), arenas: process.env.MALLOC_ARENA_MAX,
+      pid: process.pid, args: process.argv.slice(2), arenas: process.env.MALLOC_ARENA_MAX, mmap: process.env.MALLOC_MMAP_THRESHOLD_,
       preload: process.env.LD_PRELOAD ?? '', conf: process.env.MALLOC_CONF ?? '' }));`);
     // An empty file stands for the library: the dynamic loader ignores it with a warning.
     fakeJemalloc = join(app, 'libjemalloc.so.2');
@@ -24,7 +24,7 @@ describe('scripts/pi-image-receiver (the unit\'s ExecStart)', () => {
   });
   after(() => rm(app, { recursive: true, force: true }));
 
-  interface Report { pid: number; args: string[]; arenas: string; preload: string; conf: string; wrapperPid: number }
+  interface Report { pid: number; args: string[]; arenas: string; mmap: string; preload: string; conf: string; wrapperPid: number }
 
   function start(env: NodeJS.ProcessEnv): Promise<Report> {
     return new Promise((resolve, reject) => {
@@ -52,10 +52,17 @@ describe('scripts/pi-image-receiver (the unit\'s ExecStart)', () => {
     assert.equal((await start({ MALLOC_ARENA_MAX: '4' })).arenas, '4');
   });
 
+  it('fixes glibc\'s mmap threshold at 64 kB unless the operator set it', async () => {
+    assert.equal((await start({})).mmap, '65536');
+    assert.equal((await start({ MALLOC_MMAP_THRESHOLD_: '131072' })).mmap, '131072');
+  });
+
   it('preloads jemalloc, returning memory within a second, when the library is there, and not otherwise', async () => {
     const found = await start({ JEMALLOC_LIB: fakeJemalloc });
     assert.equal(found.preload, fakeJemalloc);
     assert.match(found.conf, /dirty_decay_ms:1000/);
+    assert.match(found.conf, /background_thread:true/);
+    assert.match(found.conf, /tcache:false/);
     assert.equal((await start({ JEMALLOC_LIB: join(app, 'missing.so') })).preload, '');
     assert.equal((await start({ JEMALLOC_LIB: 'off' })).preload, '');
   });
