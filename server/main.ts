@@ -22,14 +22,17 @@ async function main(): Promise<void> {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  // API_TOKEN is masked in every line, should any message ever quote it.
-  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets: [process.env.API_TOKEN ?? ''] });
+  // The token is masked in every line, should any message ever quote it; one read from the token
+  // file is added below, since the logger reads this list at every line.
+  const secrets = [process.env.API_TOKEN ?? ''];
+  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets });
   const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;
   let token: ApiToken | undefined;
   try {
     token = await loadApiToken(process.env.API_TOKEN, options.apiTokenFile);
+    if (token) secrets.push(token.value);
     deps = await openServices({
       dataDir: options.dataDir,
       runtimeConfigFile: options.runtimeConfigFile,
