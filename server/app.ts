@@ -6,11 +6,13 @@ import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
 import type { Retention } from './storage/retention';
+import type { Similarity } from './similarity/similarity';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
+import { similarityRoutes } from './http/routes/similarity';
 import { metaRoutes } from './http/routes/meta';
 import { liveRoutes } from './http/live';
 import { monitoringRoutes } from './http/routes/monitoring';
@@ -27,6 +29,8 @@ export interface AppDeps {
   monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
   retention: Retention;
+  /** Similar images, search and near-duplicates by perceptual hash (issue 11); stop() it with the daemon. */
+  similarity: Similarity;
   log: Logger;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
@@ -37,6 +41,7 @@ export function createRouter(deps: AppDeps): Router {
   const router = new Router();
   metaRoutes(router);
   imageRoutes(router, deps);
+  similarityRoutes(router, deps);
   configRoutes(router, deps);
   // Monitoring and the dashboard (issue 3).
   thumbnailRoutes(router, deps);

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     stopping = true;
     // Stopping the monitor ends the live streams, which would otherwise hold the server open.
     deps.monitor.stop();
+    deps.similarity.stop();
     void notifier.stopping();
     void shutdown(server, queue, options.shutdownGraceMs, log, signal)
       // Deliver STOPPING=1 before exiting, but never wait long for it.

@@ -7,6 +7,7 @@ import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
+import { Similarity } from './similarity/similarity';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -36,8 +37,11 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   // Held from the moment it is committed, so that no other upload's retention run removes it
   // before its own upload is answered.
   ingest.on('stored', (image) => retention.hold(image.id));
+  const similarity = new Similarity({ store, log: options.log, busy: () => queue.inFlight > 0 });
+  ingest.on('stored', (image) => similarity.added([image]));
+  similarity.start();
   // The monitor samples from now on, so that the first page opened already has a chart.
   const monitor = new Monitor({ ingest, store, settings, retention });
   monitor.start();
-  return { settings, store, ingest, retention, monitor, log: options.log, apiToken: options.apiToken };
+  return { settings, store, ingest, retention, monitor, similarity, log: options.log, apiToken: options.apiToken };
 }

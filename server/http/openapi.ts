@@ -1,6 +1,7 @@
 import { ERROR_CATALOG } from '../errors';
 import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
 import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
+import { SIMILARITY_PATHS } from './openapi-similarity';
 
 /** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json; a test keeps it true. */
 
@@ -139,6 +140,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...DASHBOARD_PATHS,
+    ...SIMILARITY_PATHS,
   },
   components: {
     securitySchemes: {
@@ -190,6 +192,11 @@ export const OPENAPI_DOCUMENT = {
           rotated: { type: 'boolean' },
           resized: { type: 'boolean' },
           exif: { type: 'object', properties: { make: { type: 'string' }, model: { type: 'string' }, taken_at: { type: 'string' } } },
+          signature: {
+            type: 'object',
+            description: 'Perceptual hash (64-bit DCT) and mean colour of each quarter (RGB hex, TL TR BL BR)',
+            properties: { phash: { type: 'string', pattern: '^[0-9a-f]{16}$' }, colors: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
+          },
         },
       },
     },

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { AppError } from '../errors';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
+import { computeSignature, type ImageSignature } from '../similarity/signature';
 import { readExif, type ExifSummary } from './exif';
 import { sniffImageFormat, SNIFF_BYTES, type InputFormat } from './sniff';
 
@@ -16,6 +17,8 @@ export interface ProcessedImage {
   rotated: boolean;
   resized: boolean;
   exif: Omit<ExifSummary, 'orientation'>;
+  /** Perceptual hash and colour summary of the stored PNG (server/similarity). */
+  signature: ImageSignature;
 }
 
 /** The state the steps share: each step reads what earlier ones found and adds its part. */
@@ -31,6 +34,7 @@ interface PipelineContext {
   image?: sharp.Sharp;
   resized?: boolean;
   result?: sharp.OutputInfo;
+  signature?: ImageSignature;
 }
 
 type Step = (ctx: PipelineContext) => Promise<void> | void;
@@ -41,7 +45,7 @@ type Step = (ctx: PipelineContext) => Promise<void> | void;
  * orienting because sharp turns an image before resizing it only by giving up shrink-on-load:
  * a 12 MP JPEG turned first is decoded whole (36 MB of pixels) instead of at half size.
  */
-const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, encode];
+const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, encode, sign];
 
 /**
  * Turns the uploaded file `input` into an upright, bounded PNG at `output`.
@@ -50,7 +54,7 @@ const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, 
 export async function processImage(input: string, output: string, settings: Settings): Promise<ProcessedImage> {
   const ctx: PipelineContext = { input, output, settings };
   for (const step of STEPS) await step(ctx);
-  const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;
+  const { format, inputBytes, width, height, exif, result, resized, signature } = ctx as Required<PipelineContext>;
   const { orientation, ...camera } = exif;
   return {
     width: result.width,
@@ -61,6 +65,7 @@ export async function processImage(input: string, output: string, settings: Sett
     rotated: orientation !== 1,
     resized,
     exif: camera,
+    signature,
   };
 }
 
@@ -162,6 +167,20 @@ async function encode(ctx: PipelineContext): Promise<void> {
     ctx.result = await ctx.image!
       .png(pngOptions(ctx.settings))
       .toFile(ctx.output);
+  } catch (err) {
+    throw imageError(ctx, 'decoded', err);
+  }
+}
+
+/**
+ * Hashes the PNG just written rather than the upload: a clone() of the decode pipeline re-reads
+ * and re-decodes the upload (measured: as long as a fresh decode), while the stored PNG is at most
+ * max_image_dimension, upright, and exactly what a background re-hash of an older image reads, so
+ * both give the same signature. About 50 ms for a 2000 px PNG (docs/similarity.md).
+ */
+async function sign(ctx: PipelineContext): Promise<void> {
+  try {
+    ctx.signature = await computeSignature(ctx.output);
   } catch (err) {
     throw imageError(ctx, 'decoded', err);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+import type { ImageSignature } from '../similarity/signature';
 
 /** The stored facts of one image; the HTTP layer adds its URL. */
 export interface StoredImage {
@@ -20,6 +21,8 @@ export interface StoredImage {
   resized: boolean;
   /** Camera make, model and EXIF capture time, when the upload carried them. */
   exif?: { make?: string; model?: string; taken_at?: string };
+  /** Perceptual hash and colour summary; absent on images stored before similarity until re-hashed. */
+  signature?: ImageSignature;
 }
 
 /** What a caller supplies; the store assigns the id. */
@@ -166,6 +169,25 @@ export class ImageStore {
     // Concurrent adds may finish out of id order, so insert rather than append.
     this.index.splice(lowerBound(this.index, record.id), 0, record);
     this.byId.set(record.id, record);
+    return record;
+  }
+
+  /**
+   * Replaces the stored signature of a listed image, writing its record atomically. Returns the
+   * new record, or undefined when the image is gone (deleted meanwhile).
+   */
+  async setSignature(id: string, signature: ImageSignature): Promise<StoredImage | undefined> {
+    const current = this.byId.get(id);
+    if (!current) return undefined;
+    const record: StoredImage = { ...current, signature };
+    await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
+    // Deleted while writing: the record file went with it or goes now, never left listed.
+    if (!this.byId.has(id)) {
+      await rm(this.metaPath(id), { force: true });
+      return undefined;
+    }
+    this.byId.set(id, record);
+    this.index[lowerBound(this.index, id)] = record;
     return record;
   }
 

@@ -45,6 +45,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const close = () => {
     deps.monitor.stop();
+    deps.similarity.stop();
     return closeServer(server);
   };
   const app: TestApp = {
