@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     // Stopping the monitor ends the live streams, which would otherwise hold the server open.
     deps.monitor.stop();
     deps.similarity.stop();
+    void deps.features.close();
     void notifier.stopping();
     void shutdown(server, queue, options.shutdownGraceMs, log, signal)
       // Deliver STOPPING=1 before exiting, but never wait long for it.

@@ -8,6 +8,7 @@ import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
 import { Similarity } from './similarity/similarity';
+import { FeatureMatcher } from './similarity/feature-matcher';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -40,8 +41,9 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const similarity = new Similarity({ store, log: options.log, busy: () => queue.inFlight > 0 });
   ingest.on('stored', (image) => similarity.added([image]));
   similarity.start();
+  const features = new FeatureMatcher({ idleMs: () => settings.get().feature_worker_idle_seconds * 1000, maxWaiting: 4 });
   // The monitor samples from now on, so that the first page opened already has a chart.
   const monitor = new Monitor({ ingest, store, settings, retention });
   monitor.start();
-  return { settings, store, ingest, retention, monitor, similarity, log: options.log, apiToken: options.apiToken };
+  return { settings, store, ingest, retention, monitor, similarity, features, log: options.log, apiToken: options.apiToken };
 }

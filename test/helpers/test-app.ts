@@ -46,6 +46,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const close = () => {
     deps.monitor.stop();
     deps.similarity.stop();
+    void deps.features.close();
     return closeServer(server);
   };
   const app: TestApp = {

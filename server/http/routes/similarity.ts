@@ -21,6 +21,30 @@ function presentResult(found: SimilarImage): { image: ReturnType<typeof present>
   return { image: present(found.image), distance: found.distance, similarity: found.similarity };
 }
 
+function parseBoolean(name: string, value: Raw): boolean {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw invalidParam(name, 'true or false', value);
+}
+
+/** How many of the nearest hashes ?verify=true compares by local features (each takes a few hundred ms). */
+const VERIFIED_CANDIDATES = 10;
+
+/**
+ * Re-ranks the nearest candidates by local features: images showing the same object first, by
+ * inliers, then the rest by hash distance. Each verified result carries its comparison.
+ */
+async function verifyResults(deps: AppDeps, queryId: string, results: SimilarImage[]) {
+  const verified = [];
+  for (const found of results.slice(0, VERIFIED_CANDIDATES)) {
+    const comparison = await deps.features.compare(deps.store.pngPath(queryId), deps.store.pngPath(found.image.id));
+    verified.push({ ...presentResult(found), verified: comparison });
+  }
+  verified.sort((a, b) => Number(b.verified.same_object) - Number(a.verified.same_object)
+    || (a.verified.same_object ? b.verified.inliers - a.verified.inliers : a.distance - b.distance));
+  return [...verified, ...results.slice(VERIFIED_CANDIDATES).map(presentResult)];
+}
+
 /** Similar stored images by perceptual hash, and search by an uploaded image that is never stored. */
 export function similarityRoutes(router: Router, deps: AppDeps): void {
   router.get('/images/:id/similar', async (ctx) => {
@@ -33,7 +57,8 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
         { headers: { 'Retry-After': '5' } });
     }
     const results = deps.similarity.search(image.signature, { limit, maxDistance, exclude: image.id });
-    ctx.body = { query: image.id, results: results.map(presentResult) };
+    const verify = parseBoolean('verify', ctx.query.verify);
+    ctx.body = { query: image.id, results: verify ? await verifyResults(deps, image.id, results) : results.map(presentResult) };
   });
 
   router.post('/search', async (ctx) => {
