@@ -26,6 +26,20 @@ export const MEMORY_STATUS_SCHEMA = object({
     rejected_total: integer, in_flight: integer, queued: integer, bytes_stored: integer, last_ms: { type: ['integer', 'null'] }, average_ms: { type: ['integer', 'null'] },
   }),
   store: object({ images: integer, bytes: integer }),
+  consumers: {
+    type: 'object', description: 'Each durable consumer by name: its cursor, what waits, and how it went',
+    additionalProperties: object({
+      delivery: { enum: ['each', 'latest'] }, cursor: { type: ['string', 'null'] }, pending: integer, busy: { type: 'boolean' },
+      delivered: integer, skipped: integer, failures: integer,
+      last_success_at: { type: ['string', 'null'] }, last_error: { type: ['string', 'null'] }, last_error_at: { type: ['string', 'null'] },
+    }),
+  },
+  similarity: object({
+    indexed_images: integer, index_bytes: integer,
+    backfill: object({ pending: integer, done: integer, failed: integer }),
+    duplicates: { type: 'object', additionalProperties: integer, description: 'Uploads not stored as near-duplicates, by source' },
+    feature_worker: object({ running: { type: 'boolean' }, starts: integer }),
+  }, 'Perceptual-hash index, background re-hash, duplicates and the compare worker (issue 11)'),
 });
 
 export const DASHBOARD_PATHS = {

@@ -25,7 +25,7 @@ export async function withQueryImages<T>(
   count: number,
   use: (images: QueryImage[]) => Promise<T>,
 ): Promise<T> {
-  const queue = deps.ingest.queue;
+  const queue = deps.flow.queue;
   if (queue.isFull) throw queue.busyError();
   const settings = deps.settings.get();
   const dir = await deps.store.createTempDir();

@@ -1,4 +1,8 @@
+import type { StoreObserver } from '../consumers/observer';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log';
+import { MAX_SOURCE_LABELS, METRIC_PREFIX } from '../monitoring/metrics';
+import type { DuplicateCheck, DuplicateRecord } from '../upload/upload-flow';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { SimilarityIndex, type IndexHit } from './index';
 import { computeSignature, hammingDistance, isSignature, similarityOf, type ImageSignature } from './signature';
@@ -29,6 +33,17 @@ export interface BackfillStatus {
   failed: number;
 }
 
+/** The similarity part of /memory_status. */
+export interface SimilarityStatus {
+  indexed_images: number;
+  /** Bytes the index holds: hashes plus id references (see index.ts). */
+  index_bytes: number;
+  backfill: BackfillStatus;
+  /** Uploads not stored as near-duplicates since start, by source. */
+  duplicates: Record<string, number>;
+  feature_worker: { running: boolean; starts: number };
+}
+
 export interface SimilarityOptions {
   store: ImageStore;
   log: Logger;
@@ -40,10 +55,14 @@ export interface SimilarityOptions {
  * Finds stored images by perceptual hash: keeps the in-memory index in step with the store and
  * hashes, in the background, the images stored before signatures existed.
  */
-export class Similarity {
+export class Similarity implements StoreObserver, DuplicateCheck {
+  readonly name = 'similarity';
   readonly index = new SimilarityIndex();
+  /** Uploads not stored as near-duplicates, by source, since start. */
+  readonly duplicates = new Map<string, number>();
   readonly backfill: BackfillStatus = { pending: 0, done: 0, failed: 0 };
   private stopped = false;
+  private metric?: Counter<'source'>;
   /** Settles when the background re-hash has finished (or stopped). */
   backfilled: Promise<void> = Promise.resolve();
 
@@ -68,7 +87,7 @@ export class Similarity {
   }
 
   /** Indexes newly committed images. */
-  added(images: readonly StoredImage[]): void {
+  committed(images: readonly StoredImage[]): void {
     for (const image of images) if (isSignature(image.signature)) this.index.add(image.id, image.signature.phash);
   }
 
@@ -98,8 +117,42 @@ export class Similarity {
   }
 
   /** The newest image of `source`, when its hash lies within `maxDistance` of `signature`. */
-  duplicateOf(signature: ImageSignature, source: string, maxDistance: number): { duplicate_of: string; distance: number } | undefined {
+  duplicateOf(signature: ImageSignature, source: string, maxDistance: number): DuplicateRecord | undefined {
     return findDuplicate(signature, this.options.store.latest(source), maxDistance);
+  }
+
+  /** Counts the duplicates of a request once it has been answered. */
+  countDuplicates(source: string, count: number): void {
+    if (count <= 0) return;
+    this.duplicates.set(source, (this.duplicates.get(source) ?? 0) + count);
+    this.metric?.inc({ source: this.duplicates.size <= MAX_SOURCE_LABELS ? source : 'other' }, count);
+  }
+
+  /** Adds the duplicate counter and the index size to a Prometheus registry (the monitor's). */
+  registerMetrics(registry: Registry): void {
+    const registers = [registry];
+    this.metric = new Counter({
+      name: `${METRIC_PREFIX}duplicates_total`, help: 'Uploads not stored as near-duplicates of the newest image of their source, by source',
+      labelNames: ['source'], registers,
+    });
+    const index = this.index;
+    new Gauge({ name: `${METRIC_PREFIX}similarity_index_images`, help: 'Perceptual hashes in the similarity index', registers, collect() { this.set(index.size); } });
+  }
+
+  /** The state for /memory_status. */
+  status(features: { workerRunning: boolean; starts: number }): SimilarityStatus {
+    return {
+      indexed_images: this.index.size,
+      index_bytes: this.index.bytes,
+      backfill: { ...this.backfill },
+      duplicates: this.duplicateCounts(),
+      feature_worker: { running: features.workerRunning, starts: features.starts },
+    };
+  }
+
+  /** The duplicate counters by source, sorted, for /memory_status, /metrics and the dashboard. */
+  duplicateCounts(): Record<string, number> {
+    return Object.fromEntries([...this.duplicates].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   private present(hit: IndexHit): SimilarImage | undefined {
@@ -118,7 +171,7 @@ export class Similarity {
       if (!store.get(id)) continue;
       try {
         const signature = await computeSignature(store.pngPath(id));
-        const record = await store.setSignature(id, signature);
+        const record = await store.update(id, { signature });
         if (record) this.index.add(id, signature.phash);
         this.backfill.done++;
       } catch (err) {
@@ -138,7 +191,7 @@ export function findDuplicate(
   signature: ImageSignature,
   newest: StoredImage | undefined,
   maxDistance: number,
-): { duplicate_of: string; distance: number } | undefined {
+): DuplicateRecord | undefined {
   if (maxDistance <= 0 || !newest || !isSignature(newest.signature)) return undefined;
   const distance = hammingDistance(signature.phash, newest.signature.phash);
   return distance <= maxDistance ? { duplicate_of: newest.id, distance } : undefined;

@@ -79,3 +79,41 @@ test('a deleted image leaves the results', async () => {
   assert.deepEqual(body.results.map((r) => r.image.id), [ids.b]);
   assert.equal(app.deps.similarity.index.has(ids.c), false);
 });
+
+test('near-duplicates: dropped per source with duplicate_max_distance set, stored with it off; counted', async () => {
+  const dup = await startTestApp({ settings: { duplicate_max_distance: 10 } });
+  try {
+    const still = await scene(601, 320, 240);
+    const first = await postImage(dup, still, '?source=door', 'image/png');
+    assert.equal(first.status, 201);
+    const firstId = ((await first.json()) as { images: Array<{ id: string }> }).images[0].id;
+    // The same still, re-encoded: not stored.
+    const again = await postImage(dup, await variantOf(still, 'jpeg_q30'), '?source=door');
+    assert.equal(again.status, 200);
+    const body = (await again.json()) as { images: unknown[]; duplicates: Array<{ duplicate_of: string; distance: number }> };
+    assert.deepEqual(body.images, []);
+    assert.equal(body.duplicates.length, 1);
+    assert.equal(body.duplicates[0].duplicate_of, firstId);
+    assert.ok(body.duplicates[0].distance <= 10);
+    // /upload, two files: the repeat is dropped, the new scene stored; each decided on its own.
+    const upload = await dup.fetch('/upload?source=door', { method: 'POST', body: form([still, await scene(602, 320, 240)], 'file') });
+    assert.equal(upload.status, 200);
+    const mixed = (await upload.json()) as { status: string; images: Array<{ id: string }>; duplicates: unknown[] };
+    assert.equal(mixed.status, 'success');
+    assert.equal(mixed.images.length, 1);
+    assert.equal(mixed.duplicates.length, 1);
+    // Another source is its own series.
+    assert.equal((await postImage(dup, still, '?source=yard', 'image/png')).status, 201);
+    assert.equal(dup.deps.store.totals().count, 3);
+    const status = (await (await dup.fetch('/memory_status')).json()) as { similarity: { duplicates: Record<string, number>; indexed_images: number } };
+    assert.deepEqual(status.similarity.duplicates, { door: 2 });
+    assert.equal(status.similarity.indexed_images, 3);
+    const metrics = await (await dup.fetch('/metrics')).text();
+    assert.match(metrics, /image_receiver_duplicates_total\{source="door"\} 2/);
+    // Off again: the same still is stored.
+    await dup.fetch('/config', { method: 'POST', body: JSON.stringify({ duplicate_max_distance: 0 }), headers: { 'Content-Type': 'application/json' } });
+    assert.equal((await postImage(dup, still, '?source=door', 'image/png')).status, 201);
+  } finally {
+    await dup.destroy();
+  }
+});

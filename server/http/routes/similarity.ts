@@ -5,7 +5,7 @@ import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';
 import { parseSource } from '../params';
 import { withQueryImages } from '../query-images';
-import { present } from './images';
+import { present } from '../present';
 
 type Raw = string | string[] | undefined;
 
