@@ -1,9 +1,8 @@
-import { parentPort } from 'node:worker_threads';
 import { DESCRIPTOR_BYTES, MAX_KEYPOINTS, SAME_OBJECT_INLIERS, type Features, type GreyImage, type MatchCounts } from './features';
 
 /**
- * The worker thread that holds OpenCV (WebAssembly, about 85 MB of RSS once loaded). It is
- * started on the first comparison and ended when idle (feature-matcher.ts), so the daemon pays
+ * The worker process that holds OpenCV (WebAssembly, about 85 MB of RSS once loaded). It is
+ * forked on the first comparison and ended when idle (feature-matcher.ts), so the daemon pays
  * for OpenCV only while it compares.
  */
 
@@ -110,9 +109,11 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   }
 }
 
-parentPort?.on('message', (request: WorkerRequest) => {
+process.on('message', (request: WorkerRequest) => {
   handle(request).then(
-    (result) => parentPort!.postMessage({ id: request.id, result } satisfies WorkerResponse),
-    (err: unknown) => parentPort!.postMessage({ id: request.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerResponse),
+    (result) => process.send!({ id: request.id, result } satisfies WorkerResponse),
+    (err: unknown) => process.send!({ id: request.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerResponse),
   );
 });
+// The daemon gone (crashed, killed): nothing left to serve.
+process.on('disconnect', () => process.exit(0));

@@ -121,6 +121,19 @@ test('a full wait queue is 503 busy, and the worker ends after the idle time', a
   assert.ok(statuses.filter((s) => s === 200).length >= 2, statuses.join(' '));
   assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join(' '));
   assert.equal(app.deps.features.workerRunning, true);
+  const pid = app.deps.features.workerPid!;
   for (let i = 0; i < 100 && app.deps.features.workerRunning; i++) await sleep(100);
   assert.equal(app.deps.features.workerRunning, false, 'the worker ended after feature_worker_idle_seconds');
+  // The process is gone, not merely forgotten (signal 0 only checks that it exists).
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  assert.equal(isAlive(pid), false);
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
