@@ -20,7 +20,7 @@ import { CHANGED_VIEW_VARIANTS, NEAR_DUPLICATE_VARIANTS, scene, variantOf, type 
 import { describeMachine } from './load/machine';
 
 /** The duplicate_max_distance docs/similarity.md recommends. */
-const RECOMMENDED_DISTANCE = 10;
+const RECOMMENDED_DISTANCE = 8;
 
 interface Pair { a: string; b: string; kind: 'near_duplicate' | 'changed_view' | 'unrelated'; variant: Variant | 'unrelated'; distance: number }
 

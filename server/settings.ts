@@ -90,7 +90,7 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   },
   duplicate_max_distance: {
     kind: 'integer', min: 0, max: 64, unit: 'bits',
-    description: 'An upload within this many perceptual-hash bits of the newest image of its source is not stored; 0 is off. 10 is recommended.',
+    description: 'An upload within this many perceptual-hash bits of the newest image of its source is not stored; 0 is off. 8 is recommended (docs/similarity.md).',
   },
   feature_worker_idle_seconds: {
     kind: 'integer', min: 1, max: 3600, unit: 's',

@@ -64,7 +64,7 @@ const matcherAnswer = (description: string, properties: object) => ({ descriptio
 export const SIMILARITY_PATHS = {
   '/images/{id}/similar': {
     get: {
-      summary: 'Stored images with the nearest perceptual hash',
+      summary: 'Stored images with the nearest perceptual hash: JSON, or the similar-images page for Accept: text/html',
       parameters: [
         { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
         query('limit', { ...integer, minimum: 1, maximum: 100, default: 10 }),
@@ -75,6 +75,7 @@ export const SIMILARITY_PATHS = {
     },
   },
   '/search': {
+    get: { summary: 'The search page: drop an image, see the matches', responses: { 200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } } } },
     post: {
       summary: 'Stored images nearest to an uploaded image, which is never stored',
       parameters: [

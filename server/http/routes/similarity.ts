@@ -3,6 +3,7 @@ import type { AppDeps } from '../../app';
 import { AppError, invalidParam } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';
+import { prefersHtml, renderPage } from '../page';
 import { parseSource } from '../params';
 import { withQueryImages } from '../query-images';
 import { present } from '../present';
@@ -58,7 +59,15 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     }
     const results = deps.similarity.search(image.signature, { limit, maxDistance, exclude: image.id });
     const verify = parseBoolean('verify', ctx.query.verify);
-    ctx.body = { query: image.id, results: verify ? await verifyResults(deps, image.id, results) : results.map(presentResult) };
+    const body = { query: image.id, results: verify ? await verifyResults(deps, image.id, results) : results.map(presentResult) };
+    ctx.vary('Accept');
+    if (prefersHtml(ctx)) await renderPage(ctx, 'similar', { title: 'Similar images', query: present(image), results: body.results });
+    else ctx.body = body;
+  });
+
+  // The search page; the search itself is the POST below.
+  router.get('/search', async (ctx) => {
+    await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources() });
   });
 
   router.post('/search', async (ctx) => {
