@@ -121,34 +121,55 @@ async function benchFeatures(pairs: Pair[]): Promise<void> {
   console.log(`compare time (two 640x480 images, worker warm): median ${ms(median(times))}, max ${ms(Math.max(...times))}; first, loading OpenCV in the worker: ${ms(first)}`);
 }
 
+/**
+ * The daemon's idle RSS before the compare worker is first used and after it has ended. Two
+ * images are stored first and compared by id, so the upload path (multipart parser, libvips) is
+ * warm before the first reading and the comparison adds only itself; a second round repeats it.
+ */
 async function benchRss(dir: string): Promise<void> {
-  const dataDir = join(dir, 'daemon');
-  const daemon = await startDaemon(dataDir, { FEATURE_WORKER_IDLE_SECONDS: '2' });
-  const rss = async (): Promise<number> => ((await (await fetch(`${daemon.url}/memory_status`)).json()) as { memory_rss_mb: number }).memory_rss_mb;
-  const running = async (): Promise<boolean> => ((await (await fetch(`${daemon.url}/memory_status`)).json()) as { similarity: { feature_worker: { running: boolean } } }).similarity.feature_worker.running;
+  const daemon = await startDaemon(join(dir, 'daemon'), { FEATURE_WORKER_IDLE_SECONDS: '2' });
+  const status = async (): Promise<{ memory_rss_mb: number; similarity: { feature_worker: { running: boolean } } }> =>
+    (await fetch(`${daemon.url}/memory_status`)).json() as Promise<{ memory_rss_mb: number; similarity: { feature_worker: { running: boolean } } }>;
+  const settle = async (): Promise<number> => {
+    for (let i = 0; i < 50 && (await status()).similarity.feature_worker.running; i++) await sleep(200);
+    await sleep(5000);
+    return (await status()).memory_rss_mb;
+  };
   try {
-    await sleep(3000);
-    const before = await rss();
-    const body = new FormData();
-    body.append('image1', new Blob([await scene(1)]), 'a.png');
-    body.append('image2', new Blob([await variantOf(await scene(1), 'crop_10')]), 'b.jpg');
-    const res = await fetch(`${daemon.url}/compare`, { method: 'POST', body });
-    await res.json();
-    const during = await rss();
-    for (let i = 0; i < 50 && (await running()); i++) await sleep(200);
-    await sleep(3000);
-    const after = await rss();
-    console.log(`daemon RSS: idle before the first compare ${before} MB, right after it (worker alive, its own RSS not counted) ${during} MB, idle after the worker ended ${after} MB`);
+    const ids: string[] = [];
+    for (const image of [await scene(1), await variantOf(await scene(1), 'crop_10')]) {
+      // Three uploads of each, the first kept for the comparison: the rest only warm the path.
+      for (let round = 0; round < 3; round++) {
+        const res = await fetch(`${daemon.url}/images`, { method: 'POST', body: image, headers: { 'Content-Type': 'image/png' } });
+        const { images } = (await res.json()) as { images: Array<{ id: string }> };
+        if (round === 0) ids.push(images[0].id);
+      }
+    }
+    const compare = async (): Promise<void> => {
+      const res = await fetch(`${daemon.url}/compare`, { method: 'POST', body: JSON.stringify({ id1: ids[0], id2: ids[1] }), headers: { 'Content-Type': 'application/json' } });
+      await res.json();
+    };
+    const readings = [await settle()];
+    for (let round = 0; round < 2; round++) {
+      await compare();
+      readings.push(await settle());
+    }
+    console.log(`daemon idle RSS (MB): after warm-up uploads ${readings[0]}, after a compare and the worker's end ${readings[1]}, after a second ${readings[2]}`);
   } finally {
     await daemon.stop();
   }
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { scenes: { type: 'string', default: '30' }, 'skip-rss': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { scenes: { type: 'string', default: '30' }, 'skip-rss': { type: 'boolean', default: false }, 'only-rss': { type: 'boolean', default: false } } });
   const scenes = Number(values.scenes);
   console.log(describeMachine());
   console.log('note: the machine is shared and noisy; times vary run to run.\n');
+  if (values['only-rss']) {
+    const dir = await mkdtemp(join(tmpdir(), 'pir-bench-similarity-'));
+    await benchRss(dir).finally(() => rm(dir, { recursive: true, force: true }));
+    return;
+  }
   benchIndex();
   const dir = await mkdtemp(join(tmpdir(), 'pir-bench-similarity-'));
   try {

@@ -1,4 +1,4 @@
-import { DESCRIPTOR_BYTES, MAX_KEYPOINTS, SAME_OBJECT_INLIERS, type Features, type GreyImage, type MatchCounts } from './features';
+import { DESCRIPTOR_BYTES, MAX_KEYPOINTS, SAME_OBJECT_INLIERS, SAME_OBJECT_SPREAD, spreadOf, type Features, type GreyImage, type KeyPoint, type MatchCounts } from './features';
 
 /**
  * The worker process that holds OpenCV (WebAssembly, about 85 MB of RSS once loaded). It is
@@ -56,7 +56,7 @@ function extract(cv: Cv, image: GreyImage, mirrored = false): Features {
 /** Ratio-test matches of a's descriptors in b's, then the inliers of a RANSAC homography over them. */
 function match(cv: Cv, a: Features, b: Features): MatchCounts {
   const fewestKeypoints = Math.min(a.keypoints.length, b.keypoints.length);
-  if (fewestKeypoints < 2) return { goodMatches: 0, inliers: 0, fewestKeypoints };
+  if (fewestKeypoints < 2) return { goodMatches: 0, inliers: 0, fewestKeypoints, spread: 0 };
   const da = cv.matFromArray(a.keypoints.length, DESCRIPTOR_BYTES, cv.CV_8U, Array.from(a.descriptors));
   const db = cv.matFromArray(b.keypoints.length, DESCRIPTOR_BYTES, cv.CV_8U, Array.from(b.descriptors));
   const matcher = new cv.BFMatcher(cv.NORM_HAMMING, false);
@@ -72,18 +72,20 @@ function match(cv: Cv, a: Features, b: Features): MatchCounts {
   } finally {
     for (const object of [da, db, matcher, knn]) object.delete();
   }
-  return { goodMatches: good.length, inliers: good.length >= 4 ? homographyInliers(cv, a, b, good) : 0, fewestKeypoints };
+  const inliers = good.length >= 4 ? homographyInliers(cv, a, b, good) : [];
+  return { goodMatches: good.length, inliers: inliers.length, fewestKeypoints, spread: spreadOf(inliers, b.imageShape) };
 }
 
-function homographyInliers(cv: Cv, a: Features, b: Features, good: Array<[number, number]>): number {
+/** The keypoints of b that a RANSAC homography from a to b keeps. */
+function homographyInliers(cv: Cv, a: Features, b: Features, good: Array<[number, number]>): KeyPoint[] {
   const src = cv.matFromArray(good.length, 1, cv.CV_32FC2, good.flatMap(([q]) => [a.keypoints[q].x, a.keypoints[q].y]));
   const dst = cv.matFromArray(good.length, 1, cv.CV_32FC2, good.flatMap(([, t]) => [b.keypoints[t].x, b.keypoints[t].y]));
   const mask = new cv.Mat();
   let homography: Cv;
   try {
     homography = cv.findHomography(src, dst, cv.RANSAC, 5, mask);
-    let inliers = 0;
-    for (let i = 0; i < mask.rows; i++) if (mask.data[i]) inliers++;
+    const inliers: KeyPoint[] = [];
+    for (let i = 0; i < mask.rows; i++) if (mask.data[i]) inliers.push(b.keypoints[good[i][1]]);
     return inliers;
   } finally {
     homography?.delete();
@@ -95,7 +97,7 @@ function homographyInliers(cv: Cv, a: Features, b: Features, good: Array<[number
 function compare(cv: Cv, a: GreyImage, b: GreyImage): MatchCounts {
   const features = extract(cv, a);
   const straight = match(cv, features, extract(cv, b));
-  if (straight.inliers >= SAME_OBJECT_INLIERS) return straight;
+  if (straight.inliers >= SAME_OBJECT_INLIERS && straight.spread >= SAME_OBJECT_SPREAD) return straight;
   const mirrored = match(cv, features, extract(cv, b, true));
   return mirrored.inliers > straight.inliers ? mirrored : straight;
 }
