@@ -90,7 +90,8 @@ test('the matcher routes: extract-features, compare-features and compare-images 
   assert.equal(images.comparison.same_object, false);
 });
 
-test('bad input: malformed features 400 with fields, not an image 415, corrupt 422, one image 400; nothing stored', async () => {
+test('bad input: malformed features 400 with fields, not an image 415, corrupt 422, one image 400, too large 413; nothing stored, no worker started', async () => {
+  const starts = app.deps.features.starts;
   const bad = await app.fetch('/compare-features', {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ features1: { keypoints: [{ x: 1, y: 2 }], descriptors: 'AAAA' }, features2: 'nope' }),
@@ -107,7 +108,15 @@ test('bad input: malformed features 400 with fields, not an image 415, corrupt 4
   const one = new FormData();
   one.append('image1', new Blob([sceneA]), 'a.png');
   assert.equal((await app.fetch('/compare-images', { method: 'POST', body: one })).status, 400);
+  await app.deps.settings.update({ max_upload_bytes: 4096 });
+  try {
+    assert.equal((await app.fetch('/compare', { method: 'POST', body: pair(sceneA, sceneB) })).status, 413);
+    assert.equal((await app.fetch('/search', { method: 'POST', body: sceneA, headers: { 'Content-Type': 'image/png' } })).status, 413);
+  } finally {
+    await app.deps.settings.update({ max_upload_bytes: 52428800 });
+  }
   assert.deepEqual(await filesIn(app.dataDir), []);
+  assert.equal(app.deps.features.starts, starts, 'no refused request started the worker');
 });
 
 test('a full wait queue is 503 busy, and the worker ends after the idle time', async () => {
