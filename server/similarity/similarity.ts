@@ -1,11 +1,12 @@
 import type { StoreObserver } from '../consumers/observer';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log';
-import { MAX_SOURCE_LABELS, METRIC_PREFIX } from '../monitoring/metrics';
+import { METRIC_PREFIX } from '../monitoring/metrics';
 import type { DuplicateCheck, DuplicateRecord } from '../upload/upload-flow';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { SimilarityIndex, type IndexHit } from './index';
-import { computeSignature, hammingDistance, isSignature, similarityOf, type ImageSignature } from './signature';
+import { DuplicateCounts, findDuplicate } from './duplicates';
+import { computeSignature, isSignature, similarityOf, type ImageSignature } from './signature';
 
 /** One answer of a similarity query: a stored image and how far its hash is from the query's. */
 export interface SimilarImage {
@@ -59,10 +60,9 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   readonly name = 'similarity';
   readonly index = new SimilarityIndex();
   /** Uploads not stored as near-duplicates, by source, since start. */
-  readonly duplicates = new Map<string, number>();
+  readonly duplicates = new DuplicateCounts();
   readonly backfill: BackfillStatus = { pending: 0, done: 0, failed: 0 };
   private stopped = false;
-  private metric?: Counter<'source'>;
   /** Settles when the background re-hash has finished (or stopped). */
   backfilled: Promise<void> = Promise.resolve();
 
@@ -123,20 +123,14 @@ export class Similarity implements StoreObserver, DuplicateCheck {
 
   /** Counts the duplicates of a request once it has been answered. */
   countDuplicates(source: string, count: number): void {
-    if (count <= 0) return;
-    this.duplicates.set(source, (this.duplicates.get(source) ?? 0) + count);
-    this.metric?.inc({ source: this.duplicates.size <= MAX_SOURCE_LABELS ? source : 'other' }, count);
+    this.duplicates.add(source, count);
   }
 
   /** Adds the duplicate counter and the index size to a Prometheus registry (the monitor's). */
   registerMetrics(registry: Registry): void {
-    const registers = [registry];
-    this.metric = new Counter({
-      name: `${METRIC_PREFIX}duplicates_total`, help: 'Uploads not stored as near-duplicates of the newest image of their source, by source',
-      labelNames: ['source'], registers,
-    });
+    this.duplicates.register(registry);
     const index = this.index;
-    new Gauge({ name: `${METRIC_PREFIX}similarity_index_images`, help: 'Perceptual hashes in the similarity index', registers, collect() { this.set(index.size); } });
+    new Gauge({ name: `${METRIC_PREFIX}similarity_index_images`, help: 'Perceptual hashes in the similarity index', registers: [registry], collect() { this.set(index.size); } });
   }
 
   /** The state for /memory_status. */
@@ -145,14 +139,9 @@ export class Similarity implements StoreObserver, DuplicateCheck {
       indexed_images: this.index.size,
       index_bytes: this.index.bytes,
       backfill: { ...this.backfill },
-      duplicates: this.duplicateCounts(),
+      duplicates: this.duplicates.read(),
       feature_worker: { running: features.workerRunning, starts: features.starts },
     };
-  }
-
-  /** The duplicate counters by source, sorted, for /memory_status, /metrics and the dashboard. */
-  duplicateCounts(): Record<string, number> {
-    return Object.fromEntries([...this.duplicates].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   private present(hit: IndexHit): SimilarImage | undefined {
@@ -181,18 +170,4 @@ export class Similarity implements StoreObserver, DuplicateCheck {
     }
     if (ids.length > 0) log.info(`similarity: hashed ${this.backfill.done} older images, ${this.backfill.failed} failed`);
   }
-}
-
-/**
- * The near-duplicate decision of one upload: a duplicate of the newest image of its source when
- * their hashes lie within `maxDistance` bits (0 turns suppression off).
- */
-export function findDuplicate(
-  signature: ImageSignature,
-  newest: StoredImage | undefined,
-  maxDistance: number,
-): DuplicateRecord | undefined {
-  if (maxDistance <= 0 || !newest || !isSignature(newest.signature)) return undefined;
-  const distance = hammingDistance(signature.phash, newest.signature.phash);
-  return distance <= maxDistance ? { duplicate_of: newest.id, distance } : undefined;
 }
