@@ -1,15 +1,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, invalidParam } from '../../errors';
+import { AppError } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { AppDeps } from '../../app';
 import { parseCapturedAt, parseCursor, parseLimit, parseSource } from '../params';
+import type { ImageRecord } from '../schemas/images';
+import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
 
-/** An image record as the API shows it: the stored facts plus where to fetch the PNG. */
-export type ImageRecord = StoredImage & { url: string };
-
+/** An image record as the API shows it (typed by its schema): the stored facts plus where to fetch the PNG. */
 export function present(image: StoredImage): ImageRecord {
   const { id, source, ...rest } = image;
   return { id, source, url: `/images/${id}`, ...rest };
@@ -41,7 +41,7 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.delete('/images', async (ctx) => {
-    if (ctx.query.confirm !== 'all') throw invalidParam('confirm', '"all" to delete every image', ctx.query.confirm);
+    readParam(CONFIRM_ALL_PARAM, ctx.query.confirm);
     ctx.body = { deleted: await deps.store.deleteAll() };
   });
 
