@@ -1,4 +1,4 @@
-import { inputSchema, type SchemaName } from './schemas';
+import type { SchemaName } from './schemas';
 import type { ParamSpec } from './schemas/params';
 
 /** Building blocks of the OpenAPI document shared by openapi.ts and openapi-dashboard.ts. */
@@ -13,5 +13,5 @@ export const errorResponse = (description: string) => jsonResponse(description, 
 export const parameter = (spec: ParamSpec) => ({
   name: spec.name, in: spec.in, required: spec.required ?? spec.in === 'path',
   ...(spec.description ? { description: spec.description } : {}),
-  schema: inputSchema(spec.schema),
+  schema: spec.schema,
 });

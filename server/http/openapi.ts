@@ -1,6 +1,6 @@
 import { DASHBOARD_PATHS } from './openapi-dashboard';
 import { errorResponse, jsonResponse, parameter } from './openapi-parts';
-import { componentSchemas, inputSchema } from './schemas';
+import { componentSchemas } from './schemas';
 import { BEFORE_PARAM, CAPTURED_AT_PARAM, CONFIRM_ALL_PARAM, ID_PARAM, LIST_LIMIT_PARAM, SOURCE_PARAM } from './schemas/params';
 
 /**
@@ -34,8 +34,8 @@ const imageBody = {
         type: 'object',
         properties: {
           image: { type: 'array', items: binary.schema },
-          source: inputSchema(SOURCE_PARAM.schema),
-          captured_at: inputSchema(CAPTURED_AT_PARAM.schema),
+          source: SOURCE_PARAM.schema,
+          captured_at: CAPTURED_AT_PARAM.schema,
         },
       },
     },

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../../app';
 import { checkReadiness } from '../../monitoring/readiness';
-import { OPENAPI_DOCUMENT } from '../openapi';
 
 /** Liveness, readiness and the API description. */
 export function metaRoutes(router: Router, deps: AppDeps): void {
@@ -26,6 +25,14 @@ export function metaRoutes(router: Router, deps: AppDeps): void {
     ctx.body = readiness;
   });
   router.get('/openapi.json', (ctx) => {
-    ctx.body = OPENAPI_DOCUMENT;
+    ctx.body = loadOpenApi().OPENAPI_DOCUMENT;
   });
+}
+
+/**
+ * The OpenAPI document's module, loaded at the first GET /openapi.json: it is printed from the zod
+ * schemas, and zod costs about 11 MB of RSS that a daemon never asked for its description need not pay.
+ */
+function loadOpenApi(): typeof import('../openapi') {
+  return require('../openapi') as typeof import('../openapi');
 }

@@ -48,9 +48,3 @@ export function componentSchemas(): Record<string, object> {
   });
   return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]));
 }
-
-/** The schema of a parameter's value as OpenAPI shows it: what a client may send. */
-export function inputSchema(schema: z.ZodType): object {
-  const { $schema: _s, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-  return json;
-}
