@@ -131,6 +131,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           200: jsonResponse('Updated', 'ConfigUpdated'),
           400: errorResponse('invalid_settings, with a reason per field in error.fields'),
+          403: errorResponse('forbidden_setting: an operator-only setting (x-operator-only), named in error.fields; nothing changed'),
         },
       },
     },

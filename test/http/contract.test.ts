@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
 import { MAX_LIVE_CLIENTS } from '../../server/http/live';
@@ -60,7 +63,7 @@ async function withApp(settings: Parameters<typeof startTestApp>[0], run: (app: 
 async function whileQueueFull(app: TestApp, run: () => Promise<Response>): Promise<Answer> {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => { release = resolve; });
-  const holders = [app.deps.ingest.queue.run(() => gate), app.deps.ingest.queue.run(() => gate)];
+  const holders = [app.deps.flow.queue.run(() => gate), app.deps.flow.queue.run(() => gate)];
   try {
     return await answer(await run());
   } finally {
@@ -144,9 +147,21 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /config 200': ({ app }) => app.fetch('/config'),
   'POST /config 200': ({ app }) => app.fetch('/config', { method: 'POST', body: JSON.stringify({ compression_quality: 6 }) }),
   'POST /config 400': ({ app }) => app.fetch('/config', { method: 'POST', body: JSON.stringify({ compression_quality: 12, nope: 1 }) }),
-  'GET /memory_status 200': async (h) => {
-    await h.storedId();
-    return h.app.fetch('/memory_status');
+  'POST /config 403': ({ app }) => app.fetch('/config', { method: 'POST', body: JSON.stringify({ id_log_file: '/tmp/ids.log' }) }),
+  // With the id-log consumer on, so that `consumers` has an entry to check.
+  'GET /memory_status 200': async () => {
+    const idLog = join(tmpdir(), `pir-contract-ids-${process.pid}.log`);
+    try {
+      return await withApp({ settings: { id_log_file: idLog } }, async (app) => {
+        assert.equal((await postImage(app, await jpeg())).status, 201);
+        const res = await app.fetch('/memory_status');
+        const status = await res.clone().json() as { consumers: Record<string, unknown> };
+        assert.ok(Object.keys(status.consumers).length > 0, 'a durable consumer is shown');
+        return res;
+      });
+    } finally {
+      await rm(idLog, { force: true });
+    }
   },
   'GET /metrics 200': ({ app }) => app.fetch('/metrics'),
   'GET /events 200': async ({ app }) => {

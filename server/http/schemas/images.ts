@@ -24,8 +24,7 @@ export const ImageRecordSchema = z.strictObject({
   rotated: z.boolean(),
   resized: z.boolean(),
   exif: z.strictObject({ make: z.string().optional(), model: z.string().optional(), taken_at: z.string().optional() }).optional(),
-  // Per-request image options (issue 9's upload flow keeps them in the record when given).
-  options: z.record(z.string(), z.unknown()).optional(),
+  options: z.record(z.string(), z.unknown()).optional().describe('Per-request options sent with the image'),
 });
 
 /** An image record as the API shows it. */
@@ -34,11 +33,14 @@ export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 /** GET /images: a page, newest first, and the cursor of the next (null on the last page). */
 export const ImagePageSchema = z.strictObject({ images: z.array(ImageRecordSchema), next: z.string().nullable() });
 
+/** An upload not stored because it repeats a stored image (issue 11); absent when there is none. */
+const duplicates = z.array(z.strictObject({ duplicate_of: z.string(), distance: z.number() })).optional();
+
 /** POST /images: 201 with every stored image of the request. */
-export const UploadCreatedSchema = z.strictObject({ images: z.array(ImageRecordSchema) });
+export const UploadCreatedSchema = z.strictObject({ images: z.array(ImageRecordSchema), duplicates });
 
 /** POST /upload: the original receiver's answer, plus the records. */
-export const UploadSuccessSchema = z.strictObject({ status: z.literal('success'), images: z.array(ImageRecordSchema) });
+export const UploadSuccessSchema = z.strictObject({ status: z.literal('success'), images: z.array(ImageRecordSchema), duplicates });
 
 /** DELETE /images?confirm=all: how many images were removed. */
 export const DeletedAllSchema = z.strictObject({ deleted: integer });

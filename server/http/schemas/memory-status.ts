@@ -19,13 +19,18 @@ export const RetentionStatusSchema = z.strictObject({
   limits: z.strictObject({ max_stored_images: integer, max_storage_mb: integer, min_free_disk_mb: integer }),
 });
 
-/** One durable consumer's progress over the store (issue 9's consumers). */
-export const ConsumerStatusSchema = z.looseObject({
-  cursor: z.string().nullable(),
-  pending: integer,
+/** One durable consumer's progress over the store: its persisted state and what is live. */
+export const ConsumerStatusSchema = z.strictObject({
+  delivery: z.enum(['each', 'latest']),
+  cursor: z.string().nullable().describe('The id of the last image handled (or skipped); null before the first'),
+  pending: integer.describe('Committed images after the cursor'),
+  busy: z.boolean(),
+  delivered: integer,
+  skipped: integer.describe('Images never handled: passed over by latest delivery, or removed before their turn'),
+  failures: integer,
   last_success_at: dateTime.nullable(),
   last_error: z.string().nullable(),
-  skipped: integer,
+  last_error_at: dateTime.nullable(),
 });
 
 /** What GET /memory_status answers; every size in bytes unless its key says MB. */
@@ -53,6 +58,6 @@ export function memoryStatusSchema(settings: z.ZodType) {
     }),
     store: z.strictObject({ images: integer, bytes: integer }),
     retention: RetentionStatusSchema,
-    consumers: z.record(z.string(), ConsumerStatusSchema).optional().describe('Each durable consumer by name'),
+    consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
   });
 }

@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { describeSpec, SETTING_SPECS, type SettingSpec } from '../../settings';
+import { jsonSchemaOf } from '../../setting-kinds';
+import { describeSpec, SECRET_MASK, SETTING_SPECS, type SettingSpec } from '../../settings';
+
+type JsonSchema = Parameters<typeof z.fromJSONSchema>[0];
 
 /**
- * One setting's schema, from its spec. Validation stays in settings.ts (its messages are the
- * API's); this is the same spec printed for OpenAPI and used by the contract test.
+ * One setting's schema, from its spec through the JSON Schema setting-kinds.ts prints for every
+ * kind, so that a new kind needs no change here. Validation stays in settings.ts (its messages
+ * are the API's); this is the same spec for OpenAPI and the contract test. A set credential
+ * shows as the mask.
  */
 export function settingSchema(spec: SettingSpec): z.ZodType {
-  if (spec.kind === 'integer') return z.int().min(spec.min).max(spec.max).describe(spec.description);
-  if (spec.kind === 'boolean') return z.boolean().describe(spec.description);
-  // A kind this function does not know yet is documented by its description rather than wrongly.
-  return z.unknown().describe(describeSpec(spec as SettingSpec));
+  const schema = z.fromJSONSchema(jsonSchemaOf(spec) as JsonSchema);
+  return spec.secret ? z.union([schema, z.literal(SECRET_MASK)]) : schema;
 }
 
 /** Every setting's schema, in SETTING_SPECS order; built again from the specs on each call. */
