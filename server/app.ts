@@ -40,12 +40,14 @@ export interface AppDeps {
   log: Logger;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
+  /** True while the store is still loading, for GET /health/ready; absent once it is loaded. */
+  loading?: () => boolean;
 }
 
 /** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
 export function createRouter(deps: AppDeps): Router {
   const router = new Router();
-  metaRoutes(router);
+  metaRoutes(router, deps);
   imageRoutes(router, deps);
   configRoutes(router, deps);
   // Monitoring and the dashboard (issue 3).

@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, imageNotFound, invalidParam } from '../../errors';
+import { AppError, imageNotFound } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app';
 import { parseCapturedAt, parseCursor, parseLimit, parseSource } from '../params';
 import { present } from '../present';
+import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
 
@@ -36,7 +37,7 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.delete('/images', async (ctx) => {
-    if (ctx.query.confirm !== 'all') throw invalidParam('confirm', '"all" to delete every image', ctx.query.confirm);
+    readParam(CONFIRM_ALL_PARAM, ctx.query.confirm);
     ctx.body = { deleted: await deps.removal.removeAll() };
   });
 
