@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
-import { processImage } from './process-image';
+import { processImage, type ImageInput } from './process-image';
 import type { ProcessingQueue } from './queue';
 
 /** Who sent an image and when, as the client stated it. */
@@ -39,7 +39,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
    * so a change applies to the next image.
    * @throws AppError for input that cannot become an image, or when the queue is full.
    */
-  async ingest(file: string, workDir: string, info: UploadInfo): Promise<StoredImage> {
+  async ingest(file: ImageInput, workDir: string, info: UploadInfo): Promise<StoredImage> {
     return this.queue.run(async () => {
       const settings = this.settings();
       const started = performance.now();
