@@ -6,9 +6,11 @@ import { isImageId } from '../storage/image-store';
 const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-type Raw = string | string[] | undefined;
+/** A query or form value as Koa gives it. */
+export type Raw = string | string[] | undefined;
 
-function single(name: string, value: Raw): string | undefined {
+/** One value of a parameter, undefined when absent or empty. @throws AppError for a repeated parameter. */
+export function single(name: string, value: Raw): string | undefined {
   if (Array.isArray(value)) throw invalidParam(name, 'a single value', value);
   return value === undefined || value === '' ? undefined : value;
 }
@@ -24,6 +26,19 @@ export function parseSource(value: Raw, fallback?: string): string | undefined {
   if (text === undefined) return fallback;
   if (!SOURCE_PATTERN.test(text)) throw invalidParam('source', `string matching ${SOURCE_PATTERN.source}`, text);
   return text;
+}
+
+/**
+ * A message's frame_id made into a source name: characters a source cannot have become '-',
+ * leading ones that are not a letter or digit are dropped, and it is cut at 64.
+ * @throws AppError invalid_parameter when nothing of it is left.
+ */
+export function sourceFromFrameId(frameId: string): string {
+  const source = frameId.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  if (!SOURCE_PATTERN.test(source)) {
+    throw invalidParam('frame_id', `a frame_id that can become a source (letters or digits), or a ?source=`, frameId.slice(0, 64));
+  }
+  return source;
 }
 
 /** An ISO-8601 date or date-time, normalized to UTC; null when absent. */

@@ -138,9 +138,9 @@ async function readOrientation(ctx: PipelineContext): Promise<void> {
 async function checkRawFrame(ctx: PipelineContext): Promise<void> {
   const layout = rawFrameLayout(ctx.rawSpec!);
   ctx.format = 'raw';
+  checkPixelCount(ctx, layout.width, layout.height);
   ctx.inputBytes = (await stat(ctx.input)).size;
   checkFrameLength(layout, ctx.inputBytes);
-  checkPixelCount(ctx, layout.width, layout.height);
   ctx.rawLayout = layout;
   ctx.width = layout.width;
   ctx.height = layout.height;

@@ -3,9 +3,10 @@ import type { Context } from 'koa';
 import { AppError, invalidParam } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { AppDeps } from '../../app';
-import { parseCapturedAt, parseCursor, parseLimit, parseSource } from '../params';
+import { parseCapturedAt, parseCursor, parseLimit, parseSource, sourceFromFrameId } from '../params';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
+import { parseUploadKind, unpackUpload } from '../upload-kind';
 
 /** An image record as the API shows it: the stored facts plus where to fetch the PNG. */
 export type ImageRecord = StoredImage & { url: string };
@@ -97,6 +98,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
     source = parseSource(ctx.query.source, source);
     ctx.state.source = source;
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
+    const kind = parseUploadKind(ctx);
     // Refuse before reading a byte of the body when the queue is already full.
     if (deps.ingest.queue.isFull) throw deps.ingest.queue.busyError();
     await deps.retention.ensureSpace();
@@ -104,13 +106,16 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
     dir = await deps.store.createTempDir();
     const upload = await receiveUpload(ctx, { maxBytes: settings.max_upload_bytes, fileFields, dir });
     source = parseSource(upload.fields.source, source);
+    const unpacked = await unpackUpload(kind, upload.files, dir);
+    // A message's frame_id names the camera when the client named no source.
+    if (unpacked.frameId && !ctx.query.source && !upload.fields.source) source = sourceFromFrameId(unpacked.frameId);
     ctx.state.source = source;
     const info = {
       source,
-      capturedAt: parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt,
+      capturedAt: parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt ?? unpacked.capturedAt,
       receivedAt,
     };
-    for (const file of upload.files) stored.push(await deps.ingest.ingest(file, dir, info));
+    for (const file of unpacked.inputs) stored.push(await deps.ingest.ingest(file, dir, info));
     await deps.retention.afterStore(stored.map((image) => image.id));
     return stored;
   } catch (err) {
