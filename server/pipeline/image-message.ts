@@ -1,8 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors';
 import { asDiskError } from '../storage/disk-errors';
 import { messageType, type ImageSchema } from './image-schemas';
+import { scanMessage, type FileRegion } from './message-scan';
 import type { ImageInput } from './process-image';
 import type { RawFrameSpec } from './raw-encodings';
 
@@ -24,7 +26,6 @@ interface DecodedImage {
   timestamp?: Stamp;
   header?: { stamp?: Stamp; frame_id?: string };
   frame_id?: string;
-  data?: Uint8Array;
   width?: number;
   height?: number;
   encoding?: string;
@@ -33,27 +34,25 @@ interface DecodedImage {
 }
 
 /**
- * Decodes a protobuf image message from `file` and writes its image data to a file of its own in
- * `dir`, for the pipeline. Memory: the whole message is read (it is bounded by max_upload_bytes),
- * its `data` field is a view into it, not a copy, and is written out at once; the message buffer
- * is then unreferenced, though it lives until the garbage collector frees it, so at worst it
- * overlaps the one frame-sized buffer the pipeline reads a raw frame into.
+ * Decodes the protobuf image message in `file` for the pipeline. Memory: the message is never
+ * read whole. Its `data` field is located by the wire format and left on disk; protobufjs decodes
+ * the rest (a few hundred bytes). Raw pixels are then read once, from their place in `file`, into
+ * the pipeline's one frame-sized buffer; an encoded image is streamed into a file of its own in
+ * `dir`, since sharp opens whole files.
  * @throws AppError invalid_parameter for a malformed message or one without image data.
  */
 export async function readImageMessage(file: string, schema: ImageSchema, dir: string): Promise<ImageMessage> {
-  const decoded = decodeMessage(schema, await readFile(file));
-  if (!decoded.data || decoded.data.length === 0) {
+  const type = messageType(schema);
+  const { head, field: data } = await scanMessage(file, type.fields.data.id, schema);
+  const decoded = decodeMessage(schema, head);
+  if (!data || data.length === 0) {
     throw new AppError('invalid_parameter', `The ${schema} message has no image data`);
-  }
-  const frame = join(dir, 'message-data');
-  try {
-    await writeFile(frame, decoded.data, { flag: 'wx' });
-  } catch (err) {
-    throw asDiskError(err) ?? err;
   }
   const header = decoded.header ?? {};
   return {
-    input: schema.endsWith('CompressedImage') ? frame : { file: frame, raw: rawSpec(decoded) },
+    input: schema.endsWith('CompressedImage')
+      ? await copyRegion(file, data, join(dir, 'message-data'))
+      : { file, raw: rawSpec(decoded), region: data },
     capturedAt: stampToIso(schema, decoded.timestamp ?? header.stamp),
     frameId: decoded.frame_id ?? header.frame_id ?? '',
   };
@@ -66,6 +65,19 @@ function decodeMessage(schema: ImageSchema, bytes: Buffer): DecodedImage {
     const reason = err instanceof Error ? err.message : String(err);
     throw new AppError('invalid_parameter', `The body is not a valid ${schema} message: ${reason.slice(0, 200)}`, { cause: err });
   }
+}
+
+/** Streams a region of `file` into a new file `to`. */
+async function copyRegion(file: string, region: FileRegion, to: string): Promise<string> {
+  try {
+    await pipeline(
+      createReadStream(file, { start: region.offset, end: region.offset + region.length - 1 }),
+      createWriteStream(to, { flags: 'wx' }),
+    );
+  } catch (err) {
+    throw asDiskError(err) ?? err;
+  }
+  return to;
 }
 
 function rawSpec(decoded: DecodedImage): RawFrameSpec {

@@ -6,6 +6,7 @@ import { asDiskError } from '../storage/disk-errors';
 import { readExif, type ExifSummary } from './exif';
 import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpec } from './raw-encodings';
 import { readRawFrame } from './raw-frame';
+import type { FileRegion } from './message-scan';
 import { sniffImageFormat, SNIFF_BYTES, type InputFormat } from './sniff';
 
 /** What processing learned of the upload and made of it. */
@@ -30,6 +31,8 @@ export type ImageInput = string | RawFrameInput;
 export interface RawFrameInput {
   file: string;
   raw: RawFrameSpec;
+  /** Where in `file` the frame lies, when it is one field of a message. @default the whole file */
+  region?: FileRegion;
 }
 
 /** The state the steps share: each step reads what earlier ones found and adds its part. */
@@ -39,6 +42,7 @@ interface PipelineContext {
   readonly settings: Settings;
   /** Set for raw frames only. */
   readonly rawSpec?: RawFrameSpec;
+  readonly region?: FileRegion;
   rawLayout?: RawFrameLayout;
   format?: InputFormat | 'raw';
   inputBytes?: number;
@@ -74,7 +78,7 @@ const RAW_STEPS: Step[] = [checkRawFrame, readOrientation, decodeRawFrame, resiz
 export async function processImage(input: ImageInput, output: string, settings: Settings): Promise<ProcessedImage> {
   const ctx: PipelineContext = typeof input === 'string'
     ? { input, output, settings }
-    : { input: input.file, rawSpec: input.raw, output, settings };
+    : { input: input.file, rawSpec: input.raw, region: input.region, output, settings };
   for (const step of ctx.rawSpec ? RAW_STEPS : STEPS) await step(ctx);
   const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;
   const { orientation, ...camera } = exif;
@@ -139,7 +143,7 @@ async function checkRawFrame(ctx: PipelineContext): Promise<void> {
   const layout = rawFrameLayout(ctx.rawSpec!);
   ctx.format = 'raw';
   checkPixelCount(ctx, layout.width, layout.height);
-  ctx.inputBytes = (await stat(ctx.input)).size;
+  ctx.inputBytes = ctx.region?.length ?? (await stat(ctx.input)).size;
   checkFrameLength(layout, ctx.inputBytes);
   ctx.rawLayout = layout;
   ctx.width = layout.width;
@@ -147,7 +151,7 @@ async function checkRawFrame(ctx: PipelineContext): Promise<void> {
 }
 
 async function decodeRawFrame(ctx: PipelineContext): Promise<void> {
-  const pixels = await readRawFrame(ctx.input, ctx.rawLayout!);
+  const pixels = await readRawFrame(ctx.input, ctx.rawLayout!, ctx.region?.offset ?? 0);
   const image = sharp(pixels.data, { raw: pixels.raw, limitInputPixels: ctx.settings.max_input_pixels });
   ctx.image = pixels.colourspace ? image.toColourspace(pixels.colourspace) : image;
 }

@@ -19,23 +19,23 @@ export interface RawPixels {
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * Reads a raw frame file (its length already checked against the layout) into the one
+ * Reads a raw frame (its length already checked against the layout) from `file` at `offset` into the one
  * frame-sized buffer sharp decodes from. Frames whose pixels keep their size and have no row
  * padding are read straight into that buffer and converted in place; all others (padding, YUV,
  * Bayer) are read in chunks of rows of about 1 MB, so the file never lives twice in memory.
  */
-export async function readRawFrame(file: string, layout: RawFrameLayout): Promise<RawPixels> {
+export async function readRawFrame(file: string, layout: RawFrameLayout, offset = 0): Promise<RawPixels> {
   const { width, height, channels, bits } = layout;
   const outRowBytes = width * channels * (bits / 8);
   // Never from the shared pool: a pooled slice may start at an odd offset, and a Uint16Array cannot.
   const out = Buffer.allocUnsafeSlow(outRowBytes * height);
   const handle = await open(file, 'r');
   try {
-    if (layout.conversion === 'bayer') await demosaicFrame(handle, layout, out);
-    else if (layout.step === layout.rowBytes && outRowBytes === layout.rowBytes) await readInPlace(handle, layout, out);
+    if (layout.conversion === 'bayer') await demosaicFrame(handle, layout, offset, out);
+    else if (layout.step === layout.rowBytes && outRowBytes === layout.rowBytes) await readInPlace(handle, layout, offset, out);
     else {
       let to = 0;
-      for await (const { chunk, from } of chunkRows(handle, layout)) {
+      for await (const { chunk, from } of chunkRows(handle, layout, offset)) {
         convertRow(layout, chunk, from, out, to);
         to += outRowBytes;
       }
@@ -51,10 +51,10 @@ export async function readRawFrame(file: string, layout: RawFrameLayout): Promis
   };
 }
 
-async function readInPlace(handle: FileHandle, layout: RawFrameLayout, out: Buffer): Promise<void> {
+async function readInPlace(handle: FileHandle, layout: RawFrameLayout, offset: number, out: Buffer): Promise<void> {
   let done = 0;
   while (done < out.length) {
-    const { bytesRead } = await handle.read(out, done, out.length - done, done);
+    const { bytesRead } = await handle.read(out, done, out.length - done, offset + done);
     if (bytesRead === 0) throw new Error('The raw frame file ended early');
     done += bytesRead;
   }
@@ -80,13 +80,13 @@ function convertRow(layout: RawFrameLayout, src: Buffer, from: number, dst: Buff
  * Yields each row of the frame file in turn as a place in a reused chunk buffer: the row is valid
  * until the next one is asked for.
  */
-async function* chunkRows(handle: FileHandle, layout: RawFrameLayout): AsyncGenerator<{ chunk: Buffer; from: number }> {
+async function* chunkRows(handle: FileHandle, layout: RawFrameLayout, offset: number): AsyncGenerator<{ chunk: Buffer; from: number }> {
   const { step, height } = layout;
   const rowsPerChunk = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / step)));
   const chunk = Buffer.allocUnsafe(rowsPerChunk * step);
   for (let y = 0; y < height; y += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, height - y);
-    const { bytesRead } = await handle.read(chunk, 0, rows * step, y * step);
+    const { bytesRead } = await handle.read(chunk, 0, rows * step, offset + y * step);
     if (bytesRead < (rows - 1) * step + layout.rowBytes) throw new Error('The raw frame file ended early');
     for (let r = 0; r < rows; r++) yield { chunk, from: r * step };
   }
@@ -96,7 +96,7 @@ async function* chunkRows(handle: FileHandle, layout: RawFrameLayout): AsyncGene
  * Demosaics a Bayer frame with three rows in hand at a time: the row above, the row and the row
  * below, copied out of the chunks as they stream by.
  */
-async function demosaicFrame(handle: FileHandle, layout: RawFrameLayout, out: Buffer): Promise<void> {
+async function demosaicFrame(handle: FileHandle, layout: RawFrameLayout, offset: number, out: Buffer): Promise<void> {
   const { width, height, pattern } = layout;
   const ring = [Buffer.alloc(width), Buffer.alloc(width), Buffer.alloc(width)];
   const at = (y: number): Buffer => ring[y % 3];
@@ -107,7 +107,7 @@ async function demosaicFrame(handle: FileHandle, layout: RawFrameLayout, out: Bu
     demosaicRow(pattern!, y, above, at(y), below, out, y * width * 3, width);
   };
   let y = 0;
-  for await (const { chunk, from } of chunkRows(handle, layout)) {
+  for await (const { chunk, from } of chunkRows(handle, layout, offset)) {
     chunk.copy(at(y), 0, from, from + width);
     if (y >= 1) emit(y - 1);
     y++;
