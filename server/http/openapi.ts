@@ -1,6 +1,7 @@
 import { ERROR_CATALOG } from '../errors';
 import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
 import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
+import { RAW_FRAME_CONTENT, RAW_FRAME_PARAMETERS } from './openapi-raw-frames';
 
 /** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json; a test keeps it true. */
 
@@ -33,6 +34,7 @@ const imageBody = {
   content: {
     'image/*': { schema: { type: 'string', format: 'binary' } },
     'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+    ...RAW_FRAME_CONTENT,
     'multipart/form-data': {
       schema: {
         type: 'object',
@@ -78,7 +80,7 @@ export const OPENAPI_DOCUMENT = {
     '/images': {
       post: {
         summary: 'Upload one image (raw body) or several (multipart field "image")',
-        parameters: [sourceParam, capturedAtParam],
+        parameters: [sourceParam, capturedAtParam, ...RAW_FRAME_PARAMETERS],
         requestBody: imageBody,
         responses: {
           201: { description: 'Stored; Location names the first image', content: json({ type: 'object', properties: { images: { type: 'array', items: ref('ImageRecord') } } }) },
@@ -106,7 +108,7 @@ export const OPENAPI_DOCUMENT = {
     '/upload': {
       post: {
         summary: 'The original receiver\'s upload: multipart field "file" (or "image")',
-        parameters: [sourceParam, capturedAtParam],
+        parameters: [sourceParam, capturedAtParam, ...RAW_FRAME_PARAMETERS],
         requestBody: imageBody,
         responses: {
           200: { description: 'Stored', content: json({ type: 'object', properties: { status: { const: 'success' }, images: { type: 'array', items: ref('ImageRecord') } } }) },
