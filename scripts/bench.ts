@@ -118,7 +118,7 @@ async function rawFrameSection(out: (text: string) => boolean): Promise<void> {
   process.stderr.write('raw frames: 12 MP, one at a time...\n');
   out('\n## Raw camera frames: RSS added by one 12 MP (4056x3040) frame (daemon child, default settings)\n');
   out(`${describeMachine()}\n`);
-  out(formatTable(['frame', 'body MiB', 'frame buffer MiB', 'settled RSS MiB', 'peak RSS MiB', 'added MiB', 'added/frame buffer'],
+  out(formatTable(['frame', 'body MiB', 'frame buffer MiB', 'settled RSS MiB', 'peak RSS MiB', 'added MiB', 'added/frame buffer', 'processing ms'],
     await measureRawFrameRss()));
 }
 

@@ -35,6 +35,7 @@ const CASES: RawCase[] = [
   { name: 'rgb8 (read in place)', inBytes: 3, outBytes: 3, body: (frame, w, h) => raw(frame, 'rgb8', 3, w, h) },
   { name: 'bgr8 (swapped in place)', inBytes: 3, outBytes: 3, body: (frame, w, h) => raw(frame, 'bgr8', 3, w, h) },
   { name: 'yuyv (rows in 1 MB chunks)', inBytes: 2, outBytes: 3, body: (frame, w, h) => raw(frame, 'yuyv', 2, w, h) },
+  { name: 'bayer_rggb8 (demosaiced from 1 MB chunks)', inBytes: 1, outBytes: 3, body: (frame, w, h) => raw(frame, 'bayer_rggb8', 1, w, h) },
   {
     name: 'foxglove.RawImage rgb8 (protobuf)', inBytes: 3, outBytes: 3,
     body: (frame, width, height) => {
@@ -71,12 +72,12 @@ export async function measureRawFrameRss(): Promise<string[][]> {
       const before = await settledRss(daemon.pid, SETTLE);
       const sampler = new RssSampler(daemon.pid, 20);
       sampler.start();
-      await post(daemon.url, body, c.status);
+      const processingMs = await post(daemon.url, body, c.status);
       sampler.stop();
       const added = sampler.peak - before;
       const frameMb = (WIDTH * HEIGHT * c.outBytes) / 2 ** 20;
       rows.push([c.name, (body.bytes.length / 2 ** 20).toFixed(1), frameMb.toFixed(1), before.toFixed(1),
-        sampler.peak.toFixed(1), added.toFixed(1), (added / frameMb).toFixed(2)]);
+        sampler.peak.toFixed(1), added.toFixed(1), (added / frameMb).toFixed(2), processingMs === null ? '-' : String(processingMs)]);
     } finally {
       await daemon.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -85,7 +86,10 @@ export async function measureRawFrameRss(): Promise<string[][]> {
   return rows;
 }
 
-async function post(url: string, body: Body, status = 201): Promise<void> {
+/** Posts one body; returns the stored image's processing_ms, null for a refusal. */
+async function post(url: string, body: Body, status = 201): Promise<number | null> {
   const res = await fetch(`${url}/images${body.query}`, { method: 'POST', body: body.bytes, headers: { 'Content-Type': body.type } });
-  if (res.status !== status) throw new Error(`raw frame upload failed: ${res.status} ${await res.text()}`);
+  const answer = await res.text();
+  if (res.status !== status) throw new Error(`raw frame upload failed: ${res.status} ${answer}`);
+  return status === 201 ? (JSON.parse(answer) as { images: Array<{ processing_ms: number }> }).images[0].processing_ms : null;
 }
