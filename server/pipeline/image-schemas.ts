@@ -62,6 +62,7 @@ export const IMAGE_SCHEMAS = [
   'ros.sensor_msgs.Image',
 ] as const;
 
+/** One of {@link IMAGE_SCHEMAS}. */
 export type ImageSchema = (typeof IMAGE_SCHEMAS)[number];
 
 /**

@@ -68,7 +68,7 @@ const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, 
  * A raw frame has no header to sniff and no EXIF: its description is checked against the file's
  * length, then its pixels are read into one frame-sized buffer that sharp decodes in place.
  */
-const RAW_STEPS: Step[] = [checkRawFrame, readOrientation, decodeRawFrame, resize, orient, encode];
+const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode];
 
 /**
  * Turns the uploaded file (or raw frame) `input` into an upright, bounded PNG at `output`.
@@ -134,8 +134,7 @@ function checkPixelCount(ctx: PipelineContext, width: number, height: number): v
 }
 
 async function readOrientation(ctx: PipelineContext): Promise<void> {
-  // Raw pixels carry no EXIF: they are stored as they come, orientation 1.
-  ctx.exif = ctx.rawSpec ? { orientation: 1 } : await readExif(ctx.input);
+  ctx.exif = await readExif(ctx.input);
 }
 
 /** The raw frame's description, its length and its pixel count, checked before reading a pixel. */
@@ -148,6 +147,8 @@ async function checkRawFrame(ctx: PipelineContext): Promise<void> {
   ctx.rawLayout = layout;
   ctx.width = layout.width;
   ctx.height = layout.height;
+  // Raw pixels carry no EXIF: they are stored as they come, orientation 1.
+  ctx.exif = { orientation: 1 };
 }
 
 async function decodeRawFrame(ctx: PipelineContext): Promise<void> {
