@@ -1,19 +1,9 @@
 import type { Context } from 'koa';
 import { invalidParam } from '../errors';
-import { parseImageSchema, type ImageSchema } from '../pipeline/image-schemas';
-import { readImageMessage } from '../pipeline/image-message';
-import type { ImageInput } from '../pipeline/process-image';
+import { parseImageSchema } from '../pipeline/image-schemas';
 import { rawFrameLayout, type RawFrameSpec } from '../pipeline/raw-encodings';
+import type { UploadKind } from '../upload/unpack-upload';
 import { single, type Raw } from './params';
-
-/**
- * What a request body holds, told from its Content-Type and query before a byte of it is read:
- * encoded image files (sniffed later), one raw camera frame, or one protobuf image message.
- */
-export type UploadKind =
-  | { kind: 'encoded' }
-  | { kind: 'raw'; raw: RawFrameSpec }
-  | { kind: 'message'; schema: ImageSchema };
 
 /** The Content-Types of a protobuf message body. */
 const PROTOBUF_TYPES = ['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf'];
@@ -22,10 +12,11 @@ const PROTOBUF_TYPES = ['application/x-protobuf', 'application/protobuf', 'appli
 const MAX_SIDE = 100_000;
 
 /**
- * Tells the body's kind. Raw pixels have no magic bytes, so a body is raw only when the client
- * says so: `image/x-raw`, or `application/octet-stream` with `?encoding=`; an octet-stream
- * without it is sniffed as an encoded image, as before.
- * @throws AppError invalid_parameter for a bad frame description or schema, before the body is read.
+ * Tells the body's kind from its Content-Type and query, before a byte of it is read. Raw pixels
+ * have no magic bytes, so a body is raw only when the client says so: `image/x-raw`, or
+ * `application/octet-stream` with `?encoding=`; an octet-stream without it is sniffed as an
+ * encoded image, as before.
+ * @throws AppError invalid_parameter for a bad frame description or schema.
  */
 export function parseUploadKind(ctx: Context): UploadKind {
   if (ctx.is('multipart')) return { kind: 'encoded' };
@@ -43,20 +34,6 @@ export function parseUploadKind(ctx: Context): UploadKind {
   // Checked now, so that a wrong description is refused without reading the frame.
   rawFrameLayout(raw);
   return { kind: 'raw', raw };
-}
-
-/**
- * Turns the received files into pipeline inputs: raw frames get their description, a message is
- * decoded and its image written to a file of its own in `dir`.
- * @throws AppError invalid_parameter for a malformed message.
- */
-export async function unpackUpload(kind: UploadKind, files: string[], dir: string): Promise<{
-  inputs: ImageInput[]; capturedAt: string | null; frameId?: string;
-}> {
-  if (kind.kind === 'encoded') return { inputs: files, capturedAt: null };
-  if (kind.kind === 'raw') return { inputs: files.map((file) => ({ file, raw: kind.raw })), capturedAt: null };
-  const message = await readImageMessage(files[0], kind.schema, dir);
-  return { inputs: [message.input], capturedAt: message.capturedAt, frameId: message.frameId };
 }
 
 function dimension(name: string, value: Raw, required: boolean): number | undefined {
