@@ -1,5 +1,6 @@
 import { DASHBOARD_PATHS } from './openapi-dashboard';
 import { errorResponse, jsonResponse, parameter } from './openapi-parts';
+import { RAW_FRAME_CONTENT, RAW_FRAME_PARAMETERS } from './openapi-raw-frames';
 import { componentSchemas } from './schemas';
 import { BEFORE_PARAM, CAPTURED_AT_PARAM, CONFIRM_ALL_PARAM, ID_PARAM, LIST_LIMIT_PARAM, SOURCE_PARAM } from './schemas/params';
 
@@ -12,7 +13,7 @@ import { BEFORE_PARAM, CAPTURED_AT_PARAM, CONFIRM_ALL_PARAM, ID_PARAM, LIST_LIMI
 const png = { description: 'The PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } };
 const binary = { schema: { type: 'string', format: 'binary' } };
 
-const uploadParams = [parameter(SOURCE_PARAM), parameter(CAPTURED_AT_PARAM)];
+const uploadParams = [parameter(SOURCE_PARAM), parameter(CAPTURED_AT_PARAM), ...RAW_FRAME_PARAMETERS];
 const idParams = [parameter(ID_PARAM)];
 
 const uploadErrors = {
@@ -29,6 +30,7 @@ const imageBody = {
   content: {
     'image/*': binary,
     'application/octet-stream': binary,
+    ...RAW_FRAME_CONTENT,
     'multipart/form-data': {
       schema: {
         type: 'object',

@@ -1,8 +1,16 @@
-import { BEFORE_PARAM, CAPTURED_AT_PARAM, limitParam, readParam, SOURCE_PARAM } from './schemas/params';
+import { invalidParam } from '../errors';
+import { BEFORE_PARAM, CAPTURED_AT_PARAM, limitParam, readParam, SOURCE_PARAM, SOURCE_PATTERN } from './schemas/params';
 
 /** The checks of everything a client names in a query string, path or form field (declared in schemas/params.ts). */
 
-type Raw = string | string[] | undefined;
+/** A query or form value as Koa gives it. */
+export type Raw = string | string[] | undefined;
+
+/** One value of a parameter, undefined when absent or empty. @throws AppError for a repeated parameter. */
+export function single(name: string, value: Raw): string | undefined {
+  if (Array.isArray(value)) throw invalidParam(name, 'a single value', value);
+  return value === undefined || value === '' ? undefined : value;
+}
 
 /**
  * A camera or topic name: letters, digits, dot, dash and underscore, at most 64, so that it can
@@ -12,6 +20,19 @@ export function parseSource(value: Raw, fallback: string): string;
 export function parseSource(value: Raw): string | undefined;
 export function parseSource(value: Raw, fallback?: string): string | undefined {
   return readParam(SOURCE_PARAM, value) ?? fallback;
+}
+
+/**
+ * A message's frame_id made into a source name: characters a source cannot have become '-',
+ * leading ones that are not a letter or digit are dropped, and it is cut at 64.
+ * @throws AppError invalid_parameter when nothing of it is left.
+ */
+export function sourceFromFrameId(frameId: string): string {
+  const source = frameId.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  if (!SOURCE_PATTERN.test(source)) {
+    throw invalidParam('frame_id', `a frame_id that can become a source (letters or digits), or a ?source=`, frameId.slice(0, 64));
+  }
+  return source;
 }
 
 /** An ISO-8601 date or date-time, normalized to UTC; null when absent. */
