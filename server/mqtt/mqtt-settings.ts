@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+
+/**
+ * The MQTT settings as they arrive (all optional), keyed as in the settings file and
+ * the environment (MQTT_URL, MQTT_PASSWORD_FILE, ...).
+ */
+export interface MqttSettingsInput {
+  /** The broker, mqtt:// or mqtts://; empty turns MQTT off. @default "" */
+  mqtt_url?: string;
+  /** @default "pi-image-receiver-<hostname>" when empty */
+  mqtt_client_id?: string;
+  mqtt_username?: string;
+  /** A secret: never shown by GET /config, /memory_status or the log. */
+  mqtt_password?: string;
+  /** A file holding the password, read at each connect; used when mqtt_password is empty. */
+  mqtt_password_file?: string;
+  /** A PEM file of CA certificates for mqtts://. */
+  mqtt_ca_file?: string;
+  /** @default "pi-image-receiver/<hostname>" when empty */
+  mqtt_topic_prefix?: string;
+  /** Topic filters to take images from; empty takes none. @default [] */
+  mqtt_subscribe?: readonly string[];
+  /** The topic level (1 is the first) that names an image's source. @default 2 */
+  mqtt_source_topic_level?: number;
+  /** Announce a device with image and sensor entities to Home Assistant. @default false */
+  mqtt_discovery?: boolean;
+  /** Long side of the retained JPEG on <prefix>/images/<source>/latest. @default 640 */
+  mqtt_latest_max_dimension?: number;
+  /** The daemon's address as seen from outside, for absolute URLs in events. @default "" */
+  public_url?: string;
+}
+
+/** The normalized MQTT settings: every field set, defaults filled in. */
+export interface MqttSettings {
+  readonly url: string;
+  readonly clientId: string;
+  readonly username: string;
+  readonly password: string;
+  readonly passwordFile: string;
+  readonly caFile: string;
+  readonly topicPrefix: string;
+  readonly subscribe: readonly string[];
+  readonly sourceTopicLevel: number;
+  readonly discovery: boolean;
+  readonly latestMaxDimension: number;
+  readonly publicUrl: string;
+}
+
+/** The settings' defaults, also written to config/defaults.json once the specs land. */
+export const MQTT_DEFAULTS = {
+  mqtt_url: '',
+  mqtt_client_id: '',
+  mqtt_username: '',
+  mqtt_password: '',
+  mqtt_password_file: '',
+  mqtt_ca_file: '',
+  mqtt_topic_prefix: '',
+  mqtt_subscribe: [] as string[],
+  mqtt_source_topic_level: 2,
+  mqtt_discovery: false,
+  mqtt_latest_max_dimension: 640,
+  public_url: '',
+} as const satisfies Required<MqttSettingsInput>;
+
+/** The host's name cleaned to a single topic level (no '/', '+', '#'). */
+export function topicSafeHostname(name = hostname()): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '-') || 'pi';
+}
+
+/** Fills the defaults in; reads only the mqtt_* keys and public_url of a larger settings object. */
+export function mqttSettingsFrom(input: MqttSettingsInput): MqttSettings {
+  const host = topicSafeHostname();
+  const pick = <K extends keyof MqttSettingsInput>(key: K): Required<MqttSettingsInput>[K] =>
+    (input[key] ?? MQTT_DEFAULTS[key]) as Required<MqttSettingsInput>[K];
+  return Object.freeze({
+    url: pick('mqtt_url').trim(),
+    clientId: pick('mqtt_client_id') || `pi-image-receiver-${host}`,
+    username: pick('mqtt_username'),
+    password: pick('mqtt_password'),
+    passwordFile: pick('mqtt_password_file'),
+    caFile: pick('mqtt_ca_file'),
+    // A trailing slash would make every topic carry an empty level.
+    topicPrefix: (pick('mqtt_topic_prefix') || `pi-image-receiver/${host}`).replace(/\/+$/, ''),
+    subscribe: [...pick('mqtt_subscribe')],
+    sourceTopicLevel: pick('mqtt_source_topic_level'),
+    discovery: pick('mqtt_discovery'),
+    latestMaxDimension: pick('mqtt_latest_max_dimension'),
+    publicUrl: pick('public_url').trim(),
+  });
+}
+
+/**
+ * The password to connect with: mqtt_password, or else the first line of mqtt_password_file
+ * (read at every connect, so a rotated file is picked up). Empty when neither is set.
+ * @throws Error naming the file (never its content) when it cannot be read.
+ */
+export async function resolvePassword(settings: MqttSettings): Promise<string> {
+  if (settings.password) return settings.password;
+  if (!settings.passwordFile) return '';
+  try {
+    return (await readFile(settings.passwordFile, 'utf8')).split(/\r?\n/)[0];
+  } catch (err) {
+    throw new Error(`cannot read mqtt_password_file ${settings.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** The broker URL without any user:password part, for status pages and log lines. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** True when two settings need a new connection (anything but the latest image's size and public_url). */
+export function needsReconnect(a: MqttSettings, b: MqttSettings): boolean {
+  const { latestMaxDimension: _a, publicUrl: _b, ...left } = a;
+  const { latestMaxDimension: _c, publicUrl: _d, ...right } = b;
+  return JSON.stringify(left) !== JSON.stringify(right);
+}
