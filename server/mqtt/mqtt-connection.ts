@@ -130,10 +130,12 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
       ...(settings.username ? { username: settings.username } : {}),
       ...(password ? { password } : {}),
       ...(ca ? { ca } : {}),
-      protocolVersion: 4,
-      // A persistent session when taking images in, so that unacknowledged QoS 1 messages are
-      // redelivered after a crash and messages sent while we were away wait at the broker.
+      // MQTT 5: MQTT.js honours customHandleAcks (the delayed PUBACK) only at version 5.
+      protocolVersion: 5,
+      // A persistent session (kept a day) when taking images in, so that unacknowledged QoS 1
+      // messages are redelivered after a crash and those sent while we were away wait at the broker.
       clean: settings.subscribe.length === 0,
+      ...(settings.subscribe.length > 0 ? { properties: { sessionExpiryInterval: 86_400 } } : {}),
       reconnectPeriod: this.backoffMs,
       reconnectOnConnackError: true,
       connectTimeout: 10_000,

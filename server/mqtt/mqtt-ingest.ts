@@ -73,7 +73,8 @@ export class MqttIngest {
   }
 
   private async take(topic: string, payload: Buffer): Promise<void> {
-    if (isUnderPrefix(topic, this.options.topicPrefix())) return this.ignore(topic, 'own_topic', 'a topic under our own prefix');
+    // Our own status, stats and images coming back through a wide filter: counted, never taken, not logged.
+    if (isUnderPrefix(topic, this.options.topicPrefix())) return this.count('own_topic');
     if (payload.length > this.options.maxBytes()) {
       return this.ignore(topic, 'payload_too_large', `${payload.length} bytes, over max_upload_bytes`);
     }
@@ -119,8 +120,12 @@ export class MqttIngest {
     }
   }
 
-  private ignore(topic: string, reason: string, detail: string): void {
+  private count(reason: string): void {
     this.counts.ignored[reason] = (this.counts.ignored[reason] ?? 0) + 1;
+  }
+
+  private ignore(topic: string, reason: string, detail: string): void {
+    this.count(reason);
     const key = `${reason} ${topic}`;
     const now = Date.now();
     if (now - (this.lastLogged.get(key) ?? -Infinity) < 60_000) return;
