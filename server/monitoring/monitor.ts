@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
+import type { MqttStatus } from '../mqtt/mqtt-service';
 import type { Ingest } from '../pipeline/ingest';
 import type { Settings, SettingsStore } from '../settings';
 import type { ImageStore } from '../storage/image-store';
@@ -25,6 +26,8 @@ export interface MemoryStatus {
   store: { images: number; bytes: number };
   /** What retention removed to keep the store within its limits, and the free disk. */
   retention: RetentionStatus;
+  /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
+  mqtt: MqttStatus;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -45,6 +48,8 @@ export interface MonitorOptions {
   store: ImageStore;
   settings: SettingsStore;
   retention: Retention;
+  /** The MQTT side, when the daemon has one. */
+  mqtt?: { status(): MqttStatus };
   /** Time between samples; also the live pages' refresh. @default 1000 */
   intervalMs?: number;
   /** Samples kept for the charts. @default 300 (five minutes at one a second) */
@@ -152,6 +157,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       processing: this.ingestStats.read(),
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
       retention,
+      mqtt: this.options.mqtt?.status() ?? { enabled: false },
     };
   }
 }

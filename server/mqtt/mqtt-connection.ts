@@ -173,10 +173,13 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
     });
   }
 
-  /** Subscribes at QoS 1; MQTT.js subscribes again after every reconnect. */
+  /**
+   * Subscribes at QoS 1 without retained messages (retain handling 2): a retained snapshot is an
+   * old image, and taking it again at every reconnect would store it again.
+   */
   async subscribe(filters: readonly string[]): Promise<void> {
     if (filters.length === 0 || !this.client?.connected) return;
-    await this.client.subscribeAsync([...filters], { qos: 1 });
+    await this.client.subscribeAsync([...filters], { qos: 1, rh: 2 });
   }
 
   /** Says `offline` (retained), disconnects and stops reconnecting; bounded to 2 s. */
