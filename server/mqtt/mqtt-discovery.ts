@@ -24,13 +24,12 @@ function nodeId(settings: MqttSettings): string {
 }
 
 /** The device every entity belongs to: one per daemon. */
-function device(settings: MqttSettings, version: string): Record<string, unknown> {
+function device(settings: MqttSettings): Record<string, unknown> {
   return {
     identifiers: [nodeId(settings)],
     name: `Pi image receiver ${topicSafeHostname()}`,
     manufacturer: 'pi-image-receiver',
     model: 'pi-image-receiver',
-    sw_version: version,
     ...(settings.publicUrl ? { configuration_url: settings.publicUrl } : {}),
   };
 }
@@ -45,10 +44,10 @@ function availability(settings: MqttSettings): Record<string, unknown> {
  * per source over its retained latest JPEG. Published retained, so HA finds them after its own
  * restart too.
  */
-export function discoveryMessages(settings: MqttSettings, sources: readonly string[], version: string): DiscoveryMessage[] {
+export function discoveryMessages(settings: MqttSettings, sources: readonly string[]): DiscoveryMessage[] {
   const node = nodeId(settings);
   const topics = mqttTopics(settings.topicPrefix);
-  const common = { device: device(settings, version), ...availability(settings) };
+  const common = { device: device(settings), ...availability(settings) };
   const sensors = SENSORS.map((sensor) => ({
     topic: `${DISCOVERY_PREFIX}/sensor/${node}/${sensor.key}/config`,
     payload: JSON.stringify({
@@ -65,11 +64,11 @@ export function discoveryMessages(settings: MqttSettings, sources: readonly stri
       ...common,
     }),
   }));
-  return [...sensors, ...sources.map((source) => imageDiscovery(settings, source, version))];
+  return [...sensors, ...sources.map((source) => imageDiscovery(settings, source))];
 }
 
 /** The `image` entity of one source: the latest JPEG, raw bytes on its retained topic. */
-export function imageDiscovery(settings: MqttSettings, source: string, version: string): DiscoveryMessage {
+export function imageDiscovery(settings: MqttSettings, source: string): DiscoveryMessage {
   const node = nodeId(settings);
   const object = `image_${source.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return {
@@ -79,7 +78,7 @@ export function imageDiscovery(settings: MqttSettings, source: string, version: 
       unique_id: `${node}_${object}`,
       image_topic: mqttTopics(settings.topicPrefix).latest(source),
       content_type: 'image/jpeg',
-      device: device(settings, version),
+      device: device(settings),
       ...availability(settings),
     }),
   };

@@ -31,7 +31,6 @@ export interface MqttServiceOptions {
   stats: () => Promise<MqttStats>;
   /** The largest accepted payload, as for HTTP uploads. */
   maxBytes: () => number;
-  version: string;
   /** Time between stats messages. @default 60000 */
   statsIntervalMs?: number;
   /** Longest wait between connection attempts. @default 30000 */
@@ -127,7 +126,7 @@ export class MqttService {
       await connection.subscribe(this.settings.subscribe);
       if (this.settings.discovery) {
         const sources = this.options.store.sources();
-        for (const message of discoveryMessages(this.settings, sources, this.options.version)) {
+        for (const message of discoveryMessages(this.settings, sources)) {
           await connection.publish(message.topic, message.payload, { qos: 1, retain: true });
         }
         for (const source of sources) this.announced.add(source);
@@ -141,7 +140,7 @@ export class MqttService {
   /** Announces a source's image entity the first time its latest image goes out. */
   private async announce(source: string): Promise<void> {
     if (!this.settings.discovery || this.announced.has(source) || !this.connection) return;
-    const message = imageDiscovery(this.settings, source, this.options.version);
+    const message = imageDiscovery(this.settings, source);
     await this.connection.publish(message.topic, message.payload, { qos: 1, retain: true });
     this.announced.add(source);
   }

@@ -31,11 +31,22 @@ export interface Broker {
   destroy(): Promise<void>;
 }
 
+export interface BrokerOptions {
+  username?: string;
+  password?: string;
+  /**
+   * Keep sessions (subscriptions and queued QoS 1 messages) in a file in the temp dir across a
+   * stop and start, so a test's listener misses nothing while the broker is down. @default false
+   */
+  persistence?: boolean;
+}
+
 /**
  * Starts Debian's mosquitto on a free 127.0.0.1 port with a temporary config: no anonymous
- * clients, one user, no persistence. Resolves once the port accepts connections.
+ * clients, one user, no persistence unless asked. Resolves once the port accepts connections.
  */
-export async function startBroker(username = 'pir', password = 'test-secret-4f9a'): Promise<Broker> {
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  const { username = 'pir', password = 'test-secret-4f9a', persistence = false } = options;
   const dir = await mkdtemp(join(tmpdir(), 'pir-mosquitto-'));
   const passwordFile = join(dir, 'passwd');
   await writeFile(passwordFile, '', { mode: 0o600 });
@@ -47,7 +58,7 @@ export async function startBroker(username = 'pir', password = 'test-secret-4f9a
     `listener ${port} 127.0.0.1`,
     'allow_anonymous false',
     `password_file ${passwordFile}`,
-    'persistence false',
+    ...(persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']),
     // Started as root, mosquitto would switch to the user "mosquitto", who cannot read our temp
     // dir; as anyone else this line has no effect.
     `user ${userInfo().username}`,

@@ -34,7 +34,7 @@ describe('MqttService against a real mosquitto', { skip: !mosquittoInstalled && 
         mqtt_topic_prefix: 'pir/test', mqtt_subscribe: ['cams/+/image', 'pir/#'], mqtt_discovery: true,
         mqtt_latest_max_dimension: 64, public_url: 'http://pi.local:8080',
       }),
-      store: deps.store, intake, log: deps.log, version: 'test',
+      store: deps.store, intake, log: deps.log,
       stats: async () => ({ rss_mb: 1, cpu_percent: 2, images: deps.store.totals().count, queue_length: 0 }),
       maxBytes: () => deps.settings.get().max_upload_bytes,
       maxBackoffMs: 500,
