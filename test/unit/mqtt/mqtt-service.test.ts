@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { MqttService } from '../../../server/mqtt/mqtt-service';
 import { mqttSettingsFrom } from '../../../server/mqtt/mqtt-settings';
-import type { ImageIntake } from '../../../server/mqtt/mqtt-ingest';
 import { photoLike } from '../../helpers/fixtures';
 import { mosquittoInstalled, startBroker, type Broker } from '../../helpers/mosquitto';
 import { eventually, listen } from '../../helpers/mqtt-listener';
@@ -17,24 +16,13 @@ describe('MqttService against a real mosquitto', { skip: !mosquittoInstalled && 
     broker = await startBroker();
     app = await startTestApp();
     const { deps } = app;
-    const intake: ImageIntake = {
-      async admit() {
-        if (deps.ingest.queue.isFull) throw deps.ingest.queue.busyError();
-        await deps.retention.ensureSpace();
-      },
-      async receive(request) {
-        const images = [];
-        for (const file of request.files) images.push(await deps.ingest.ingest(file, request.workDir, request));
-        return { images };
-      },
-    };
     service = new MqttService({
       settings: () => mqttSettingsFrom({
         mqtt_url: broker.url, mqtt_username: broker.username, mqtt_password: broker.password,
         mqtt_topic_prefix: 'pir/test', mqtt_subscribe: ['cams/+/image', 'pir/#'], mqtt_discovery: true,
         mqtt_latest_max_dimension: 64, public_url: 'http://pi.local:8080',
       }),
-      store: deps.store, intake, log: deps.log,
+      store: deps.store, intake: deps.flow, log: deps.log,
       stats: async () => ({ rss_mb: 1, cpu_percent: 2, images: deps.store.totals().count, queue_length: 0 }),
       maxBytes: () => deps.settings.get().max_upload_bytes,
       maxBackoffMs: 500,
