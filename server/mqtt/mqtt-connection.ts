@@ -32,6 +32,8 @@ export interface MqttConnectionOptions {
   maxBackoffMs?: number;
   /** Called for every message on a subscribed topic, one at a time, before its PUBACK. */
   onMessage?: MessageHandler;
+  /** Told the password once read (from the settings or the file), so that the log can mask it. */
+  onSecret?: (secret: string) => void;
 }
 
 /**
@@ -123,6 +125,7 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
   private async clientOptions(): Promise<IClientOptions> {
     const { settings, onMessage } = this.options;
     const password = await resolvePassword(settings);
+    if (password) this.options.onSecret?.(password);
     const ca = settings.caFile ? await readFile(settings.caFile) : undefined;
     const handle = onMessage;
     return {
@@ -182,15 +185,19 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
     await this.client.subscribeAsync([...filters], { qos: 1, rh: 2 });
   }
 
-  /** Says `offline` (retained), disconnects and stops reconnecting; bounded to 2 s. */
+  /**
+   * Says `offline` (retained), then drops the connection at once and stops reconnecting; bounded
+   * to 2 s. Dropped, not ended politely: a polite end would wait for, and so acknowledge, an
+   * incoming image still being stored, which must rather be sent again at the next connect.
+   */
   async stop(): Promise<void> {
     const client = this.client;
     this.current.state = 'stopped';
     if (!client) return;
-    const bounded = <T>(work: Promise<T>): Promise<unknown> =>
-      Promise.race([work.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    if (client.connected) await bounded(client.publishAsync(this.topics.status, 'offline', { qos: 1, retain: true }));
-    await bounded(client.endAsync());
-    client.end(true);
+    if (client.connected) {
+      const said = client.publishAsync(this.topics.status, 'offline', { qos: 1, retain: true }).catch(() => undefined);
+      await Promise.race([said, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    }
+    await new Promise<void>((resolve) => client.end(true, () => resolve()));
   }
 }

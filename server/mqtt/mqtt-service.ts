@@ -1,5 +1,7 @@
+import type { RemovalReason, StoreObserver } from '../consumers/observer';
 import type { Logger } from '../log';
-import type { ImageStore } from '../storage/image-store';
+import type { DuplicateRecord } from '../upload/upload-flow';
+import type { ImageStore, StoredImage } from '../storage/image-store';
 import { MqttConnection, type MqttConnectionStatus } from './mqtt-connection';
 import { discoveryMessages, imageDiscovery } from './mqtt-discovery';
 import { MqttIngest, type ImageIntake, type MqttIngestStatus } from './mqtt-ingest';
@@ -31,6 +33,10 @@ export interface MqttServiceOptions {
   stats: () => Promise<MqttStats>;
   /** The largest accepted payload, as for HTTP uploads. */
   maxBytes: () => number;
+  /** Called after each successful connect (to wake the durable consumer from its back-off). */
+  onConnected?: () => void;
+  /** Told the password in force before each connect, so that the log can mask it. */
+  onSecret?: (secret: string) => void;
   /** Time between stats messages. @default 60000 */
   statsIntervalMs?: number;
   /** Longest wait between connection attempts. @default 30000 */
@@ -42,7 +48,8 @@ export interface MqttServiceOptions {
  * change), the publisher the durable consumer and the observers use, images in from subscribed
  * topics, Home Assistant discovery and the stats timer. Off, it holds no client and no timer.
  */
-export class MqttService {
+export class MqttService implements StoreObserver {
+  readonly name = 'mqtt';
   readonly publisher: MqttPublisher;
   private connection: MqttConnection | undefined;
   private ingest: MqttIngest | undefined;
@@ -73,11 +80,14 @@ export class MqttService {
     });
     const ingest = this.ingest;
     const connection = new MqttConnection({
-      settings, log, maxBackoffMs: this.options.maxBackoffMs,
+      settings, log, maxBackoffMs: this.options.maxBackoffMs, onSecret: this.options.onSecret,
       onMessage: settings.subscribe.length > 0 ? (topic, payload, packet) => ingest.handle(topic, payload, packet.qos) : undefined,
     });
     this.connection = connection;
-    connection.on('connected', () => void this.onConnected(connection));
+    connection.on('connected', () => {
+      this.options.onConnected?.();
+      void this.onConnected(connection);
+    });
     await connection.start();
     this.timer = setInterval(() => void this.publishStats(), this.options.statsIntervalMs ?? 60_000);
     this.timer.unref();
@@ -103,6 +113,18 @@ export class MqttService {
       discovery: this.settings.discovery,
       ingest: this.ingest!.status(),
     };
+  }
+
+  /** Publishes a removal event; never waits for the broker, so a removal is never held up. */
+  removed(images: readonly StoredImage[], reason: RemovalReason): void {
+    void this.publisher.removed(images, reason).catch((err) => this.options.log.debug(`mqtt: removed event not sent: ${(err as Error).message}`));
+  }
+
+  /** Publishes a duplicate event per refused repeat; never waits for the broker. */
+  duplicates(records: readonly DuplicateRecord[], source: string): void {
+    for (const record of records) {
+      void this.publisher.duplicate({ source, ...record }).catch((err) => this.options.log.debug(`mqtt: duplicate event not sent: ${(err as Error).message}`));
+    }
   }
 
   /** True while connected to the broker. */

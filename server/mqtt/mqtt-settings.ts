@@ -1,35 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { DEFAULT_SETTINGS, type Settings } from '../settings';
 
-/**
- * The MQTT settings as they arrive (all optional), keyed as in the settings file and
- * the environment (MQTT_URL, MQTT_PASSWORD_FILE, ...).
- */
-export interface MqttSettingsInput {
-  /** The broker, mqtt:// or mqtts://; empty turns MQTT off. @default "" */
-  mqtt_url?: string;
-  /** @default "pi-image-receiver-<hostname>" when empty */
-  mqtt_client_id?: string;
-  mqtt_username?: string;
-  /** A secret: never shown by GET /config, /memory_status or the log. */
-  mqtt_password?: string;
-  /** A file holding the password, read at each connect; used when mqtt_password is empty. */
-  mqtt_password_file?: string;
-  /** A PEM file of CA certificates for mqtts://. */
-  mqtt_ca_file?: string;
-  /** @default "pi-image-receiver/<hostname>" when empty */
-  mqtt_topic_prefix?: string;
-  /** Topic filters to take images from; empty takes none. @default [] */
-  mqtt_subscribe?: readonly string[];
-  /** The topic level (1 is the first) that names an image's source. @default 2 */
-  mqtt_source_topic_level?: number;
-  /** Announce a device with image and sensor entities to Home Assistant. @default false */
-  mqtt_discovery?: boolean;
-  /** Long side of the retained JPEG on <prefix>/images/<source>/latest. @default 640 */
-  mqtt_latest_max_dimension?: number;
-  /** The daemon's address as seen from outside, for absolute URLs in events. @default "" */
-  public_url?: string;
-}
+/** The settings MQTT reads (declared in server/settings.ts), any of them left out taking its default. */
+export type MqttSettingsInput = Partial<Pick<Settings,
+  | 'mqtt_url' | 'mqtt_client_id' | 'mqtt_username' | 'mqtt_password' | 'mqtt_password_file' | 'mqtt_ca_file'
+  | 'mqtt_topic_prefix' | 'mqtt_subscribe' | 'mqtt_source_topic_level' | 'mqtt_discovery'
+  | 'mqtt_latest_max_dimension' | 'public_url'>>;
 
 /** The normalized MQTT settings: every field set, defaults filled in. */
 export interface MqttSettings {
@@ -47,32 +24,15 @@ export interface MqttSettings {
   readonly publicUrl: string;
 }
 
-/** The settings' defaults, also written to config/defaults.json once the specs land. */
-export const MQTT_DEFAULTS = {
-  mqtt_url: '',
-  mqtt_client_id: '',
-  mqtt_username: '',
-  mqtt_password: '',
-  mqtt_password_file: '',
-  mqtt_ca_file: '',
-  mqtt_topic_prefix: '',
-  mqtt_subscribe: [] as string[],
-  mqtt_source_topic_level: 2,
-  mqtt_discovery: false,
-  mqtt_latest_max_dimension: 640,
-  public_url: '',
-} as const satisfies Required<MqttSettingsInput>;
-
 /** The host's name cleaned to a single topic level (no '/', '+', '#'). */
 export function topicSafeHostname(name = hostname()): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '-') || 'pi';
 }
 
-/** Fills the defaults in; reads only the mqtt_* keys and public_url of a larger settings object. */
+/** Normalizes the mqtt_* settings and public_url, filling in the defaults that depend on the host. */
 export function mqttSettingsFrom(input: MqttSettingsInput): MqttSettings {
   const host = topicSafeHostname();
-  const pick = <K extends keyof MqttSettingsInput>(key: K): Required<MqttSettingsInput>[K] =>
-    (input[key] ?? MQTT_DEFAULTS[key]) as Required<MqttSettingsInput>[K];
+  const pick = <K extends keyof MqttSettingsInput>(key: K): Settings[K] => input[key] ?? DEFAULT_SETTINGS[key];
   return Object.freeze({
     url: pick('mqtt_url').trim(),
     clientId: pick('mqtt_client_id') || `pi-image-receiver-${host}`,

@@ -20,10 +20,16 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-/** Connects with the broker's credentials and subscribes to `filters` at QoS 1. */
-export async function listen(broker: Broker, filters: string[], clientId = `listener-${process.pid}-${Math.random().toString(36).slice(2, 8)}`): Promise<Listener> {
+/**
+ * Connects with the broker's credentials and subscribes to `filters` at QoS 1. A `persistent`
+ * listener keeps its session at the broker, so messages published while it (or a broker with
+ * persistence) was down are delivered when it is back.
+ */
+export async function listen(broker: Broker, filters: string[], options: { persistent?: boolean } = {}): Promise<Listener> {
+  const clientId = `listener-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const client = await mqtt.connectAsync(broker.url, {
-    clientId, username: broker.username, password: broker.password, protocolVersion: 4, reconnectPeriod: 200,
+    clientId, username: broker.username, password: broker.password, protocolVersion: 5, reconnectPeriod: 200,
+    ...(options.persistent ? { clean: false, properties: { sessionExpiryInterval: 3600 } } : {}),
   });
   const messages: Received[] = [];
   client.on('message', (topic, payload, packet) => {
