@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../log';
-import { displayUrl, resolvePassword, type MqttSettings } from './mqtt-settings';
+import { displayUrl, readPassword, type MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
 
 /** Where the connection stands, as /memory_status and the dashboard show it. */
@@ -32,6 +32,8 @@ export interface MqttConnectionOptions {
   maxBackoffMs?: number;
   /** Called for every message on a subscribed topic, one at a time, before its PUBACK. */
   onMessage?: MessageHandler;
+  /** The largest message the broker may send us (MQTT 5 Maximum Packet Size); it drops bigger ones. */
+  maxPacketBytes?: number;
   /** Told the password once read (from the settings or the file), so that the log can mask it. */
   onSecret?: (secret: string) => void;
 }
@@ -94,6 +96,7 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
       this.emit('connected');
     });
     client.on('reconnect', () => {
+      client.options.password = this.password();
       this.current.state = 'connecting';
       this.current.attempts += 1;
       // MQTT.js waits reconnectPeriod before each attempt; doubling it here backs off.
@@ -122,10 +125,21 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
     this.current.last_error_at = new Date().toISOString();
   }
 
+  /** The password for the next attempt; an unreadable file is recorded and leaves it unset. */
+  private password(): string | undefined {
+    try {
+      const password = readPassword(this.options.settings);
+      if (password) this.options.onSecret?.(password);
+      return password || undefined;
+    } catch (err) {
+      this.fail(err as Error);
+      return undefined;
+    }
+  }
+
   private async clientOptions(): Promise<IClientOptions> {
     const { settings, onMessage } = this.options;
-    const password = await resolvePassword(settings);
-    if (password) this.options.onSecret?.(password);
+    const password = this.password();
     const ca = settings.caFile ? await readFile(settings.caFile) : undefined;
     const handle = onMessage;
     return {
@@ -138,7 +152,11 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
       // A persistent session (kept a day) when taking images in, so that unacknowledged QoS 1
       // messages are redelivered after a crash and those sent while we were away wait at the broker.
       clean: settings.subscribe.length === 0,
-      ...(settings.subscribe.length > 0 ? { properties: { sessionExpiryInterval: 86_400 } } : {}),
+      properties: {
+        ...(settings.subscribe.length > 0 ? { sessionExpiryInterval: 86_400 } : {}),
+        // A payload is held whole in memory: never take one larger than an upload may be.
+        ...(this.options.maxPacketBytes ? { maximumPacketSize: Math.min(this.options.maxPacketBytes, 268_435_455) } : {}),
+      },
       reconnectPeriod: this.backoffMs,
       reconnectOnConnackError: true,
       connectTimeout: 10_000,

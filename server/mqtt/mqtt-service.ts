@@ -81,6 +81,8 @@ export class MqttService implements StoreObserver {
     const ingest = this.ingest;
     const connection = new MqttConnection({
       settings, log, maxBackoffMs: this.options.maxBackoffMs, onSecret: this.options.onSecret,
+      // Room for the topic and properties beside the largest accepted image.
+      maxPacketBytes: this.options.maxBytes() + 65_536,
       onMessage: settings.subscribe.length > 0 ? (topic, payload, packet) => ingest.handle(topic, payload, packet.qos) : undefined,
     });
     this.connection = connection;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
 
@@ -51,15 +51,17 @@ export function mqttSettingsFrom(input: MqttSettingsInput): MqttSettings {
 }
 
 /**
- * The password to connect with: mqtt_password, or else the first line of mqtt_password_file
- * (read at every connect, so a rotated file is picked up). Empty when neither is set.
+ * The password to connect with: mqtt_password, or else the first line of mqtt_password_file.
+ * Read at every connection attempt (a few bytes, synchronously, since MQTT.js builds its CONNECT
+ * packet right after announcing the attempt), so a fixed or rotated file is picked up. Empty when
+ * neither is set.
  * @throws Error naming the file (never its content) when it cannot be read.
  */
-export async function resolvePassword(settings: MqttSettings): Promise<string> {
+export function readPassword(settings: MqttSettings): string {
   if (settings.password) return settings.password;
   if (!settings.passwordFile) return '';
   try {
-    return (await readFile(settings.passwordFile, 'utf8')).split(/\r?\n/)[0];
+    return readFileSync(settings.passwordFile, 'utf8').split(/\r?\n/)[0];
   } catch (err) {
     throw new Error(`cannot read mqtt_password_file ${settings.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../../server/log';
 import { MqttConnection } from '../../../server/mqtt/mqtt-connection';
@@ -47,6 +50,25 @@ describe('MqttConnection against a real mosquitto', { skip: !mosquittoInstalled 
       assert.ok(!lines.join('\n').includes(wrong));
     } finally {
       await connection.stop();
+    }
+  });
+
+  it('reads the password file again at each attempt, so fixing it needs no restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pir-mqtt-pwfile-'));
+    const file = join(dir, 'password');
+    await writeFile(file, 'not-the-password\n');
+    const settings = mqttSettingsFrom({
+      mqtt_url: broker.url, mqtt_username: broker.username, mqtt_password_file: file, mqtt_topic_prefix: 'conn-d', mqtt_client_id: 'c-conn-d',
+    });
+    const connection = new MqttConnection({ settings, log, maxBackoffMs: 500 });
+    try {
+      await connection.start();
+      await eventually(() => connection.status().last_error, (e) => e !== null);
+      await writeFile(file, `${broker.password}\n`);
+      await eventually(() => connection.connected, Boolean);
+    } finally {
+      await connection.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { discoveryMessages } from '../../../server/mqtt/mqtt-discovery';
 import { imageEvent } from '../../../server/mqtt/mqtt-publisher';
-import { displayUrl, mqttSettingsFrom, resolvePassword, topicSafeHostname } from '../../../server/mqtt/mqtt-settings';
+import { displayUrl, mqttSettingsFrom, readPassword, topicSafeHostname } from '../../../server/mqtt/mqtt-settings';
 import { isUnderPrefix, sourceFromTopic } from '../../../server/mqtt/mqtt-topics';
 import type { StoredImage } from '../../../server/storage/image-store';
 
@@ -38,9 +38,9 @@ describe('MQTT topics and settings', () => {
     try {
       const file = join(dir, 'pw');
       await writeFile(file, 'line-one\nline-two\n');
-      assert.equal(await resolvePassword(mqttSettingsFrom({ mqtt_password_file: file })), 'line-one');
-      assert.equal(await resolvePassword(mqttSettingsFrom({ mqtt_password: 'direct', mqtt_password_file: file })), 'direct');
-      await assert.rejects(resolvePassword(mqttSettingsFrom({ mqtt_password_file: join(dir, 'missing') })), /mqtt_password_file .*missing: ENOENT/);
+      assert.equal(readPassword(mqttSettingsFrom({ mqtt_password_file: file })), 'line-one');
+      assert.equal(readPassword(mqttSettingsFrom({ mqtt_password: 'direct', mqtt_password_file: file })), 'direct');
+      assert.throws(() => readPassword(mqttSettingsFrom({ mqtt_password_file: join(dir, 'missing') })), /mqtt_password_file .*missing: ENOENT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
