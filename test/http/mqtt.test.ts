@@ -123,6 +123,35 @@ describe('MQTT against a real mosquitto', { skip: !mosquittoInstalled && 'mosqui
     });
   });
 
+  it('counts as skipped, not lost, the events of images a storage limit removed while the broker was down', async () => {
+    const prefix = nextPrefix();
+    const app = await startApp(prefix, { max_storage_mb: 1 });
+    const listener = await listen(broker, [`${prefix}/images/+`], { persistent: true });
+    try {
+      await connected(app);
+      await broker.stop();
+      await eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.state !== 'connected');
+      const big = await photoLike(640, 480, 'png');
+      const sent: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const response = await postImage(app, big, '?source=big', 'image/png');
+        assert.equal(response.status, 201);
+        sent.push(((await response.json()) as { images: { id: string }[] }).images[0].id);
+      }
+      const kept = sent.filter((id) => app.deps.store.get(id));
+      assert.ok(kept.length < sent.length, 'the storage limit removed some images');
+      const { skipped } = (await memoryStatus(app)).consumers.mqtt;
+      assert.equal(skipped, sent.length - kept.length);
+      await broker.start();
+      const events = await listener.waitFor(isEvent(prefix), kept.length, 90_000);
+      await eventually(() => memoryStatus(app), (s) => s.consumers.mqtt.pending === 0);
+      assert.deepEqual(ids(events), kept);
+    } finally {
+      await listener.close();
+      await app.destroy();
+    }
+  });
+
   it('stores a JPEG published on a subscribed topic under the source its topic names', async () => {
     const prefix = nextPrefix();
     const app = await startApp(prefix, { mqtt_subscribe: ['cams/+/image', `${prefix}/#`] });
