@@ -2,6 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
 import type { Monitor } from './monitoring/monitor';
+import type { MqttService } from './mqtt/mqtt-service';
 import type { Consumers } from './consumers/consumers';
 import type { Thumbnails } from './pipeline/thumbnails';
 import type { SettingsStore } from './settings';
@@ -33,6 +34,8 @@ export interface AppDeps {
   thumbnails: Thumbnails;
   /** The durable consumers and their states. */
   consumers: Consumers;
+  /** The MQTT side: its status is on /memory_status; stop it when the daemon stops. */
+  mqtt: MqttService;
   /** Live readings, counters and metrics; stop it when the daemon stops. */
   monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */

@@ -3,6 +3,8 @@ import type { Monitor } from '../monitoring/monitor';
 import type { Thumbnails } from '../pipeline/thumbnails';
 import type { Consumers } from './consumers';
 import type { ConsumerFactory } from './durable-consumer';
+import { mqttConsumer } from '../mqtt/mqtt-consumer';
+import type { MqttService } from '../mqtt/mqtt-service';
 import { idLogConsumer } from './id-log';
 import type { StoreObserver } from './observer';
 import { storeLog } from './store-log';
@@ -15,6 +17,7 @@ import { storeLog } from './store-log';
 /** The durable consumers: slow or remote work, each following its own persisted cursor. */
 export const CONSUMERS: readonly ConsumerFactory[] = [
   idLogConsumer,
+  mqttConsumer, // every stored image's events on MQTT, store-and-forward
 ];
 
 /** The parts that observe the store, built in server/services.ts. */
@@ -22,6 +25,7 @@ export interface ObserverParts {
   monitor: Monitor;
   thumbnails: Thumbnails;
   consumers: Consumers;
+  mqtt: MqttService;
   log: Logger;
 }
 
@@ -34,5 +38,6 @@ export function storeObservers(parts: ObserverParts): StoreObserver[] {
     storeLog(parts.log), // a log line per stored or removed image
     parts.thumbnails, // removes a removed image's thumbnail
     parts.consumers, // wakes the durable consumers; counts what they missed
+    parts.mqtt, // removed and duplicate events on MQTT, while connected
   ];
 }

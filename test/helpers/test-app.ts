@@ -45,7 +45,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const close = async () => {
     deps.monitor.stop();
-    // A restart must not leave an old runner moving the same cursor.
+    // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
+    // data dir does not leave an old runner moving the same cursor.
+    await deps.mqtt.stop();
     await deps.consumers.stop(1000);
     await closeServer(server);
   };

@@ -33,6 +33,30 @@ export const ConsumerStatusSchema = z.strictObject({
   last_error_at: dateTime.nullable(),
 });
 
+/** The MQTT link: off, or its connection and what came in from the broker. */
+const MqttStatusSchema = z.union([
+  z.strictObject({ enabled: z.literal(false) }),
+  z.strictObject({
+    enabled: z.literal(true),
+    state: z.enum(['connecting', 'connected', 'disconnected', 'stopped']),
+    url: z.string().describe('The broker, without credentials'),
+    client_id: z.string(),
+    topic_prefix: z.string(),
+    connected_since: dateTime.nullable(),
+    last_error: z.string().nullable(),
+    last_error_at: dateTime.nullable(),
+    attempts: integer.describe('Connection attempts since the last success'),
+    retry_in_ms: integer,
+    subscribe: z.array(z.string()),
+    discovery: z.boolean(),
+    ingest: z.strictObject({
+      received: integer, stored: integer,
+      ignored: z.record(z.string(), integer).describe('Refused or ignored messages by reason'),
+      last_stored_at: dateTime.nullable(),
+    }),
+  }),
+]);
+
 /** What GET /memory_status answers; every size in bytes unless its key says MB. */
 export function memoryStatusSchema(settings: z.ZodType) {
   return z.strictObject({
@@ -59,5 +83,6 @@ export function memoryStatusSchema(settings: z.ZodType) {
     store: z.strictObject({ images: integer, bytes: integer }),
     retention: RetentionStatusSchema,
     consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
+    mqtt: MqttStatusSchema,
   });
 }
