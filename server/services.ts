@@ -3,7 +3,9 @@ import { AfterStore } from './consumers/after-store';
 import { Consumers } from './consumers/consumers';
 import { CONSUMERS, storeObservers } from './consumers/index';
 import type { Logger } from './log';
-import { Monitor } from './monitoring/monitor';
+import { Monitor, type MemoryStatus } from './monitoring/monitor';
+import { MqttService, type MqttStats } from './mqtt/mqtt-service';
+import { mqttSettingsFrom } from './mqtt/mqtt-settings';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { Thumbnails } from './pipeline/thumbnails';
@@ -11,7 +13,7 @@ import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
 import { ImageRemoval } from './upload/image-removal';
-import { UploadFlow } from './upload/upload-flow';
+import { UploadFlow, type UploadResult } from './upload/upload-flow';
 import { FeatureMatcher } from './similarity/feature-matcher';
 import { Similarity } from './similarity/similarity';
 
@@ -23,6 +25,8 @@ export interface ServiceOptions {
   log: Logger;
   /** The API token, when access control is on. */
   apiToken?: string;
+  /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
+  secrets?: string[];
 }
 
 /**
@@ -42,7 +46,21 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     maxWaiting: () => settings.get().max_queue_length,
   });
   const afterStore = new AfterStore(log);
-  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir });
+  // MQTT is built first, since the consumer publishes through it; the parts it calls are built below.
+  const mqtt: MqttService = new MqttService({
+    settings: () => mqttSettingsFrom(settings.get()),
+    store, log,
+    intake: { admit: (source): Promise<void> => flow.admit(source), receive: (request): Promise<UploadResult> => flow.receive(request) },
+    stats: async (): Promise<MqttStats> => {
+      const status: MemoryStatus = await monitor.status();
+      const pending: number = consumers.status().mqtt?.pending ?? 0;
+      return { rss_mb: status.memory_rss_mb, cpu_percent: status.cpu_percent, images: status.store.images, queue_length: queue.queued, mqtt_pending: pending };
+    },
+    maxBytes: () => settings.get().max_upload_bytes,
+    onConnected: (): void => consumers.runner('mqtt')?.wake(),
+    onSecret: (secret) => options.secrets?.push(secret),
+  });
+  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher });
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
@@ -55,11 +73,14 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const removal = new ImageRemoval(store, afterStore);
   const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
-  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), similarity: () => similarity.status(features) });
+  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt, similarity: () => similarity.status(features) });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, log }));
+  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, mqtt, log }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
-  return { settings, store, flow, removal, thumbnails, retention, monitor, consumers, similarity, features, log, apiToken: options.apiToken };
+  // Connects in the background: a broker that is down never holds up the start or an upload.
+  await mqtt.start();
+  settings.on('change', () => void mqtt.update());
+  return { settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, log, apiToken: options.apiToken };
 }

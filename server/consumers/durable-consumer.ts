@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { Settings } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 
@@ -8,6 +9,8 @@ export interface ConsumerDeps {
   settings: () => Settings;
   log: Logger;
   dataDir: string;
+  /** Publishes stored images to the MQTT broker, for the mqtt consumer. */
+  mqtt?: MqttPublisher;
 }
 
 /**

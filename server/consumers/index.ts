@@ -4,6 +4,8 @@ import type { Thumbnails } from '../pipeline/thumbnails';
 import type { Similarity } from '../similarity/similarity';
 import type { Consumers } from './consumers';
 import type { ConsumerFactory } from './durable-consumer';
+import { mqttConsumer } from '../mqtt/mqtt-consumer';
+import type { MqttService } from '../mqtt/mqtt-service';
 import { idLogConsumer } from './id-log';
 import type { StoreObserver } from './observer';
 import { storeLog } from './store-log';
@@ -16,6 +18,7 @@ import { storeLog } from './store-log';
 /** The durable consumers: slow or remote work, each following its own persisted cursor. */
 export const CONSUMERS: readonly ConsumerFactory[] = [
   idLogConsumer,
+  mqttConsumer, // every stored image's events on MQTT, store-and-forward
 ];
 
 /** The parts that observe the store, built in server/services.ts. */
@@ -24,6 +27,7 @@ export interface ObserverParts {
   thumbnails: Thumbnails;
   consumers: Consumers;
   similarity: Similarity;
+  mqtt: MqttService;
   log: Logger;
 }
 
@@ -37,5 +41,6 @@ export function storeObservers(parts: ObserverParts): StoreObserver[] {
     parts.thumbnails, // removes a removed image's thumbnail
     parts.similarity, // keeps the perceptual-hash index in step; counts duplicates (issue 11)
     parts.consumers, // wakes the durable consumers; counts what they missed
+    parts.mqtt, // removed and duplicate events on MQTT, while connected
   ];
 }

@@ -1,64 +1,26 @@
+import { errorResponse, jsonResponse, parameter } from './openapi-parts';
+import { ID_PARAM, SOURCE_PARAM } from './schemas/params';
+
 /** The OpenAPI paths of similar images, search, comparison and local features (issue 11). */
 
-const json = (schema: object) => ({ 'application/json': { schema } });
-const error = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/Error' }) });
 const integer = { type: 'integer' };
-const query = (name: string, schema: object, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
+const query = (name: string, schema: object, description: string) => ({ name, in: 'query', required: false, schema, description });
 const binary = { type: 'string', format: 'binary' };
-
-const similarAnswer = {
-  description: 'Nearest first',
-  content: json({
-    type: 'object',
-    properties: {
-      query: { type: ['string', 'null'], description: 'The query image id; null for POST /search' },
-      results: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            image: { $ref: '#/components/schemas/ImageRecord' },
-            distance: { ...integer, minimum: 0, maximum: 64, description: 'Differing bits of the 64-bit perceptual hash' },
-            similarity: { type: 'number', minimum: 0, maximum: 1, description: '1 - distance / 64' },
-          },
-        },
-      },
-    },
-  }),
-};
-
-const queryErrors = {
-  400: error('Bad parameter or empty body'),
-  413: error('payload_too_large or too_many_pixels'),
-  415: error('unsupported_media_type'),
-  422: error('invalid_image'),
-  503: error('busy: the processing queue is full'),
-};
-
-const comparison = {
-  type: 'object',
-  properties: {
-    similarity_score: { ...integer, minimum: 0, maximum: 100 },
-    good_matches: { ...integer, description: 'ORB matches passing the ratio test' },
-    inliers: { ...integer, description: 'Good matches consistent with one RANSAC homography' },
-    match_ratio: { type: 'number', description: 'good_matches / keypoints of the poorer image' },
-    confidence: { enum: ['high', 'medium', 'low'] },
-    same_object: { type: 'boolean' },
+const html = { 'text/html': { schema: { type: 'string' } } };
+const imageBody = {
+  required: true,
+  content: {
+    'image/*': { schema: binary },
+    'multipart/form-data': { schema: { type: 'object', properties: { image: binary, file: binary } } },
   },
 };
-const features = {
-  type: 'object',
-  properties: {
-    keypoints_count: integer,
-    descriptors: { type: 'string', contentEncoding: 'base64', description: 'keypoints_count x 32 bytes of ORB descriptors' },
-    descriptors_shape: { type: 'array', items: integer, minItems: 2, maxItems: 2 },
-    keypoints: { type: 'array', items: { type: 'object', properties: { x: { type: 'number' }, y: { type: 'number' }, size: { type: 'number' }, angle: { type: 'number' }, response: { type: 'number' }, octave: integer } } },
-    image_shape: { type: 'array', items: integer, minItems: 2, maxItems: 2, description: '[height, width] of the reduced image' },
-  },
+const twoImages = { 'multipart/form-data': { schema: { type: 'object', properties: { image1: binary, image2: binary } } } };
+const maxDistance = query('max_distance', { ...integer, minimum: 0, maximum: 64, default: 64 }, 'Only images this many hash bits away or closer');
+const notAnImage = {
+  413: errorResponse('payload_too_large or too_many_pixels'),
+  415: errorResponse('unsupported_media_type: not a supported image'),
+  422: errorResponse('invalid_image: corrupt or truncated'),
 };
-const twoImages = { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { image1: binary, image2: binary } } } } };
-const compareErrors = { ...queryErrors, 404: error('No such image'), 503: error('busy: the queue or the comparison wait queue is full') };
-const matcherAnswer = (description: string, properties: object) => ({ description, content: json({ type: 'object', properties: { success: { const: true }, ...properties } }) });
 
 /** Paths of issue 11, spread into OPENAPI_DOCUMENT.paths. */
 export const SIMILARITY_PATHS = {
@@ -66,46 +28,40 @@ export const SIMILARITY_PATHS = {
     get: {
       summary: 'Stored images with the nearest perceptual hash: JSON, or the similar-images page for Accept: text/html',
       parameters: [
-        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-        query('limit', { ...integer, minimum: 1, maximum: 100, default: 10 }),
-        query('max_distance', { ...integer, minimum: 0, maximum: 64, default: 64 }),
+        parameter(ID_PARAM),
+        query('limit', { ...integer, minimum: 1, maximum: 100, default: 10 }, 'Most results'),
+        maxDistance,
         query('verify', { type: 'boolean', default: false }, 'Re-rank the 10 nearest by local features (ORB); each then carries `verified`'),
       ],
-      responses: { 200: similarAnswer, 400: error('Bad parameter'), 404: error('No such image'), 503: error('busy: not hashed yet') },
+      responses: {
+        200: { description: 'Nearest first', content: { ...jsonResponse('', 'SimilarAnswer').content, ...html } },
+        400: errorResponse('Bad parameter'),
+        404: errorResponse('No such image'),
+      },
     },
   },
   '/search': {
-    get: { summary: 'The search page: drop an image, see the matches', responses: { 200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } } } },
+    get: { summary: 'The search page: drop an image, see the matches', responses: { 200: { description: 'The page', content: html } } },
     post: {
       summary: 'Stored images nearest to an uploaded image, which is never stored',
-      parameters: [
-        query('top_k', { ...integer, minimum: 1, maximum: 100, default: 5 }),
-        query('max_distance', { ...integer, minimum: 0, maximum: 64, default: 64 }),
-        query('source', { type: 'string' }, 'Only images of this source'),
-      ],
-      requestBody: {
-        required: true,
-        content: {
-          'image/*': { schema: binary },
-          'multipart/form-data': { schema: { type: 'object', properties: { image: binary, file: binary } } },
-        },
-      },
-      responses: { 200: similarAnswer, ...queryErrors },
+      parameters: [query('top_k', { ...integer, minimum: 1, maximum: 100, default: 5 }, 'Most results'), maxDistance, parameter(SOURCE_PARAM)],
+      requestBody: imageBody,
+      responses: { 200: jsonResponse('Nearest first; query is null', 'SimilarAnswer'), 400: errorResponse('Bad parameter or empty body'), ...notAnImage },
     },
   },
   '/compare': {
     post: {
-      summary: 'Are two images the same object? ORB keypoints, ratio test, RANSAC homography',
+      summary: 'Are two images the same object? ORB keypoints, ratio test, RANSAC homography; 503 busy when comparisons queue up',
       requestBody: {
         required: true,
-        content: {
-          ...twoImages.content,
-          'application/json': { schema: { type: 'object', required: ['id1', 'id2'], properties: { id1: { type: 'string' }, id2: { type: 'string' } } } },
-        },
+        content: { ...twoImages, 'application/json': { schema: { type: 'object', required: ['id1', 'id2'], properties: { id1: { type: 'string' }, id2: { type: 'string' } } } } },
       },
       responses: {
-        200: { description: 'The comparison', content: json({ ...comparison, properties: { ...comparison.properties, phash_distance: { type: ['integer', 'null'] } } }) },
-        ...compareErrors,
+        200: jsonResponse('The comparison', 'CompareAnswer'),
+        400: errorResponse('Missing id or image'),
+        404: errorResponse('No such image'),
+        415: errorResponse('Neither multipart nor JSON, or not an image'),
+        422: errorResponse('invalid_image'),
       },
     },
   },
@@ -113,21 +69,30 @@ export const SIMILARITY_PATHS = {
     post: {
       summary: 'ORB features of an image (the lost-and-found matcher\'s route)',
       requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { image: binary } } } } },
-      responses: { 200: matcherAnswer('The features', { features }), ...compareErrors },
+      responses: { 200: jsonResponse('The features', 'ExtractedFeatures'), 400: errorResponse('No image in the form'), 415: errorResponse('Not an image') },
     },
   },
   '/compare-features': {
     post: {
       summary: 'Compare two feature sets from /extract-features',
-      requestBody: { required: true, content: json({ type: 'object', required: ['features1', 'features2'], properties: { features1: features, features2: features } }) },
-      responses: { 200: matcherAnswer('The comparison', { comparison }), 400: error('Malformed features; error.fields names each'), 413: error('Body too large'), 415: error('Not JSON'), 503: error('busy') },
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['features1', 'features2'] } } } },
+      responses: {
+        200: jsonResponse('The comparison', 'MatcherComparison'),
+        400: errorResponse('Malformed features: error.fields names each bad field'),
+        415: errorResponse('Not JSON'),
+      },
     },
   },
   '/compare-images': {
     post: {
       summary: 'Compare two images (the lost-and-found matcher\'s route)',
-      requestBody: twoImages,
-      responses: { 200: matcherAnswer('The comparison', { comparison }), ...compareErrors },
+      requestBody: { required: true, content: twoImages },
+      responses: {
+        200: jsonResponse('The comparison', 'MatcherComparison'),
+        400: errorResponse('Not two images'),
+        415: errorResponse('Not multipart, or not an image'),
+        422: errorResponse('invalid_image'),
+      },
     },
   },
 };

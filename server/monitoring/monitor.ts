@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import type { ConsumerStatus } from '../consumers/durable-consumer';
 import type { StoreObserver } from '../consumers/observer';
 import type { SimilarityStatus } from '../similarity/similarity';
+import type { MqttStatus } from '../mqtt/mqtt-service';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { publicSettings, type Settings, type SettingsStore } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -32,6 +33,8 @@ export interface MemoryStatus {
   consumers: Record<string, ConsumerStatus>;
   /** The perceptual-hash index, the background re-hash, duplicates by source and the compare worker (issue 11). */
   similarity?: SimilarityStatus;
+  /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
+  mqtt: MqttStatus;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -56,6 +59,8 @@ export interface MonitorOptions {
   store: ImageStore;
   settings: SettingsStore;
   retention: Retention;
+  /** The MQTT side, when the daemon has one. */
+  mqtt?: { status(): MqttStatus };
   /** Time between samples; also the live pages' refresh. @default 1000 */
   intervalMs?: number;
   /** Samples kept for the charts. @default 300 (five minutes at one a second) */
@@ -172,6 +177,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       retention,
       consumers: this.options.consumers(),
       ...(this.options.similarity ? { similarity: this.options.similarity() } : {}),
+      mqtt: this.options.mqtt?.status() ?? { enabled: false },
     };
   }
 }

@@ -60,7 +60,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   readonly name = 'similarity';
   readonly index = new SimilarityIndex();
   /** Uploads not stored as near-duplicates, by source, since start. */
-  readonly duplicates = new DuplicateCounts();
+  readonly duplicateCounts = new DuplicateCounts();
   readonly backfill: BackfillStatus = { pending: 0, done: 0, failed: 0 };
   private stopped = false;
   /** Settles when the background re-hash has finished (or stopped). */
@@ -121,14 +121,14 @@ export class Similarity implements StoreObserver, DuplicateCheck {
     return findDuplicate(signature, this.options.store.latest(source), maxDistance);
   }
 
-  /** Counts the duplicates of a request once it has been answered. */
-  countDuplicates(source: string, count: number): void {
-    this.duplicates.add(source, count);
+  /** Counts the duplicates of a request once it has been answered (an observer's call). */
+  duplicates(records: readonly DuplicateRecord[], source: string): void {
+    this.duplicateCounts.add(source, records.length);
   }
 
   /** Adds the duplicate counter and the index size to a Prometheus registry (the monitor's). */
   registerMetrics(registry: Registry): void {
-    this.duplicates.register(registry);
+    this.duplicateCounts.register(registry);
     const index = this.index;
     new Gauge({ name: `${METRIC_PREFIX}similarity_index_images`, help: 'Perceptual hashes in the similarity index', registers: [registry], collect() { this.set(index.size); } });
   }
@@ -139,7 +139,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
       indexed_images: this.index.size,
       index_bytes: this.index.bytes,
       backfill: { ...this.backfill },
-      duplicates: this.duplicates.read(),
+      duplicates: this.duplicateCounts.read(),
       feature_worker: { running: features.workerRunning, starts: features.starts },
     };
   }

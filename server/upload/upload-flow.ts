@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { AfterStore } from '../consumers/after-store';
-import { processImage } from '../pipeline/process-image';
+import { processImage, type ImageInput } from '../pipeline/process-image';
 import type { ProcessingQueue } from '../pipeline/queue';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
@@ -14,8 +14,8 @@ export type ImageOptions = Record<string, unknown>;
 
 /** One upload request, its files already on disk: what every way in (HTTP, MQTT) hands the flow. */
 export interface UploadRequest {
-  /** The uploaded files, inside `workDir`. */
-  files: readonly string[];
+  /** The uploaded files, inside `workDir`: encoded images, or raw frames with their description. */
+  files: readonly ImageInput[];
   /** The request's private temp folder, from {@link ImageStore.createTempDir}; the caller removes it. */
   workDir: string;
   source: string;
@@ -35,8 +35,6 @@ export interface DuplicateRecord {
 export interface DuplicateCheck {
   /** The stored image an upload repeats: the newest of its source, within `maxDistance` hash bits. */
   duplicateOf(signature: ImageSignature, source: string, maxDistance: number): DuplicateRecord | undefined;
-  /** Counts the duplicates of an answered request. */
-  countDuplicates(source: string, count: number): void;
 }
 
 /** What became of an upload request. */
@@ -109,7 +107,7 @@ export class UploadFlow {
       throw err;
     }
     this.parts.afterStore.committed(stored);
-    this.parts.duplicates?.countDuplicates(request.source, duplicates.length);
+    this.parts.afterStore.duplicates(duplicates, request.source);
     return { images: stored, duplicates };
   }
 
@@ -126,7 +124,7 @@ export class UploadFlow {
     this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
   }
 
-  private processOne(file: string, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
+  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
     return this.parts.queue.run(async () => {
       // Settings are read when processing starts, so a change applies to the next image.
       const settings = this.parts.settings();
