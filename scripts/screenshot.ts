@@ -15,6 +15,7 @@ const PAGES = [
   { name: 'config', path: '/config' },
   { name: 'memory', path: '/memory_status' },
   { name: 'upload', path: '/upload_form' },
+  { name: 'search', path: '/search' },
 ];
 
 const VIEWPORTS = [

@@ -8,6 +8,8 @@ import type { Thumbnails } from './pipeline/thumbnails';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
 import type { Retention } from './storage/retention';
+import type { Similarity } from './similarity/similarity';
+import type { FeatureMatcher } from './similarity/feature-matcher';
 import type { ImageRemoval } from './upload/image-removal';
 import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
@@ -15,6 +17,8 @@ import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
+import { similarityRoutes } from './http/routes/similarity';
+import { compareRoutes } from './http/routes/compare';
 import { metaRoutes } from './http/routes/meta';
 import { liveRoutes } from './http/live';
 import { monitoringRoutes } from './http/routes/monitoring';
@@ -40,6 +44,10 @@ export interface AppDeps {
   monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
   retention: Retention;
+  /** Similar images, search and near-duplicates by perceptual hash (issue 11); stop() it with the daemon. */
+  similarity: Similarity;
+  /** Local-feature comparison in an OpenCV worker started on demand; close() it with the daemon. */
+  features: FeatureMatcher;
   log: Logger;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
@@ -52,6 +60,8 @@ export function createRouter(deps: AppDeps): Router {
   const router = new Router();
   metaRoutes(router, deps);
   imageRoutes(router, deps);
+  similarityRoutes(router, deps);
+  compareRoutes(router, deps);
   configRoutes(router, deps);
   // Monitoring and the dashboard (issue 3).
   thumbnailRoutes(router, deps);

@@ -72,6 +72,8 @@ async function main(): Promise<void> {
     stopping = true;
     // Stopping the monitor ends the live streams, which would otherwise hold the server open.
     deps.monitor.stop();
+    deps.similarity.stop();
+    void deps.features.close();
     void notifier.stopping();
     // Says offline at once and takes no more images from the broker; the consumer resumes at the next start.
     const mqttStopped = deps.mqtt.stop();

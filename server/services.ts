@@ -14,6 +14,8 @@ import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
 import { ImageRemoval } from './upload/image-removal';
 import { UploadFlow, type UploadResult } from './upload/upload-flow';
+import { FeatureMatcher } from './similarity/feature-matcher';
+import { Similarity } from './similarity/similarity';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -64,17 +66,21 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     isPending: (id) => consumers.isPending(id),
     removed: (images) => afterStore.removed(images, 'retention'),
   });
-  const flow = new UploadFlow({ settings: current, store, queue, retention, afterStore });
+  const similarity = new Similarity({ store, log, busy: () => queue.inFlight > 0 });
+  similarity.start();
+  const features = new FeatureMatcher({ idleMs: () => settings.get().feature_worker_idle_seconds * 1000, maxWaiting: 4 });
+  const flow = new UploadFlow({ settings: current, store, queue, retention, afterStore, duplicates: similarity });
   const removal = new ImageRemoval(store, afterStore);
   const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
-  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt });
+  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt, similarity: () => similarity.status(features) });
+  similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, mqtt, log }));
+  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, mqtt, log }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
   // Connects in the background: a broker that is down never holds up the start or an upload.
   await mqtt.start();
   settings.on('change', () => void mqtt.update());
-  return { settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, log, apiToken: options.apiToken };
+  return { settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, log, apiToken: options.apiToken };
 }

@@ -27,6 +27,10 @@ export interface Settings {
   readonly max_storage_mb: number;
   /** Free space kept on the data dir's filesystem: the oldest images go first, then uploads get 507. */
   readonly min_free_disk_mb: number;
+  /** Uploads within this many hash bits of their source's newest image are not stored; 0 is off (issue 11). */
+  readonly duplicate_max_distance: number;
+  /** Seconds the local-feature worker (OpenCV) may sit idle before it is ended (issue 11). */
+  readonly feature_worker_idle_seconds: number;
   /**
    * A file to which the built-in id-log consumer appends the id of every committed image, one per
    * line, in commit order: an audit trail, and the simplest durable consumer. Empty is off.
@@ -106,6 +110,14 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   min_free_disk_mb: {
     kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
     description: 'Free space kept on the data disk: the oldest images are removed, then uploads get 507. 0 is no floor.',
+  },
+  duplicate_max_distance: {
+    kind: 'integer', min: 0, max: 64, unit: 'bits',
+    description: 'An upload within this many perceptual-hash bits of the newest image of its source is not stored; 0 is off. 8 is recommended (docs/similarity.md).',
+  },
+  feature_worker_idle_seconds: {
+    kind: 'integer', min: 1, max: 3600, unit: 's',
+    description: 'The compare worker (OpenCV, about 85 MB) is ended after this long without a comparison.',
   },
   id_log_file: {
     kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',

@@ -1,6 +1,7 @@
 import type { Logger } from '../log';
 import type { Monitor } from '../monitoring/monitor';
 import type { Thumbnails } from '../pipeline/thumbnails';
+import type { Similarity } from '../similarity/similarity';
 import type { Consumers } from './consumers';
 import type { ConsumerFactory } from './durable-consumer';
 import { mqttConsumer } from '../mqtt/mqtt-consumer';
@@ -25,6 +26,7 @@ export interface ObserverParts {
   monitor: Monitor;
   thumbnails: Thumbnails;
   consumers: Consumers;
+  similarity: Similarity;
   mqtt: MqttService;
   log: Logger;
 }
@@ -37,6 +39,7 @@ export function storeObservers(parts: ObserverParts): StoreObserver[] {
     parts.monitor, // the dashboard's live stream
     storeLog(parts.log), // a log line per stored or removed image
     parts.thumbnails, // removes a removed image's thumbnail
+    parts.similarity, // keeps the perceptual-hash index in step; counts duplicates (issue 11)
     parts.consumers, // wakes the durable consumers; counts what they missed
     parts.mqtt, // removed and duplicate events on MQTT, while connected
   ];

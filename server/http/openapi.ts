@@ -1,4 +1,5 @@
 import { DASHBOARD_PATHS } from './openapi-dashboard';
+import { SIMILARITY_PATHS } from './openapi-similarity';
 import { errorResponse, jsonResponse, parameter } from './openapi-parts';
 import { RAW_FRAME_CONTENT, RAW_FRAME_PARAMETERS } from './openapi-raw-frames';
 import { componentSchemas } from './schemas';
@@ -138,6 +139,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...DASHBOARD_PATHS,
+    ...SIMILARITY_PATHS,
   },
   components: {
     securitySchemes: {

@@ -18,6 +18,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
 export const NAV_PAGES = [
   { path: '/', title: 'Dashboard' },
   { path: '/upload_form', title: 'Upload' },
+  { path: '/search', title: 'Search' },
   { path: '/config', title: 'Configuration' },
   { path: '/memory_status', title: 'Memory' },
 ] as const;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
 import type { ConsumerStatus } from '../consumers/durable-consumer';
 import type { StoreObserver } from '../consumers/observer';
+import type { SimilarityStatus } from '../similarity/similarity';
 import type { MqttStatus } from '../mqtt/mqtt-service';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { publicSettings, type Settings, type SettingsStore } from '../settings';
@@ -30,6 +31,8 @@ export interface MemoryStatus {
   retention: RetentionStatus;
   /** Each durable consumer's cursor, pending count, last success, last error and skipped count. */
   consumers: Record<string, ConsumerStatus>;
+  /** The perceptual-hash index, the background re-hash, duplicates by source and the compare worker (issue 11). */
+  similarity?: SimilarityStatus;
   /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
   mqtt: MqttStatus;
 }
@@ -51,6 +54,8 @@ export interface MonitorOptions {
   queue: ProcessingQueue;
   /** The durable consumers' states, read at every status. */
   consumers: () => Record<string, ConsumerStatus>;
+  /** The similarity status, read at every status. */
+  similarity?: () => SimilarityStatus;
   store: ImageStore;
   settings: SettingsStore;
   retention: Retention;
@@ -171,6 +176,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
       retention,
       consumers: this.options.consumers(),
+      ...(this.options.similarity ? { similarity: this.options.similarity() } : {}),
       mqtt: this.options.mqtt?.status() ?? { enabled: false },
     };
   }

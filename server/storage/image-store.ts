@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+import type { ImageSignature } from '../similarity/signature';
 
 /** The stored facts of one image; the HTTP layer adds its URL. */
 export interface StoredImage {
@@ -22,6 +23,8 @@ export interface StoredImage {
   exif?: { make?: string; model?: string; taken_at?: string };
   /** Per-request options the client sent with the image (see upload/upload-flow.ts). */
   options?: Record<string, unknown>;
+  /** Perceptual hash and colour summary; absent on images stored before similarity until re-hashed (issue 11). */
+  signature?: ImageSignature;
 }
 
 /** What a caller supplies; the store assigns the id. */

@@ -7,6 +7,7 @@ import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import type { Retention } from '../storage/retention';
+import type { ImageSignature } from '../similarity/signature';
 
 /** Per-request image options kept in each record, such as a display's rotation_mode. */
 export type ImageOptions = Record<string, unknown>;
@@ -30,6 +31,12 @@ export interface DuplicateRecord {
   distance: number;
 }
 
+/** The near-duplicate decision (issue 11: server/similarity/similarity.ts). */
+export interface DuplicateCheck {
+  /** The stored image an upload repeats: the newest of its source, within `maxDistance` hash bits. */
+  duplicateOf(signature: ImageSignature, source: string, maxDistance: number): DuplicateRecord | undefined;
+}
+
 /** What became of an upload request. */
 export interface UploadResult {
   images: StoredImage[];
@@ -42,6 +49,8 @@ export interface UploadFlowParts {
   queue: ProcessingQueue;
   retention: Retention;
   afterStore: AfterStore;
+  /** Drops near-duplicates when duplicate_max_distance is set; none checked when absent. */
+  duplicates?: DuplicateCheck;
 }
 
 /**
@@ -81,8 +90,14 @@ export class UploadFlow {
    */
   async receive(request: UploadRequest): Promise<UploadResult> {
     const stored: StoredImage[] = [];
+    const duplicates: DuplicateRecord[] = [];
     try {
-      for (const file of request.files) stored.push(await this.processOne(file, request));
+      for (const file of request.files) {
+        // Each file is decided on its own, against the newest image of its source at that moment.
+        const outcome = await this.processOne(file, request);
+        if ('duplicate_of' in outcome) duplicates.push(outcome);
+        else stored.push(outcome);
+      }
       const ids = stored.map((image) => image.id);
       await this.parts.retention.afterStore(ids);
       this.parts.store.settle(ids);
@@ -92,7 +107,8 @@ export class UploadFlow {
       throw err;
     }
     this.parts.afterStore.committed(stored);
-    return { images: stored, duplicates: [] };
+    this.parts.afterStore.duplicates(duplicates, request.source);
+    return { images: stored, duplicates };
   }
 
   /**
@@ -108,13 +124,15 @@ export class UploadFlow {
     this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
   }
 
-  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage> {
+  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
     return this.parts.queue.run(async () => {
       // Settings are read when processing starts, so a change applies to the next image.
       const settings = this.parts.settings();
       const started = performance.now();
       const output = join(request.workDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.png`);
       const { exif, ...image } = await processImage(file, output, settings);
+      const duplicate = this.parts.duplicates?.duplicateOf(image.signature, request.source, settings.duplicate_max_distance);
+      if (duplicate) return duplicate;
       const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};
       return this.parts.store.add(output, {
         source: request.source,

@@ -45,6 +45,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const close = async () => {
     deps.monitor.stop();
+    deps.similarity.stop();
+    void deps.features.close();
     // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
     // data dir does not leave an old runner moving the same cursor.
     await deps.mqtt.stop();

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { MAX_LIVE_CLIENTS } from '../../server/http/live';
 import { API_SCHEMAS, type SchemaName } from '../../server/http/schemas';
 import { photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
+import { SIMILARITY_CASES } from '../helpers/similarity-contract-cases';
 import { form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -191,6 +192,7 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /static/{file} 200': ({ app }) => app.fetch('/static/dashboard.js'),
   'GET /static/{file} 304': ({ app }) => revalidate(app, '/static/app.css'),
   'GET /static/{file} 404': ({ app }) => app.fetch('/static/nothing.js'),
+  ...SIMILARITY_CASES,
 };
 
 /** The documented media types an answer may have; `image/*` covers every image type. */

@@ -22,14 +22,15 @@
     }),
   ];
 
-  const rejected = document.querySelector('[data-rejected]');
-  function showRejected(reasons) {
+  /** Fills a two-column table (name, count) from an object, or "none". */
+  function showCounts(table, counts) {
+    if (!table) return;
     const { el } = PIR;
-    const rows = Object.entries(reasons).map(([reason, count]) => el('tr', {},
-      el('th', { scope: 'row', className: 'mono', textContent: reason }),
+    const rows = Object.entries(counts).map(([name, count]) => el('tr', {},
+      el('th', { scope: 'row', className: 'mono', textContent: name }),
       el('td', { className: 'num', textContent: PIR.format.int(count) })));
     if (rows.length === 0) rows.push(el('tr', {}, el('td', { className: 'muted', textContent: 'none' })));
-    rejected.replaceChildren(...rows);
+    table.replaceChildren(...rows);
   }
 
   const consumers = document.querySelector('[data-consumers] tbody');
@@ -51,7 +52,8 @@
     point: (point) => charts.forEach((chart) => chart.add(point)),
     stats: (status) => {
       PIR.bindStats(status);
-      showRejected(status.processing.rejected);
+      showCounts(document.querySelector('[data-rejected]'), status.processing.rejected);
+      if (status.similarity) showCounts(document.querySelector('[data-duplicates]'), status.similarity.duplicates);
       showConsumers(status.consumers || {});
     },
   });

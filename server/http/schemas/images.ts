@@ -25,6 +25,8 @@ export const ImageRecordSchema = z.strictObject({
   resized: z.boolean(),
   exif: z.strictObject({ make: z.string().optional(), model: z.string().optional(), taken_at: z.string().optional() }).optional(),
   options: z.record(z.string(), z.unknown()).optional().describe('Per-request options sent with the image'),
+  signature: z.strictObject({ phash: z.string().regex(/^[0-9a-f]{16}$/), colors: z.string().regex(/^[0-9a-f]{24}$/) }).optional()
+    .describe('64-bit DCT perceptual hash and the mean RGB of each quarter (issue 11)'),
 });
 
 /** An image record as the API shows it. */

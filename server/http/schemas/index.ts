@@ -4,6 +4,7 @@ import { HealthSchema, LiveSchema, NotReadySchema, ReadySchema } from './health'
 import { DeletedAllSchema, ImagePageSchema, ImageRecordSchema, UploadCreatedSchema, UploadSuccessSchema } from './images';
 import { ConsumerStatusSchema, memoryStatusSchema, RetentionStatusSchema } from './memory-status';
 import { configUpdatedSchema, settingsSchema, settingsUpdateSchema } from './settings';
+import { SIMILARITY_SCHEMAS } from './similarity';
 
 const Settings = settingsSchema();
 
@@ -28,6 +29,7 @@ export const API_SCHEMAS = {
   Live: LiveSchema,
   Ready: ReadySchema,
   NotReady: NotReadySchema,
+  ...SIMILARITY_SCHEMAS,
   OpenApiDocument: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({}), paths: z.record(z.string(), z.looseObject({})) }),
 };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SimilarityStatusSchema } from './similarity';
 import { integer } from './images';
 
 const number = z.number();
@@ -84,5 +85,6 @@ export function memoryStatusSchema(settings: z.ZodType) {
     retention: RetentionStatusSchema,
     consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
     mqtt: MqttStatusSchema,
+    similarity: SimilarityStatusSchema.optional().describe('Perceptual-hash index, background re-hash, duplicates and the compare worker (issue 11)'),
   });
 }

@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import type { Context } from 'koa';
+import type { AppDeps } from '../app';
+import { AppError } from '../errors';
+import { processImage, type ProcessedImage } from '../pipeline/process-image';
+import { receiveUpload } from './upload-body';
+
+/** An uploaded query image, processed as an upload would be, living only as long as the request. */
+export interface QueryImage {
+  /** The upright PNG the pipeline made, in the request's temp folder. */
+  png: string;
+  processed: ProcessedImage;
+}
+
+/**
+ * Receives the images of a query request (search, compare), runs each through the upload
+ * pipeline into the request's temp folder, hands them to `use`, then removes the folder: a query
+ * is never stored. Refusals are an upload's (413, 415, 422, 503 busy).
+ * @throws AppError as an upload would, or invalid_parameter when the count of images is not `count`.
+ */
+export async function withQueryImages<T>(
+  ctx: Context,
+  deps: AppDeps,
+  fields: readonly string[],
+  count: number,
+  use: (images: QueryImage[]) => Promise<T>,
+): Promise<T> {
+  const queue = deps.flow.queue;
+  if (queue.isFull) throw queue.busyError();
+  const settings = deps.settings.get();
+  const dir = await deps.store.createTempDir();
+  try {
+    const upload = await receiveUpload(ctx, { maxBytes: settings.max_upload_bytes, fileFields: fields, dir });
+    if (upload.files.length !== count) {
+      throw new AppError('invalid_parameter',
+        `Expected ${count} image${count > 1 ? 's' : ''} (${fields.join(', ')}) but received ${upload.files.length}`);
+    }
+    const images: QueryImage[] = [];
+    for (const [i, file] of upload.files.entries()) {
+      const png = join(dir, `query-${i}.png`);
+      // Through the upload queue, so that queries and uploads together keep its memory bound.
+      const processed = await queue.run(() => processImage(file, png, settings));
+      images.push({ png, processed });
+    }
+    return await use(images);
+  } finally {
+    await deps.store.removeTempDir(dir);
+  }
+}

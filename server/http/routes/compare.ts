@@ -1,0 +1,67 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { AppDeps } from '../../app';
+import { AppError, invalidParam } from '../../errors';
+import { featuresToJson, parseFeatureSets } from '../../similarity/features-json';
+import { hammingDistance, isSignature, type ImageSignature } from '../../similarity/signature';
+import type { StoredImage } from '../../storage/image-store';
+import { readJsonBody } from '../json-body';
+import { withQueryImages } from '../query-images';
+
+/** Largest JSON body of /compare-features: two sets of 5000 keypoints fit. */
+const MAX_FEATURES_JSON_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Local-feature comparison (ORB + RANSAC in the OpenCV worker): POST /compare, and the
+ * lost-and-found matcher's /extract-features, /compare-features and /compare-images.
+ */
+export function compareRoutes(router: Router, deps: AppDeps): void {
+  const matcher = deps.features;
+
+  router.post('/compare', async (ctx) => {
+    if (ctx.is('multipart')) {
+      ctx.body = await withQueryImages(ctx, deps, ['image1', 'image2'], 2, async ([a, b]) => ({
+        ...(await matcher.compare(a.png, b.png)),
+        phash_distance: hammingDistance(a.processed.signature.phash, b.processed.signature.phash),
+      }));
+      return;
+    }
+    const body = await readJsonBody(ctx, 4096) as { id1?: unknown; id2?: unknown } | null;
+    const [a, b] = [storedImage(deps, body?.id1, 'id1'), storedImage(deps, body?.id2, 'id2')];
+    ctx.body = {
+      ...(await matcher.compare(deps.store.pngPath(a.id), deps.store.pngPath(b.id))),
+      phash_distance: phashDistance(a.signature, b.signature),
+    };
+  });
+
+  router.post('/extract-features', async (ctx) => {
+    const features = await withQueryImages(ctx, deps, ['image'], 1, ([image]) => matcher.extract(image.png));
+    ctx.body = { success: true, features: featuresToJson(features) };
+  });
+
+  router.post('/compare-features', async (ctx) => {
+    const [a, b] = parseFeatureSets(await readJsonBody(ctx, MAX_FEATURES_JSON_BYTES), ['features1', 'features2']);
+    ctx.body = { success: true, comparison: await matcher.match(a, b) };
+  });
+
+  router.post('/compare-images', async (ctx) => {
+    requireMultipart(ctx);
+    const comparison = await withQueryImages(ctx, deps, ['image1', 'image2'], 2, ([a, b]) => matcher.compare(a.png, b.png));
+    ctx.body = { success: true, comparison };
+  });
+}
+
+function requireMultipart(ctx: Context): void {
+  if (!ctx.is('multipart')) throw new AppError('unsupported_media_type', 'Expected multipart/form-data with image1 and image2');
+}
+
+function storedImage(deps: AppDeps, id: unknown, name: string): StoredImage {
+  if (typeof id !== 'string') throw invalidParam(name, 'an image id', id);
+  const image = deps.store.get(id);
+  if (!image) throw new AppError('not_found', `No image with id ${JSON.stringify(id.slice(0, 64))}`);
+  return image;
+}
+
+function phashDistance(a: ImageSignature | undefined, b: ImageSignature | undefined): number | null {
+  return isSignature(a) && isSignature(b) ? hammingDistance(a.phash, b.phash) : null;
+}

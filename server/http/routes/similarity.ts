@@ -1,0 +1,81 @@
+import Router from '@koa/router';
+import type { AppDeps } from '../../app';
+import { AppError, invalidParam } from '../../errors';
+import type { SimilarImage } from '../../similarity/similarity';
+import { isSignature } from '../../similarity/signature';
+import { prefersHtml, renderPage } from '../page';
+import { parseSource } from '../params';
+import { withQueryImages } from '../query-images';
+import { present } from '../present';
+
+type Raw = string | string[] | undefined;
+
+/** An integer query parameter between min and max. */
+export function parseIntParam(name: string, value: Raw, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) throw invalidParam(name, `integer between ${min} and ${max}`, value);
+  return number;
+}
+
+function presentResult(found: SimilarImage): { image: ReturnType<typeof present>; distance: number; similarity: number } {
+  return { image: present(found.image), distance: found.distance, similarity: found.similarity };
+}
+
+function parseBoolean(name: string, value: Raw): boolean {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw invalidParam(name, 'true or false', value);
+}
+
+/** How many of the nearest hashes ?verify=true compares by local features (each takes a few hundred ms). */
+const VERIFIED_CANDIDATES = 10;
+
+/**
+ * Re-ranks the nearest candidates by local features: images showing the same object first, by
+ * inliers, then the rest by hash distance. Each verified result carries its comparison.
+ */
+async function verifyResults(deps: AppDeps, queryId: string, results: SimilarImage[]) {
+  const verified = [];
+  for (const found of results.slice(0, VERIFIED_CANDIDATES)) {
+    const comparison = await deps.features.compare(deps.store.pngPath(queryId), deps.store.pngPath(found.image.id));
+    verified.push({ ...presentResult(found), verified: comparison });
+  }
+  verified.sort((a, b) => Number(b.verified.same_object) - Number(a.verified.same_object)
+    || (a.verified.same_object ? b.verified.inliers - a.verified.inliers : a.distance - b.distance));
+  return [...verified, ...results.slice(VERIFIED_CANDIDATES).map(presentResult)];
+}
+
+/** Similar stored images by perceptual hash, and search by an uploaded image that is never stored. */
+export function similarityRoutes(router: Router, deps: AppDeps): void {
+  router.get('/images/:id/similar', async (ctx) => {
+    const limit = parseIntParam('limit', ctx.query.limit, 10, 1, 100);
+    const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
+    const image = deps.store.get(ctx.params.id);
+    if (!image) throw new AppError('not_found', `No image with id ${JSON.stringify(ctx.params.id.slice(0, 64))}`);
+    if (!isSignature(image.signature)) {
+      throw new AppError('busy', 'This image has not been hashed yet; older images are hashed in the background after a start',
+        { headers: { 'Retry-After': '5' } });
+    }
+    const results = deps.similarity.search(image.signature, { limit, maxDistance, exclude: image.id });
+    const verify = parseBoolean('verify', ctx.query.verify);
+    const body = { query: image.id, results: verify ? await verifyResults(deps, image.id, results) : results.map(presentResult) };
+    ctx.vary('Accept');
+    if (prefersHtml(ctx)) await renderPage(ctx, 'similar', { title: 'Similar images', query: present(image), results: body.results });
+    else ctx.body = body;
+  });
+
+  // The search page; the search itself is the POST below.
+  router.get('/search', async (ctx) => {
+    await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources() });
+  });
+
+  router.post('/search', async (ctx) => {
+    const limit = parseIntParam('top_k', ctx.query.top_k, 5, 1, 100);
+    const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
+    const source = parseSource(ctx.query.source);
+    const signature = await withQueryImages(ctx, deps, ['image', 'file'], 1, async ([query]) => query.processed.signature);
+    const results = deps.similarity.search(signature, { limit, maxDistance, source });
+    ctx.body = { query: null, results: results.map(presentResult) };
+  });
+}

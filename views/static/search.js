@@ -1,0 +1,48 @@
+// The search page: posts the dropped image to POST /search (never stored) and shows the matches.
+'use strict';
+(function () {
+  const PIR = window.PIR;
+  const { el } = PIR;
+  const input = document.getElementById('search-file');
+  const zone = document.getElementById('dropzone');
+  const list = document.getElementById('search-results');
+  const summary = document.getElementById('search-summary');
+
+  function card(result) {
+    const image = result.image;
+    const item = el('li', { className: 'thumb' },
+      el('a', { href: PIR.auth.withToken(image.url), target: '_blank', rel: 'noopener' },
+        el('img', { src: PIR.auth.withToken(`${image.url}/thumbnail`), alt: `${image.source} image ${image.id}`, width: 320, height: 240 })),
+      el('div', { className: 'thumb-meta' },
+        el('span', { className: 'source', textContent: image.source }),
+        el('span', { textContent: `distance ${result.distance} · similarity ${Math.round(result.similarity * 100)} %` }),
+        el('a', { href: `${image.url}/similar`, textContent: 'similar' })));
+    item.dataset.distance = String(result.distance);
+    return item;
+  }
+
+  async function search(file) {
+    summary.textContent = `searching for ${file.name} …`;
+    const params = new URLSearchParams({ top_k: document.getElementById('search-top-k').value || '8' });
+    const source = document.getElementById('search-source').value;
+    if (source) params.set('source', source);
+    const res = await PIR.auth.fetch(`/search?${params}`, { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } });
+    const body = await res.json();
+    if (!res.ok) {
+      summary.textContent = `${body.error.code}: ${body.error.message}`;
+      list.replaceChildren();
+      return;
+    }
+    summary.textContent = `${body.results.length} matches for ${file.name}`;
+    list.replaceChildren(...body.results.map(card));
+  }
+
+  input.addEventListener('change', () => { if (input.files[0]) void search(input.files[0]); });
+  zone.addEventListener('dragover', (event) => { event.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (event.dataTransfer.files[0]) void search(event.dataTransfer.files[0]);
+  });
+})();
