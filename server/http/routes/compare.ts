@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppDeps } from '../../app';
-import { AppError, invalidParam } from '../../errors';
+import { AppError, imageNotFound, invalidParam } from '../../errors';
 import { featuresToJson, parseFeatureSets } from '../../similarity/features-json';
 import { hammingDistance, isSignature, type ImageSignature } from '../../similarity/signature';
 import type { StoredImage } from '../../storage/image-store';
@@ -58,7 +58,7 @@ function requireMultipart(ctx: Context): void {
 function storedImage(deps: AppDeps, id: unknown, name: string): StoredImage {
   if (typeof id !== 'string') throw invalidParam(name, 'an image id', id);
   const image = deps.store.get(id);
-  if (!image) throw new AppError('not_found', `No image with id ${JSON.stringify(id.slice(0, 64))}`);
+  if (!image) throw imageNotFound(id);
   return image;
 }
 

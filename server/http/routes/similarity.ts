@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../../app';
-import { AppError, invalidParam } from '../../errors';
+import { AppError, imageNotFound, invalidParam } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';
 import { prefersHtml, renderPage } from '../page';
@@ -52,7 +52,7 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     const limit = parseIntParam('limit', ctx.query.limit, 10, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     const image = deps.store.get(ctx.params.id);
-    if (!image) throw new AppError('not_found', `No image with id ${JSON.stringify(ctx.params.id.slice(0, 64))}`);
+    if (!image) throw imageNotFound(ctx.params.id);
     if (!isSignature(image.signature)) {
       throw new AppError('busy', 'This image has not been hashed yet; older images are hashed in the background after a start',
         { headers: { 'Retry-After': '5' } });
