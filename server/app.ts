@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
+import type { LogRing } from './logs/log-ring';
 import type { Monitor } from './monitoring/monitor';
 import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
@@ -13,6 +14,7 @@ import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
 import { metaRoutes } from './http/routes/meta';
 import { liveRoutes } from './http/live';
+import { logRoutes } from './http/routes/logs';
 import { monitoringRoutes } from './http/routes/monitoring';
 import { pageRoutes } from './http/routes/pages';
 import { staticRoutes } from './http/routes/static-assets';
@@ -28,6 +30,8 @@ export interface AppDeps {
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
   retention: Retention;
   log: Logger;
+  /** The newest log lines, masked, for GET /logs (issue 10). */
+  logs: LogRing;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
 }
@@ -42,6 +46,7 @@ export function createRouter(deps: AppDeps): Router {
   thumbnailRoutes(router, deps);
   monitoringRoutes(router, deps);
   liveRoutes(router, deps);
+  logRoutes(router, deps);
   pageRoutes(router, deps);
   staticRoutes(router);
   return router;

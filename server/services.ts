@@ -1,5 +1,6 @@
 import type { AppDeps } from './app';
 import type { Logger } from './log';
+import { LogRing } from './logs/log-ring';
 import { Monitor } from './monitoring/monitor';
 import { Ingest } from './pipeline/ingest';
 import { ProcessingQueue } from './pipeline/queue';
@@ -14,6 +15,8 @@ export interface ServiceOptions {
   /** Settings layers below runtime updates, lowest first (operator file, environment). */
   settingsLayers: SettingsInput[];
   log: Logger;
+  /** The ring the logger feeds (see createLogger's tap); a new, empty one when not given. */
+  logs?: LogRing;
   /** The API token, when access control is on. */
   apiToken?: string;
 }
@@ -39,5 +42,5 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   // The monitor samples from now on, so that the first page opened already has a chart.
   const monitor = new Monitor({ ingest, store, settings, retention });
   monitor.start();
-  return { settings, store, ingest, retention, monitor, log: options.log, apiToken: options.apiToken };
+  return { settings, store, ingest, retention, monitor, log: options.log, logs: options.logs ?? new LogRing(), apiToken: options.apiToken };
 }

@@ -20,6 +20,7 @@ export const NAV_PAGES = [
   { path: '/upload_form', title: 'Upload' },
   { path: '/config', title: 'Configuration' },
   { path: '/memory_status', title: 'Memory' },
+  { path: '/logs/viewer', title: 'Logs' },
 ] as const;
 
 /**
