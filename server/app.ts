@@ -2,6 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
 import type { LogRing } from './logs/log-ring';
+import type { Displays } from './display/displays';
+import type { FrameStore } from './display/frame-store';
 import type { Monitor } from './monitoring/monitor';
 import type { Ingest } from './pipeline/ingest';
 import type { SettingsStore } from './settings';
@@ -15,6 +17,7 @@ import { imageRoutes } from './http/routes/images';
 import { metaRoutes } from './http/routes/meta';
 import { liveRoutes } from './http/live';
 import { logRoutes } from './http/routes/logs';
+import { displayRoutes } from './http/routes/displays';
 import { monitoringRoutes } from './http/routes/monitoring';
 import { pageRoutes } from './http/routes/pages';
 import { staticRoutes } from './http/routes/static-assets';
@@ -32,6 +35,9 @@ export interface AppDeps {
   log: Logger;
   /** The newest log lines, masked, for GET /logs (issue 10). */
   logs: LogRing;
+  /** Display frames and panels (issue 10). */
+  frames: FrameStore;
+  displays: Displays;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
 }
@@ -47,6 +53,7 @@ export function createRouter(deps: AppDeps): Router {
   monitoringRoutes(router, deps);
   liveRoutes(router, deps);
   logRoutes(router, deps);
+  displayRoutes(router, deps);
   pageRoutes(router, deps);
   staticRoutes(router);
   return router;

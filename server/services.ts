@@ -1,6 +1,9 @@
 import type { AppDeps } from './app';
 import type { Logger } from './log';
 import { LogRing } from './logs/log-ring';
+import { Displays } from './display/displays';
+import { FrameStore } from './display/frame-store';
+import type { DisplayProfile } from './display/profiles';
 import { Monitor } from './monitoring/monitor';
 import { Ingest } from './pipeline/ingest';
 import { ProcessingQueue } from './pipeline/queue';
@@ -42,5 +45,10 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   // The monitor samples from now on, so that the first page opened already has a chart.
   const monitor = new Monitor({ ingest, store, settings, retention });
   monitor.start();
-  return { settings, store, ingest, retention, monitor, log: options.log, logs: options.logs ?? new LogRing(), apiToken: options.apiToken };
+  const frames = new FrameStore(store);
+  const displays = new Displays({
+    store, frames, log: options.log, dataDir: options.dataDir,
+    profiles: () => (settings.get() as { displays?: readonly DisplayProfile[] }).displays ?? [],
+  });
+  return { settings, store, ingest, retention, monitor, log: options.log, logs: options.logs ?? new LogRing(), frames, displays, apiToken: options.apiToken };
 }

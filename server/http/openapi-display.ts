@@ -43,3 +43,67 @@ export const LOG_PATHS = {
     },
   },
 };
+
+const commandRun = {
+  type: ['object', 'null'],
+  description: 'The last run of the display command',
+  properties: {
+    image_id: { type: 'string' }, started_at: { type: 'string', format: 'date-time' }, duration_ms: { type: 'integer' },
+    exit_code: { type: ['integer', 'null'] }, signal: { type: ['string', 'null'] }, timed_out: { type: 'boolean' }, ok: { type: 'boolean' },
+    error: { type: 'string' }, output: { type: 'array', items: { type: 'string' }, maxItems: 20, description: 'The last 20 lines of output' },
+  },
+};
+const displayParam = { name: 'display', in: 'query', required: false, description: 'The display profile; optional when only one is configured', schema: { type: 'string' } };
+
+/** Display paths; see server/http/routes/displays.ts. */
+export const DISPLAY_PATHS = {
+  '/images/{id}/frame': {
+    get: {
+      summary: 'The image as the display shows it: an indexed-palette PNG of exactly the panel size, every pixel a palette colour',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, displayParam],
+      responses: {
+        200: { description: 'The frame', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+        404: error('not_found: no such image or display'),
+      },
+    },
+  },
+  '/displays': {
+    get: {
+      summary: 'Every display profile with its state: the image shown now, the last command run, pending and skipped counts',
+      responses: {
+        200: {
+          description: 'The displays',
+          content: json({
+            type: 'object',
+            properties: {
+              displays: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' }, width: { type: 'integer' }, height: { type: 'integer' }, has_command: { type: 'boolean' },
+                    shown: { type: ['object', 'null'], properties: { id: { type: 'string' }, at: { type: 'string' }, frame_url: { type: 'string' } } },
+                    running: { type: ['object', 'null'], properties: { id: { type: 'string' }, started_at: { type: 'string' } } },
+                    last_run: commandRun, runs: { type: 'integer' }, failures: { type: 'integer' }, skipped: { type: 'integer' }, pending: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          }),
+        },
+      },
+    },
+  },
+  '/displays/{name}/show': {
+    post: {
+      summary: 'Shows a stored image on the display again; answers at once, GET /displays tells how the run went',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: json({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } }) },
+      responses: {
+        202: { description: 'Queued', content: json({ type: 'object', properties: { status: { const: 'queued' }, display: { type: 'string' }, id: { type: 'string' } } }) },
+        400: error('invalid_parameter: no id'),
+        404: error('not_found: no such display or image'),
+      },
+    },
+  },
+};

@@ -1,7 +1,7 @@
 import { ERROR_CATALOG } from '../errors';
 import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
 import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
-import { LOG_PATHS } from './openapi-display';
+import { DISPLAY_PATHS, LOG_PATHS } from './openapi-display';
 
 /** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json; a test keeps it true. */
 
@@ -141,6 +141,7 @@ export const OPENAPI_DOCUMENT = {
     },
     ...DASHBOARD_PATHS,
     ...LOG_PATHS,
+    ...DISPLAY_PATHS,
   },
   components: {
     securitySchemes: {

@@ -67,7 +67,11 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
 
 }
 
-function findImage(deps: AppDeps, id: string): StoredImage {
+/**
+ * The stored image `id`.
+ * @throws AppError not_found when there is none.
+ */
+export function findImage(deps: AppDeps, id: string): StoredImage {
   const image = deps.store.get(id);
   if (!image) throw notFound(id);
   return image;
