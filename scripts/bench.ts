@@ -19,6 +19,7 @@ import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages } from './load/post-load';
 import { readCpuSeconds, RssSampler } from './load/rss-sampler';
 import { measureStartupCost } from './load/startup-cost';
+import { benchFrame } from './bench-frame';
 
 /** Images per measurement, per size: enough for a p99 to mean something, few enough for minutes. */
 const COUNTS: Record<string, number> = { '640x480': 32, '1920x1080': 16, '4056x3040': 12, '8000x6000': 8 };
@@ -106,6 +107,9 @@ async function main(): Promise<void> {
     sizeRows.push([size, Math.round(filtered).toString(), Math.round(unfiltered).toString(), (unfiltered / filtered).toFixed(2)]);
   }
   out(formatTable(['size', 'adaptive (stored)', 'unfiltered', 'unfiltered/adaptive'], sizeRows));
+
+  out('\n## Display frame (issue 10)\n');
+  out((await benchFrame()).join('\n'));
 }
 
 interface Bench {

@@ -72,13 +72,6 @@ export interface DitherOptions {
   saturation?: number;
 }
 
-// Neighbours [dx, dy, weight] for a left-to-right row; mirrored on right-to-left rows.
-const KERNELS: Record<Exclude<DitherMethod, 'none'>, readonly (readonly [number, number, number])[]> = {
-  'floyd-steinberg': [[1, 0, 7 / 16], [-1, 1, 3 / 16], [0, 1, 5 / 16], [1, 1, 1 / 16]],
-  // Atkinson spreads only 6/8 of the error: highlights and shadows clip, which keeps contrast.
-  atkinson: [[1, 0, 1 / 8], [2, 0, 1 / 8], [-1, 1, 1 / 8], [0, 1, 1 / 8], [1, 1, 1 / 8], [0, 2, 1 / 8]],
-};
-
 const TO_LINEAR = Float32Array.from({ length: 256 }, (_, v) => {
   const c = v / 255;
   return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
@@ -99,15 +92,17 @@ export function ditherImage(rgb: Uint8Array, width: number, height: number, opti
   const pal = Float32Array.from(options.palette.flatMap((colour) => colour.map((v) => TO_LINEAR[v])));
   const colours = options.palette.length;
   const saturation = options.saturation ?? 1;
-  const kernel = options.method === 'none' ? [] : KERNELS[options.method];
+  const method = options.method;
   const stride = (width + 2 * MARGIN) * 3;
   const errors = Array.from({ length: ERROR_ROWS }, () => new Float32Array(stride));
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     const here = errors[y % ERROR_ROWS];
+    const below = errors[(y + 1) % ERROR_ROWS];
+    const below2 = errors[(y + 2) % ERROR_ROWS];
     // Serpentine: odd rows run right to left, so error never drifts one way across the picture.
     const reverse = (y & 1) === 1;
-    const dir = reverse ? -1 : 1;
+    const step = reverse ? -3 : 3;
     for (let n = 0; n < width; n++) {
       const x = reverse ? width - 1 - n : n;
       const i = (y * width + x) * 3;
@@ -125,7 +120,6 @@ export function ditherImage(rgb: Uint8Array, width: number, height: number, opti
       r = clamp01(r + here[e]);
       g = clamp01(g + here[e + 1]);
       b = clamp01(b + here[e + 2]);
-      here[e] = here[e + 1] = here[e + 2] = 0;
       let best = 0;
       let bestDistance = Infinity;
       for (let k = 0, p = 0; k < colours; k++, p += 3) {
@@ -139,22 +133,37 @@ export function ditherImage(rgb: Uint8Array, width: number, height: number, opti
         }
       }
       out[y * width + x] = best;
-      if (bestDistance === 0 || kernel.length === 0) continue;
+      if (bestDistance === 0 || method === 'none') continue;
       const er = r - pal[best * 3];
       const eg = g - pal[best * 3 + 1];
       const eb = b - pal[best * 3 + 2];
-      for (const [dx, dy, weight] of kernel) {
-        const row = errors[(y + dy) % ERROR_ROWS];
-        const t = e + dx * dir * 3;
-        row[t] += er * weight;
-        row[t + 1] += eg * weight;
-        row[t + 2] += eb * weight;
+      // Written out per method rather than looped over a kernel table: this is the hot loop.
+      if (method === 'floyd-steinberg') {
+        spread(here, e + step, er, eg, eb, 7 / 16);
+        spread(below, e - step, er, eg, eb, 3 / 16);
+        spread(below, e, er, eg, eb, 5 / 16);
+        spread(below, e + step, er, eg, eb, 1 / 16);
+      } else {
+        // Atkinson spreads only 6/8 of the error: highlights and shadows clip, which keeps contrast.
+        spread(here, e + step, er, eg, eb, 1 / 8);
+        spread(here, e + 2 * step, er, eg, eb, 1 / 8);
+        spread(below, e - step, er, eg, eb, 1 / 8);
+        spread(below, e, er, eg, eb, 1 / 8);
+        spread(below, e + step, er, eg, eb, 1 / 8);
+        spread(below2, e, er, eg, eb, 1 / 8);
       }
     }
-    // The row's margins caught error aimed past the edges; it is dropped, not carried over.
+    // This row is done; cleared, it serves as the row two below. Its margins caught error aimed
+    // past the edges, which is dropped, not carried over.
     here.fill(0);
   }
   return out;
+}
+
+function spread(row: Float32Array, at: number, er: number, eg: number, eb: number, weight: number): void {
+  row[at] += er * weight;
+  row[at + 1] += eg * weight;
+  row[at + 2] += eb * weight;
 }
 
 function clamp01(v: number): number {
