@@ -5,10 +5,13 @@ import type { LogRing } from './logs/log-ring';
 import type { Displays } from './display/displays';
 import type { FrameStore } from './display/frame-store';
 import type { Monitor } from './monitoring/monitor';
-import type { Ingest } from './pipeline/ingest';
+import type { Consumers } from './consumers/consumers';
+import type { Thumbnails } from './pipeline/thumbnails';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
 import type { Retention } from './storage/retention';
+import type { ImageRemoval } from './upload/image-removal';
+import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
@@ -27,7 +30,14 @@ import { thumbnailRoutes } from './http/routes/thumbnails';
 export interface AppDeps {
   settings: SettingsStore;
   store: ImageStore;
-  ingest: Ingest;
+  /** The upload use case: every way in hands it files on disk. */
+  flow: UploadFlow;
+  /** Removes images so that observers and consumers hear of it. */
+  removal: ImageRemoval;
+  /** The dashboard's thumbnails, derived files of the store. */
+  thumbnails: Thumbnails;
+  /** The durable consumers and their states. */
+  consumers: Consumers;
   /** Live readings, counters and metrics; stop it when the daemon stops. */
   monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import defaultsFile from '../config/defaults.json';
 import { AppError, describeInvalid, type FieldErrors } from './errors';
+import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
 import { writeFileAtomic } from './atomic-write';
+import { DISPLAYS_SPEC } from './display/displays-setting';
+import type { DisplayProfile } from './display/profiles';
 
 /** The complete, normalized runtime settings; frozen once built. */
 export interface Settings {
@@ -26,6 +29,13 @@ export interface Settings {
   readonly max_storage_mb: number;
   /** Free space kept on the data dir's filesystem: the oldest images go first, then uploads get 507. */
   readonly min_free_disk_mb: number;
+  /**
+   * A file to which the built-in id-log consumer appends the id of every committed image, one per
+   * line, in commit order: an audit trail, and the simplest durable consumer. Empty is off.
+   */
+  readonly id_log_file: string;
+  /** Display panels and their frames and commands (issue 10); normalized, defaults filled in. */
+  readonly displays: readonly DisplayProfile[];
 }
 
 /** A partial update, as it arrives from JSON, a file or the environment. */
@@ -33,10 +43,8 @@ export type SettingsInput = { [K in keyof Settings]?: Settings[K] };
 
 type SettingKey = keyof Settings;
 
-/** How one setting is typed, bounded and explained; the one source for validation, docs and forms. */
-export type SettingSpec =
-  | { kind: 'integer'; min: number; max: number; description: string; unit?: string }
-  | { kind: 'boolean'; description: string };
+export type { SettingSpec } from './setting-kinds';
+export { describeSpec } from './setting-kinds';
 
 /** Every setting with its type and range. Defaults live in config/defaults.json. */
 export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
@@ -70,32 +78,35 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   },
   max_stored_images: {
     kind: 'integer', min: 0, max: 10_000_000, unit: 'images',
-    description: 'Most images kept; past it the oldest are removed after each upload. 0 is no limit.',
+    description: 'Most images kept; past it the oldest images every consumer has handled are removed after each upload. 0 is no limit.',
   },
   max_storage_mb: {
     kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
-    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload. 0 is no limit.',
+    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload, handled or not. 0 is no limit.',
   },
   min_free_disk_mb: {
     kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
     description: 'Free space kept on the data disk: the oldest images are removed, then uploads get 507. 0 is no floor.',
   },
+  id_log_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
+    description: 'Absolute path of a file that gets the id of every committed image, one per line, in commit order. Empty is off.',
+  },
+  displays: DISPLAYS_SPEC,
 };
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as SettingKey[];
+
+/** The settings only the operator may set: POST /config refuses them. */
+export const OPERATOR_ONLY_KEYS = SETTING_KEYS.filter((key) => isOperatorOnly(SETTING_SPECS[key]));
 
 /** The built-in defaults, validated at load so a bad edit of config/defaults.json fails fast. */
 export const DEFAULT_SETTINGS: Settings = Object.freeze(
   validateComplete(defaultsFile, 'config/defaults.json'),
 );
 
-/** Describes the allowed values of a setting, as used in every error message and the docs. */
-export function describeSpec(spec: SettingSpec): string {
-  return spec.kind === 'integer' ? `integer between ${spec.min} and ${spec.max}` : 'boolean';
-}
-
 /**
- * Checks every key of an update at once: unknown keys, types and ranges.
+ * Checks every key of an update at once: unknown keys, types and ranges, into lists and objects.
  * @throws AppError invalid_settings naming every bad key, so nothing is applied.
  */
 export function validateSettingsInput(input: unknown): SettingsInput {
@@ -106,16 +117,16 @@ export function validateSettingsInput(input: unknown): SettingsInput {
   }
   // No prototype, so that a key such as "__proto__" is recorded as the unknown key it is.
   const fields: FieldErrors = Object.create(null);
-  const valid: Record<string, number | boolean> = {};
+  const valid: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
     if (!spec) {
       fields[key] = `Unknown setting ${key}; known settings are ${SETTING_KEYS.join(', ')}`;
-    } else if (!fitsSpec(spec, value)) {
-      fields[key] = describeInvalid(key, describeSpec(spec), value);
-    } else {
-      valid[key] = value as number | boolean;
+      continue;
     }
+    const before = Object.keys(fields).length;
+    checkValue(spec, value, key, fields);
+    if (Object.keys(fields).length === before) valid[key] = spec.kind === 'custom' && spec.normalize ? spec.normalize(value) : value;
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
@@ -124,10 +135,42 @@ export function validateSettingsInput(input: unknown): SettingsInput {
   return valid as SettingsInput;
 }
 
-function fitsSpec(spec: SettingSpec, value: unknown): boolean {
-  if (spec.kind === 'boolean') return typeof value === 'boolean';
-  return Number.isInteger(value) && (value as number) >= spec.min && (value as number) <= spec.max;
+/**
+ * The check of an update that arrives over HTTP: operator-only settings are refused before
+ * anything else, so that a request can never change a command, a host, a file or a credential.
+ * @throws AppError forbidden_setting naming each such key; invalid_settings as {@link validateSettingsInput}.
+ */
+export function validateRuntimeUpdate(input: unknown, current: Settings = DEFAULT_SETTINGS): SettingsInput {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const forbidden = Object.keys(input).filter((key) => (OPERATOR_ONLY_KEYS as string[]).includes(key));
+    // Operator-only parts inside a value (a display's command) are refused by their path.
+    for (const [key, value] of Object.entries(input)) {
+      const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
+      if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
+    }
+    if (forbidden.length > 0) {
+      throw new AppError('forbidden_setting', `Only the operator may set ${forbidden.join(', ')}: use the settings file, the environment or a flag`, {
+        fields: Object.fromEntries(forbidden.map((key) => [key, `${key} is operator-only: set it in the settings file, the environment or with --set`])),
+      });
+    }
+  }
+  return validateSettingsInput(input);
 }
+
+/**
+ * The settings as a client may see them (GET /config, /memory_status, the pages): a credential
+ * is replaced by a mask, so that only whether it is set shows.
+ */
+export function publicSettings(settings: Settings): Settings {
+  const shown: Record<string, unknown> = { ...settings };
+  for (const key of SETTING_KEYS) {
+    if (SETTING_SPECS[key].secret && shown[key] !== '') shown[key] = SECRET_MASK;
+  }
+  return Object.freeze(shown) as unknown as Settings;
+}
+
+/** What a set credential shows as. */
+export const SECRET_MASK = '********';
 
 function validateComplete(input: unknown, origin: string): Settings {
   const valid = validateSettingsInput(input);
@@ -146,16 +189,24 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsInput {
   for (const key of SETTING_KEYS) {
     const text = env[key.toUpperCase()];
     if (text === undefined || text === '') continue;
-    raw[key] = parseScalar(text);
+    raw[key] = parseSettingText(SETTING_SPECS[key], text);
   }
   return validateSettingsInput(raw);
 }
 
-function parseScalar(text: string): unknown {
-  const trimmed = text.trim();
-  if (trimmed === 'true') return true;
-  if (trimmed === 'false') return false;
-  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+/**
+ * Reads `--set key=value` flags, the value written as for an environment variable.
+ * @throws AppError invalid_settings naming every bad flag.
+ */
+export function settingsFromFlags(pairs: readonly string[]): SettingsInput {
+  const raw: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at) : pair;
+    const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
+    raw[key] = spec && at > 0 ? parseSettingText(spec, pair.slice(at + 1)) : pair.slice(at + 1);
+  }
+  return validateSettingsInput(raw);
 }
 
 /**
@@ -201,7 +252,7 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
     super();
     this.base = base;
     this.overrides = overrides;
-    this.current = Object.freeze({ ...base, ...overrides });
+    this.current = layer(base, overrides);
   }
 
   /** Builds the store from its layers and the persisted runtime updates. */
@@ -218,10 +269,11 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
 
   /**
    * Validates the whole update, persists it atomically, then applies it; all or nothing.
-   * @throws AppError invalid_settings when any key is bad; the fs error when persisting fails.
+   * @throws AppError forbidden_setting for an operator-only key, invalid_settings when any key
+   * is bad; the fs error when persisting fails.
    */
   update(input: unknown): Promise<Settings> {
-    const valid = validateSettingsInput(input);
+    const valid = validateRuntimeUpdate(input, this.current);
     // Updates run one after another, so that two concurrent ones cannot lose each other's keys.
     const result = this.updating.then(() => this.apply(valid));
     this.updating = result.catch(() => undefined);
@@ -232,8 +284,21 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
     const overrides = { ...this.overrides, ...valid };
     await writeFileAtomic(this.runtimeFile, `${JSON.stringify(overrides, null, 2)}\n`);
     this.overrides = overrides;
-    this.current = Object.freeze({ ...this.base, ...overrides });
+    this.current = layer(this.base, overrides);
     this.emit('change', this.current);
     return this.current;
   }
+}
+
+/**
+ * The runtime updates over the operator's layers; a setting with an overlay (displays) keeps the
+ * parts only the operator may set.
+ */
+function layer(base: Settings, overrides: SettingsInput): Settings {
+  const merged: Record<string, unknown> = { ...base, ...overrides };
+  for (const key of Object.keys(overrides) as SettingKey[]) {
+    const spec = SETTING_SPECS[key];
+    if (spec.kind === 'custom' && spec.overlay) merged[key] = spec.overlay(base[key], overrides[key]);
+  }
+  return Object.freeze(merged) as unknown as Settings;
 }

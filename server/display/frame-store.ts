@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write';
 import { ProcessingQueue } from '../pipeline/queue';
+import type { RemovalReason, StoreObserver } from '../consumers/observer';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { renderFrame, type FrameOverrides } from './frame';
 import { renderFingerprint, ROTATION_MODES, type DisplayProfile, type RotationMode } from './profiles';
@@ -21,7 +22,8 @@ const PROFILE_FILE = 'profile.json';
  * neither doubles the memory peak nor delays uploads. When a profile's rendering fields change,
  * its old frames are dropped and made again on demand.
  */
-export class FrameStore {
+export class FrameStore implements StoreObserver {
+  readonly name = 'frames';
   private readonly making = new Map<string, Promise<Frame>>();
   private readonly checked = new Map<string, string>();
   private readonly queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 100 });
@@ -64,7 +66,12 @@ export class FrameStore {
     return pending;
   }
 
-  /** Removes every frame of image `id`, on every display: called when the image is removed. */
+  /** Removes the frames of removed images: derived files go with their image. */
+  async removed(images: readonly StoredImage[], _reason: RemovalReason): Promise<void> {
+    for (const image of images) await this.removeFrames(image.id);
+  }
+
+  /** Removes every frame of image `id`, on every display. */
   async removeFrames(id: string): Promise<void> {
     const displays = await readdir(this.framesDir).catch(() => [] as string[]);
     for (const display of displays) await rm(this.framePath(display, id), { force: true });
@@ -87,7 +94,7 @@ export class FrameStore {
 
 /** The per-image choices kept in the record (`rotation_mode`, `auto_zoom`) as frame overrides. */
 export function frameOverrides(image: StoredImage): FrameOverrides {
-  const options = (image as { options?: Record<string, unknown> }).options ?? {};
+  const options = image.options ?? {};
   const overrides: FrameOverrides = {};
   if (ROTATION_MODES.includes(options.rotation_mode as RotationMode)) overrides.rotation_mode = options.rotation_mode as RotationMode;
   if (typeof options.auto_zoom === 'boolean') overrides.fit = options.auto_zoom ? 'cover' : 'contain';

@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import type { HistoryPoint, MemoryStatus } from '../monitoring/monitor';
 import type { StoredImage } from '../storage/image-store';
 import { openEventStream } from './event-stream';
-import { present } from './routes/images';
+import { present } from './present';
 
 /** At most this many pages may follow the live stream at once; each costs a socket and a buffer. */
 export const MAX_LIVE_CLIENTS = 32;
@@ -21,7 +21,7 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
     if (clients >= MAX_LIVE_CLIENTS) {
       throw new AppError('busy', `Already ${clients} live pages open; close one or retry later`, { headers: { 'Retry-After': '10' } });
     }
-    const { monitor, ingest } = deps;
+    const { monitor } = deps;
     const first = await monitor.status();
     const events = openEventStream(ctx);
     const send = events.send;
@@ -33,12 +33,12 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
     const finish = (): void => events.end();
     clients++;
     monitor.on('sample', onSample);
-    ingest.on('stored', onStored);
+    monitor.on('image', onStored);
     monitor.once('stop', finish);
     events.onClose(() => {
       clients--;
       monitor.off('sample', onSample);
-      ingest.off('stored', onStored);
+      monitor.off('image', onStored);
       monitor.off('stop', finish);
     });
     send('history', monitor.history.toColumns());

@@ -26,6 +26,14 @@ export const MEMORY_STATUS_SCHEMA = object({
     rejected_total: integer, in_flight: integer, queued: integer, bytes_stored: integer, last_ms: { type: ['integer', 'null'] }, average_ms: { type: ['integer', 'null'] },
   }),
   store: object({ images: integer, bytes: integer }),
+  consumers: {
+    type: 'object', description: 'Each durable consumer by name: its cursor, what waits, and how it went',
+    additionalProperties: object({
+      delivery: { enum: ['each', 'latest'] }, cursor: { type: ['string', 'null'] }, pending: integer, busy: { type: 'boolean' },
+      delivered: integer, skipped: integer, failures: integer,
+      last_success_at: { type: ['string', 'null'] }, last_error: { type: ['string', 'null'] }, last_error_at: { type: ['string', 'null'] },
+    }),
+  },
 });
 
 export const DASHBOARD_PATHS = {

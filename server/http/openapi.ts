@@ -1,5 +1,6 @@
 import { ERROR_CATALOG } from '../errors';
-import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
+import { jsonSchemaOf } from '../setting-kinds';
+import { describeSpec, SETTING_SPECS } from '../settings';
 import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
 import { DISPLAY_PATHS, LOG_PATHS } from './openapi-display';
 
@@ -47,16 +48,10 @@ const imageBody = {
   },
 };
 
-function settingSchema(spec: SettingSpec): object {
-  return spec.kind === 'integer'
-    ? { type: 'integer', minimum: spec.min, maximum: spec.max, description: spec.description }
-    : { type: 'boolean', description: spec.description };
-}
-
 const settingsSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: Object.fromEntries(Object.entries(SETTING_SPECS).map(([key, spec]) => [key, settingSchema(spec)])),
+  properties: Object.fromEntries(Object.entries(SETTING_SPECS).map(([key, spec]) => [key, jsonSchemaOf(spec)])),
   description: Object.entries(SETTING_SPECS).map(([key, spec]) => `${key}: ${describeSpec(spec)}`).join('; '),
 };
 
@@ -136,6 +131,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           200: { description: 'Updated', content: json({ type: 'object', properties: { status: { const: 'success' }, message: { type: 'string' }, config: ref('Settings') } }) },
           400: errorResponse('invalid_settings, with a reason per field in error.fields'),
+          403: errorResponse('forbidden_setting: an operator-only setting (x-operator-only), named in error.fields; nothing changed'),
         },
       },
     },
@@ -193,6 +189,7 @@ export const OPENAPI_DOCUMENT = {
           rotated: { type: 'boolean' },
           resized: { type: 'boolean' },
           exif: { type: 'object', properties: { make: { type: 'string' }, model: { type: 'string' }, taken_at: { type: 'string' } } },
+          options: { type: 'object', description: 'Per-request options sent with the image' },
         },
       },
     },

@@ -185,7 +185,7 @@ describe('a full queue', () => {
       // Hold the one processing slot and the one waiting place.
       let release!: () => void;
       const gate = new Promise<void>((resolve) => { release = resolve; });
-      const holders = [app.deps.ingest.queue.run(() => gate), app.deps.ingest.queue.run(() => gate)];
+      const holders = [app.deps.flow.queue.run(() => gate), app.deps.flow.queue.run(() => gate)];
       const res = await postImage(app, await solidPng(8, 8), '', 'image/png');
       assert.equal(res.status, 503);
       assert.ok(Number(res.headers.get('retry-after')) >= 1);

@@ -39,7 +39,7 @@ export function displayRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/displays', async (ctx) => {
-    const status: Record<string, { pending?: number; skipped?: number }> = {};
+    const status = deps.consumers.status();
     const profiles = deps.displays.profilesInForce();
     ctx.body = { displays: await Promise.all(profiles.map((p) => presentDisplay(deps.displays, p, status[`display-${p.name}`]))) };
   });
