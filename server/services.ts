@@ -6,6 +6,7 @@ import type { Logger } from './log';
 import { LogRing } from './logs/log-ring';
 import { Displays } from './display/displays';
 import { FrameStore } from './display/frame-store';
+import { completeProfiles } from './display/profiles';
 import { Monitor } from './monitoring/monitor';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
@@ -46,7 +47,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   });
   const afterStore = new AfterStore(log);
   const frames = new FrameStore(store);
-  const displays = new Displays({ store, frames, log, dataDir, profiles: () => settings.get().displays });
+  const displays = new Displays({ store, frames, log, dataDir, profiles: () => completeProfiles(settings.get().displays) });
   const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, displays });
   const retention = new Retention({
     store, settings: current, log,

@@ -1,3 +1,4 @@
+import { completeProfiles } from '../display/profiles';
 import type { ConsumerFactory } from './durable-consumer';
 
 /**
@@ -10,7 +11,7 @@ import type { ConsumerFactory } from './durable-consumer';
 export const displayConsumers: ConsumerFactory = (deps, settings) => {
   const displays = deps.displays;
   if (!displays) return [];
-  return settings.displays
+  return completeProfiles(settings.displays)
     .filter((profile) => profile.command !== undefined || profile.render === 'on_store')
     .map((profile) => ({
       name: `display-${profile.name}`,

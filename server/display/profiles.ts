@@ -163,3 +163,19 @@ function isArgv(value: unknown): value is string[] {
     && value.every((arg) => typeof arg === 'string' && arg.length <= PROFILE_LIMITS.arg_length)
     && value[0] !== '';
 }
+
+const normalized = new WeakMap<object, readonly DisplayProfile[]>();
+
+/**
+ * The complete profiles of a `displays` value: settings layers hold them normalized already, but
+ * one handed in unvalidated (a test's layer) is completed here; an invalid one yields none.
+ */
+export function completeProfiles(displays: readonly unknown[] | undefined): readonly DisplayProfile[] {
+  if (!displays) return [];
+  let profiles = normalized.get(displays);
+  if (!profiles) {
+    profiles = validateDisplays(displays).profiles ?? [];
+    normalized.set(displays, profiles);
+  }
+  return profiles;
+}

@@ -47,8 +47,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const server = createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => {
+  const close = async () => {
     deps.monitor.stop();
+    // As main.ts does at shutdown: a consumer at work is aborted and resumes from its cursor.
+    await deps.consumers.stop(0);
     return closeServer(server);
   };
   const app: TestApp = {
