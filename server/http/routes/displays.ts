@@ -26,6 +26,12 @@ export async function presentDisplay(displays: Displays, profile: DisplayProfile
   };
 }
 
+/** Every display in the settings in force, with its state and its consumer's counts. */
+export function presentDisplays(deps: AppDeps): Promise<Awaited<ReturnType<typeof presentDisplay>>[]> {
+  const status = deps.consumers.status();
+  return Promise.all(deps.displays.profilesInForce().map((p) => presentDisplay(deps.displays, p, status[`display-${p.name}`])));
+}
+
 /** Display frames and panels: GET /images/:id/frame, GET /displays, POST /displays/:name/show. */
 export function displayRoutes(router: Router, deps: AppDeps): void {
 
@@ -39,9 +45,7 @@ export function displayRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/displays', async (ctx) => {
-    const status = deps.consumers.status();
-    const profiles = deps.displays.profilesInForce();
-    ctx.body = { displays: await Promise.all(profiles.map((p) => presentDisplay(deps.displays, p, status[`display-${p.name}`]))) };
+    ctx.body = { displays: await presentDisplays(deps) };
   });
 
   router.post('/displays/:name/show', async (ctx) => {
