@@ -1,8 +1,8 @@
 /**
  * One display frame rendered in a fresh process, measured: the time per frame and the RSS the
- * render adds over the process that holds only the stored image's path. Run as a child by
- * bench-frame.ts (`node frame-render.js <stored.png> <rounds>`), so nothing else in the heap or
- * libvips' cache colours the figure; prints one JSON line.
+ * render adds over the process before it. Run as a child by bench-frame.ts
+ * (`node frame-render.js <stored.png> <rounds> [one]`), so nothing else in the heap or libvips'
+ * cache colours the figure; prints one JSON line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
@@ -17,19 +17,27 @@ function statusKb(field: string): number {
 }
 
 async function main(): Promise<void> {
-  const [source, roundsText] = process.argv.slice(2);
+  const [source, roundsText, mode] = process.argv.slice(2);
   // As the daemon runs by default: one libvips thread, no operation cache.
   tuneSharp(DEFAULT_SETTINGS);
   sharp.cache(false);
   const profile = validateDisplays([{ name: 'bench', preset: 'waveshare-13in3-e6' }]).profiles![0];
-  // A first frame warms the code paths; it is not counted in the time, but its memory is in the peak.
+  if (mode === 'one') {
+    // One frame in a process that has rendered none: what a frame adds over the daemon at rest,
+    // including libvips' and the allocator's first-use costs.
+    global.gc?.();
+    const before = statusKb('VmRSS');
+    writeFileSync('/proc/self/clear_refs', '5');
+    await renderFrame(source, profile);
+    process.stdout.write(`${JSON.stringify({ addedMb: (statusKb('VmHWM') - before) / 1024 })}\n`);
+    return;
+  }
+  // A first frame warms the code paths; it is not counted.
   await renderFrame(source, profile);
-  global.gc?.();
-  const baseKb = statusKb('VmRSS');
-  // Resets VmHWM to the current RSS, so the peak read after the renders is theirs alone.
-  writeFileSync('/proc/self/clear_refs', '5');
   const times: number[] = [];
   const cpuMs: number[] = [];
+  const baseKb = statusKb('VmRSS');
+  writeFileSync('/proc/self/clear_refs', '5');
   for (let i = 0; i < Number(roundsText); i++) {
     const started = performance.now();
     const cpu = process.cpuUsage();
@@ -38,8 +46,9 @@ async function main(): Promise<void> {
     const used = process.cpuUsage(cpu);
     cpuMs.push((used.user + used.system) / 1000);
   }
-  const peakKb = statusKb('VmHWM');
-  process.stdout.write(`${JSON.stringify({ times, cpuMs, baseMb: baseKb / 1024, addedMb: (peakKb - baseKb) / 1024 })}\n`);
+  // Back to back, the peak also holds the garbage of earlier frames V8 has not collected yet.
+  const burstAddedMb = (statusKb('VmHWM') - baseKb) / 1024;
+  process.stdout.write(`${JSON.stringify({ times, cpuMs, baseMb: baseKb / 1024, burstAddedMb })}\n`);
 }
 
 void main();

@@ -70,6 +70,11 @@ export interface DitherOptions {
   method: DitherMethod;
   /** Colour boost before mapping: 1 keeps colours, 0 is grey, 1.5 is 50% more saturated. @default 1 */
   saturation?: number;
+  /**
+   * The input is the picture before a quarter turn clockwise (`height` x `width` pixels): it is
+   * turned while being read, which spares libvips a turned copy of the whole frame. @default false
+   */
+  turned?: boolean;
 }
 
 const TO_LINEAR = Float32Array.from({ length: 256 }, (_, v) => {
@@ -93,6 +98,10 @@ export function ditherImage(rgb: Uint8Array, width: number, height: number, opti
   const colours = options.palette.length;
   const saturation = options.saturation ?? 1;
   const method = options.method;
+  // Where pixel (x, y) of the output is read: origin + y * rowStep + x * colStep.
+  const origin = options.turned ? (width - 1) * height * 3 : 0;
+  const colStep = options.turned ? -height * 3 : 3;
+  const rowStep = options.turned ? 3 : width * 3;
   const stride = (width + 2 * MARGIN) * 3;
   const errors = Array.from({ length: ERROR_ROWS }, () => new Float32Array(stride));
   const out = new Uint8Array(width * height);
@@ -105,7 +114,7 @@ export function ditherImage(rgb: Uint8Array, width: number, height: number, opti
     const step = reverse ? -3 : 3;
     for (let n = 0; n < width; n++) {
       const x = reverse ? width - 1 - n : n;
-      const i = (y * width + x) * 3;
+      const i = origin + y * rowStep + x * colStep;
       let r = TO_LINEAR[rgb[i]];
       let g = TO_LINEAR[rgb[i + 1]];
       let b = TO_LINEAR[rgb[i + 2]];

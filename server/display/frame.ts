@@ -43,18 +43,20 @@ export async function renderFrame(sourcePath: string, profile: DisplayProfile, o
   const background = { r, g, b };
   const meta = await sharp(sourcePath).metadata();
   const turn = shouldTurn(meta.width ?? 1, meta.height ?? 1, width, height, mode);
-  let pipeline = sharp(sourcePath).flatten({ background });
-  if (turn) pipeline = pipeline.rotate(90);
-  const { data, info } = await pipeline
-    .resize(width, height, { fit, background, position: 'centre' })
+  // A turned picture is fitted to the panel turned back and turned while dithering (see
+  // ditherImage's `turned`): libvips' rotate would keep a whole extra copy of the frame.
+  const [fitWidth, fitHeight] = turn ? [height, width] : [width, height];
+  const { data, info } = await sharp(sourcePath)
+    .flatten({ background })
+    .resize(fitWidth, fitHeight, { fit, background, position: 'centre' })
     .toColourspace('srgb')
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (info.width !== width || info.height !== height || info.channels !== 3) {
-    throw new Error(`resize gave ${info.width}x${info.height}x${info.channels}, not ${width}x${height}x3`);
+  if (info.width !== fitWidth || info.height !== fitHeight || info.channels !== 3) {
+    throw new Error(`resize gave ${info.width}x${info.height}x${info.channels}, not ${fitWidth}x${fitHeight}x3`);
   }
   const palette = resolvePalette(profile.palette);
-  const indices = ditherImage(data, width, height, { palette, method: profile.dither, saturation: profile.saturation });
+  const indices = ditherImage(data, width, height, { palette, method: profile.dither, saturation: profile.saturation, turned: turn });
   return encodeIndexedPng(indices, width, height, palette);
 }

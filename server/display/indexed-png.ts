@@ -1,8 +1,6 @@
-import { promisify } from 'node:util';
-import { constants, deflate } from 'node:zlib';
+import { constants, deflateSync } from 'node:zlib';
 import type { Rgb } from './dither';
 
-const deflateAsync = promisify(deflate);
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -37,7 +35,7 @@ export async function encodeIndexedPng(indices: Uint8Array, width: number, heigh
   const plte = Buffer.from(palette.flatMap((colour) => [...colour]));
   // Run-length matching only: dithered rows have no long repeats for full deflate to find, and
   // on a 1200x1600 frame it is about 4x faster for 3% more bytes.
-  const idat = await deflateAsync(raw, { level: 6, strategy: constants.Z_RLE });
+  const idat = deflateSync(raw, { level: 6, strategy: constants.Z_RLE });
   return Buffer.concat([
     SIGNATURE, chunk('IHDR', header), chunk('PLTE', plte), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0)),
   ]);
