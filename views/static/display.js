@@ -28,6 +28,8 @@
       if (!figure) continue;
       figure.querySelector('[data-display-state]').textContent = describe(display);
       const img = figure.querySelector('[data-frame]');
+      // The image shown may have been deleted since: its frame went with it.
+      img.onerror = () => { img.hidden = true; };
       if (display.shown && img.dataset.src !== display.shown.frame_url) {
         img.dataset.src = display.shown.frame_url;
         img.src = PIR.auth.withToken(display.shown.frame_url);
