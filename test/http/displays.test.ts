@@ -88,6 +88,23 @@ describe('display profiles, frames and the original upload fields', () => {
   });
 });
 
+describe('render: on_store', () => {
+  it('makes the frame after the upload, by the consumer, with no request for it', async () => {
+    const app = await startTestApp({ settings: { displays: [PANEL] } as unknown as SettingsInput });
+    try {
+      const id = await upload(app);
+      const path = join(app.dataDir, 'frames', 'panel', `${id}.png`);
+      await until(() => existsSync(path), 'the frame made on store');
+      const frame = await decodeFrame(await readFile(path));
+      assert.deepEqual([frame.width, frame.height], [48, 64]);
+      const status = await (await app.fetch('/displays')).json() as { displays: { shown: { id: string } | null; has_command: boolean }[] };
+      assert.equal(status.displays[0].has_command, false);
+    } finally {
+      await app.destroy();
+    }
+  });
+});
+
 describe('the display command, run by its consumer', () => {
   let dir: string;
   let app: TestApp;
