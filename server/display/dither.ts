@@ -93,6 +93,26 @@ const MARGIN = 2;
  * uniform. Memory beyond the output is three rows of error.
  */
 export function ditherImage(rgb: Uint8Array, width: number, height: number, options: DitherOptions): Uint8Array {
+  const ditherer = createDitherer(rgb, width, height, options);
+  ditherer.rows(height);
+  return ditherer.out;
+}
+
+/** Rows dithered between two turns of the event loop: about 5-10 ms of work on a Pi 4. */
+const ROWS_PER_TURN = 32;
+
+/**
+ * {@link ditherImage}, giving the event loop a turn every few rows, so that a frame of a second's
+ * work on a slow Pi never stalls uploads, health checks or the live pages meanwhile.
+ */
+export async function ditherImageAsync(rgb: Uint8Array, width: number, height: number, options: DitherOptions): Promise<Uint8Array> {
+  const ditherer = createDitherer(rgb, width, height, options);
+  while (ditherer.rows(ROWS_PER_TURN)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return ditherer.out;
+}
+
+/** The dither's state between calls: the output and a function that does the next `count` rows. */
+function createDitherer(rgb: Uint8Array, width: number, height: number, options: DitherOptions): { out: Uint8Array; rows: (count: number) => boolean } {
   if (rgb.length < width * height * 3) throw new Error('raw buffer smaller than width x height x 3');
   const pal = Float32Array.from(options.palette.flatMap((colour) => colour.map((v) => TO_LINEAR[v])));
   const colours = options.palette.length;
@@ -105,68 +125,75 @@ export function ditherImage(rgb: Uint8Array, width: number, height: number, opti
   const stride = (width + 2 * MARGIN) * 3;
   const errors = Array.from({ length: ERROR_ROWS }, () => new Float32Array(stride));
   const out = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const here = errors[y % ERROR_ROWS];
-    const below = errors[(y + 1) % ERROR_ROWS];
-    const below2 = errors[(y + 2) % ERROR_ROWS];
-    // Serpentine: odd rows run right to left, so error never drifts one way across the picture.
-    const reverse = (y & 1) === 1;
-    const step = reverse ? -3 : 3;
-    for (let n = 0; n < width; n++) {
-      const x = reverse ? width - 1 - n : n;
-      const i = origin + y * rowStep + x * colStep;
-      let r = TO_LINEAR[rgb[i]];
-      let g = TO_LINEAR[rgb[i + 1]];
-      let b = TO_LINEAR[rgb[i + 2]];
-      if (saturation !== 1) {
-        const luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        r = luma + saturation * (r - luma);
-        g = luma + saturation * (g - luma);
-        b = luma + saturation * (b - luma);
-      }
-      const e = (x + MARGIN) * 3;
-      // Clamped to the gamut, so colours no ink can reach do not pile up error that smears.
-      r = clamp01(r + here[e]);
-      g = clamp01(g + here[e + 1]);
-      b = clamp01(b + here[e + 2]);
-      let best = 0;
-      let bestDistance = Infinity;
-      for (let k = 0, p = 0; k < colours; k++, p += 3) {
-        const dr = r - pal[p];
-        const dg = g - pal[p + 1];
-        const db = b - pal[p + 2];
-        const distance = dr * dr + dg * dg + db * db;
-        if (distance < bestDistance) {
-          bestDistance = distance;
-          best = k;
+  let next = 0;
+  /** Dithers up to `count` more rows; true while rows remain. */
+  const rows = (count: number): boolean => {
+    const end = Math.min(height, next + count);
+    for (let y = next; y < end; y++) {
+      const here = errors[y % ERROR_ROWS];
+      const below = errors[(y + 1) % ERROR_ROWS];
+      const below2 = errors[(y + 2) % ERROR_ROWS];
+      // Serpentine: odd rows run right to left, so error never drifts one way across the picture.
+      const reverse = (y & 1) === 1;
+      const step = reverse ? -3 : 3;
+      for (let n = 0; n < width; n++) {
+        const x = reverse ? width - 1 - n : n;
+        const i = origin + y * rowStep + x * colStep;
+        let r = TO_LINEAR[rgb[i]];
+        let g = TO_LINEAR[rgb[i + 1]];
+        let b = TO_LINEAR[rgb[i + 2]];
+        if (saturation !== 1) {
+          const luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+          r = luma + saturation * (r - luma);
+          g = luma + saturation * (g - luma);
+          b = luma + saturation * (b - luma);
+        }
+        const e = (x + MARGIN) * 3;
+        // Clamped to the gamut, so colours no ink can reach do not pile up error that smears.
+        r = clamp01(r + here[e]);
+        g = clamp01(g + here[e + 1]);
+        b = clamp01(b + here[e + 2]);
+        let best = 0;
+        let bestDistance = Infinity;
+        for (let k = 0, p = 0; k < colours; k++, p += 3) {
+          const dr = r - pal[p];
+          const dg = g - pal[p + 1];
+          const db = b - pal[p + 2];
+          const distance = dr * dr + dg * dg + db * db;
+          if (distance < bestDistance) {
+            bestDistance = distance;
+            best = k;
+          }
+        }
+        out[y * width + x] = best;
+        if (bestDistance === 0 || method === 'none') continue;
+        const er = r - pal[best * 3];
+        const eg = g - pal[best * 3 + 1];
+        const eb = b - pal[best * 3 + 2];
+        // Written out per method rather than looped over a kernel table: this is the hot loop.
+        if (method === 'floyd-steinberg') {
+          spread(here, e + step, er, eg, eb, 7 / 16);
+          spread(below, e - step, er, eg, eb, 3 / 16);
+          spread(below, e, er, eg, eb, 5 / 16);
+          spread(below, e + step, er, eg, eb, 1 / 16);
+        } else {
+          // Atkinson spreads only 6/8 of the error: highlights and shadows clip, which keeps contrast.
+          spread(here, e + step, er, eg, eb, 1 / 8);
+          spread(here, e + 2 * step, er, eg, eb, 1 / 8);
+          spread(below, e - step, er, eg, eb, 1 / 8);
+          spread(below, e, er, eg, eb, 1 / 8);
+          spread(below, e + step, er, eg, eb, 1 / 8);
+          spread(below2, e, er, eg, eb, 1 / 8);
         }
       }
-      out[y * width + x] = best;
-      if (bestDistance === 0 || method === 'none') continue;
-      const er = r - pal[best * 3];
-      const eg = g - pal[best * 3 + 1];
-      const eb = b - pal[best * 3 + 2];
-      // Written out per method rather than looped over a kernel table: this is the hot loop.
-      if (method === 'floyd-steinberg') {
-        spread(here, e + step, er, eg, eb, 7 / 16);
-        spread(below, e - step, er, eg, eb, 3 / 16);
-        spread(below, e, er, eg, eb, 5 / 16);
-        spread(below, e + step, er, eg, eb, 1 / 16);
-      } else {
-        // Atkinson spreads only 6/8 of the error: highlights and shadows clip, which keeps contrast.
-        spread(here, e + step, er, eg, eb, 1 / 8);
-        spread(here, e + 2 * step, er, eg, eb, 1 / 8);
-        spread(below, e - step, er, eg, eb, 1 / 8);
-        spread(below, e, er, eg, eb, 1 / 8);
-        spread(below, e + step, er, eg, eb, 1 / 8);
-        spread(below2, e, er, eg, eb, 1 / 8);
-      }
+      // This row is done; cleared, it serves as the row two below. Its margins caught error aimed
+      // past the edges, which is dropped, not carried over.
+      here.fill(0);
     }
-    // This row is done; cleared, it serves as the row two below. Its margins caught error aimed
-    // past the edges, which is dropped, not carried over.
-    here.fill(0);
-  }
-  return out;
+    next = end;
+    return next < height;
+  };
+  return { out, rows };
 }
 
 function spread(row: Float32Array, at: number, er: number, eg: number, eb: number, weight: number): void {

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ditherImage, parseHexColour, resolvePalette } from './dither';
+import { ditherImageAsync, parseHexColour, resolvePalette } from './dither';
 import { encodeIndexedPng } from './indexed-png';
 import type { DisplayProfile, Fit, RotationMode } from './profiles';
 
@@ -57,6 +57,6 @@ export async function renderFrame(sourcePath: string, profile: DisplayProfile, o
     throw new Error(`resize gave ${info.width}x${info.height}x${info.channels}, not ${fitWidth}x${fitHeight}x3`);
   }
   const palette = resolvePalette(profile.palette);
-  const indices = ditherImage(data, width, height, { palette, method: profile.dither, saturation: profile.saturation, turned: turn });
+  const indices = await ditherImageAsync(data, width, height, { palette, method: profile.dither, saturation: profile.saturation, turned: turn });
   return encodeIndexedPng(indices, width, height, palette);
 }

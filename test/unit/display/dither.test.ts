@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DITHER_METHODS, ditherImage, PALETTES, resolvePalette, type PaletteName } from '../../../server/display/dither';
+import { DITHER_METHODS, ditherImage, ditherImageAsync, PALETTES, resolvePalette, type PaletteName } from '../../../server/display/dither';
 
 /** A black-to-white ramp, one grey level per column position, `height` rows. */
 function ramp(width: number, height: number): Uint8Array {
@@ -82,5 +82,23 @@ describe('ditherImage', () => {
     const rgb = new Uint8Array([255, 0, 0]);
     assert.deepEqual([...ditherImage(rgb, 1, 1, { palette, method: 'none', saturation: 1 })], [0]);
     assert.deepEqual([...ditherImage(rgb, 1, 1, { palette, method: 'none', saturation: 0 })], [1]);
+  });
+
+  it('gives the event loop turns while it works, with the same result', async () => {
+    const width = 200;
+    const height = 300;
+    const rgb = ramp(width, height);
+    const options = { palette: resolvePalette('spectra6'), method: 'floyd-steinberg' as const, saturation: 1.3 };
+    let turns = 0;
+    let done = false;
+    const tick = (): void => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const indices = await ditherImageAsync(rgb, width, height, options);
+    done = true;
+    assert.ok(turns >= 5, `the loop ran ${turns} times`);
+    assert.deepEqual(indices, ditherImage(rgb, width, height, options));
   });
 });
