@@ -4,7 +4,9 @@
  * peak RSS and mean stored PNG size, beside the same work done by bare sharp in this process (the
  * ceiling) and the ratio of the two. Also what each dependency costs at start-up.
  *
- *   node dist/scripts/bench.js [--modes on,off] [--allocator unit] [--rounds 1] [--sizes 4056x3040,...]
+ * Then the RSS a 12 MP raw camera frame adds (`--raw-only` runs just that part).
+ *
+ *   node dist/scripts/bench.js [--modes on,off] [--allocator unit] [--rounds 1] [--sizes 4056x3040,...] [--raw-only]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { formatTable, percentile, postConfig, postImages } from './load/post-loa
 import { readCpuSeconds, RssSampler } from './load/rss-sampler';
 import { measureStartupCost } from './load/startup-cost';
 import { benchFrame } from './bench-frame';
+import { measureRawFrameRss } from './load/raw-frame-rss';
 
 /** Images per measurement, per size: enough for a p99 to mean something, few enough for minutes. */
 const COUNTS: Record<string, number> = { '640x480': 32, '1920x1080': 16, '4056x3040': 12, '8000x6000': 8 };
@@ -36,14 +39,16 @@ async function main(): Promise<void> {
       allocator: { type: 'string', default: 'unit' },
       rounds: { type: 'string', default: '1' },
       sizes: { type: 'string', default: Object.keys(COUNTS).join(',') },
+      'raw-only': { type: 'boolean', default: false },
     },
   });
+  const out = (text: string): boolean => process.stdout.write(`${text}\n`);
+  if (values['raw-only']) return rawFrameSection(out);
   const allocator = values.allocator as Allocator;
   if (!ALLOCATORS.includes(allocator)) throw new Error(`--allocator must be one of ${ALLOCATORS.join(', ')}`);
   const rounds = Number(values.rounds);
   const sizes = values.sizes!.split(',');
 
-  const out = (text: string): boolean => process.stdout.write(`${text}\n`);
   out(`# pi-image-receiver benchmark\n\n${describeMachine()}\nallocator: ${describeAllocator(allocator)}\n`);
   out('## Start-up cost (fresh process, after two GCs; MiB, cumulative)\n');
   out(formatTable(['step', 'RSS', 'anon', 'file'], measureStartupCost().map((c) =>
@@ -110,6 +115,15 @@ async function main(): Promise<void> {
 
   out('\n## Display frame (issue 10)\n');
   out((await benchFrame()).join('\n'));
+  await rawFrameSection(out);
+}
+
+async function rawFrameSection(out: (text: string) => boolean): Promise<void> {
+  process.stderr.write('raw frames: 12 MP, one at a time...\n');
+  out('\n## Raw camera frames: RSS added by one 12 MP (4056x3040) frame (daemon child, default settings)\n');
+  out(`${describeMachine()}\n`);
+  out(formatTable(['frame', 'body MiB', 'frame buffer MiB', 'settled RSS MiB', 'peak RSS MiB', 'added MiB', 'added/frame buffer', 'processing ms'],
+    await measureRawFrameRss()));
 }
 
 interface Bench {

@@ -5,6 +5,7 @@ import type { LogRing } from './logs/log-ring';
 import type { Displays } from './display/displays';
 import type { FrameStore } from './display/frame-store';
 import type { Monitor } from './monitoring/monitor';
+import type { MqttService } from './mqtt/mqtt-service';
 import type { Consumers } from './consumers/consumers';
 import type { Thumbnails } from './pipeline/thumbnails';
 import type { SettingsStore } from './settings';
@@ -38,6 +39,8 @@ export interface AppDeps {
   thumbnails: Thumbnails;
   /** The durable consumers and their states. */
   consumers: Consumers;
+  /** The MQTT side: its status is on /memory_status; stop it when the daemon stops. */
+  mqtt: MqttService;
   /** Live readings, counters and metrics; stop it when the daemon stops. */
   monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
@@ -50,12 +53,14 @@ export interface AppDeps {
   displays: Displays;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
+  /** True while the store is still loading, for GET /health/ready; absent once it is loaded. */
+  loading?: () => boolean;
 }
 
 /** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
 export function createRouter(deps: AppDeps): Router {
   const router = new Router();
-  metaRoutes(router);
+  metaRoutes(router, deps);
   imageRoutes(router, deps);
   configRoutes(router, deps);
   // Monitoring and the dashboard (issue 3).

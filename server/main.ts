@@ -8,7 +8,7 @@ import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } fro
 import type { Consumers } from './consumers/consumers';
 import type { ProcessingQueue } from './pipeline/queue';
 import { openServices } from './services';
-import { readSettingsFile, settingsFromEnv, settingsFromFlags } from './settings';
+import { readSettingsFile, SETTING_KEYS, SETTING_SPECS, settingsFromEnv, settingsFromFlags } from './settings';
 
 /**
  * The daemon's entry point: the only file that reads process.env, listens and handles signals.
@@ -47,7 +47,10 @@ async function main(): Promise<void> {
       log,
       logs,
       apiToken: token?.value,
+      secrets,
     });
+    // Every secret setting (the MQTT password) is masked too, should a message ever quote it.
+    for (const key of SETTING_KEYS) if (SETTING_SPECS[key].secret) secrets.push(String(deps.settings.get()[key] ?? ''));
   } catch (err) {
     failStart(err);
   }
@@ -73,7 +76,10 @@ async function main(): Promise<void> {
     // Stopping the monitor ends the live streams, which would otherwise hold the server open.
     deps.monitor.stop();
     void notifier.stopping();
+    // Says offline at once and takes no more images from the broker; the consumer resumes at the next start.
+    const mqttStopped = deps.mqtt.stop();
     void shutdown(server, flow.queue, consumers, options.shutdownGraceMs, log, signal)
+      .then(() => mqttStopped)
       // Deliver STOPPING=1 before exiting, but never wait long for it.
       .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))
       .then(() => process.exit(0));

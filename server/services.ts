@@ -7,7 +7,9 @@ import { LogRing } from './logs/log-ring';
 import { Displays } from './display/displays';
 import { FrameStore } from './display/frame-store';
 import { completeProfiles } from './display/profiles';
-import { Monitor } from './monitoring/monitor';
+import { Monitor, type MemoryStatus } from './monitoring/monitor';
+import { MqttService, type MqttStats } from './mqtt/mqtt-service';
+import { mqttSettingsFrom } from './mqtt/mqtt-settings';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { Thumbnails } from './pipeline/thumbnails';
@@ -15,7 +17,7 @@ import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
 import { ImageRemoval } from './upload/image-removal';
-import { UploadFlow } from './upload/upload-flow';
+import { UploadFlow, type UploadResult } from './upload/upload-flow';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -27,6 +29,8 @@ export interface ServiceOptions {
   logs?: LogRing;
   /** The API token, when access control is on. */
   apiToken?: string;
+  /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
+  secrets?: string[];
 }
 
 /**
@@ -48,7 +52,21 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const afterStore = new AfterStore(log);
   const frames = new FrameStore(store);
   const displays = new Displays({ store, frames, log, dataDir, profiles: () => completeProfiles(settings.get().displays) });
-  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, displays });
+  // MQTT is built first, since the consumer publishes through it; the parts it calls are built below.
+  const mqtt: MqttService = new MqttService({
+    settings: () => mqttSettingsFrom(settings.get()),
+    store, log,
+    intake: { admit: (source): Promise<void> => flow.admit(source), receive: (request): Promise<UploadResult> => flow.receive(request) },
+    stats: async (): Promise<MqttStats> => {
+      const status: MemoryStatus = await monitor.status();
+      const pending: number = consumers.status().mqtt?.pending ?? 0;
+      return { rss_mb: status.memory_rss_mb, cpu_percent: status.cpu_percent, images: status.store.images, queue_length: queue.queued, mqtt_pending: pending };
+    },
+    maxBytes: () => settings.get().max_upload_bytes,
+    onConnected: (): void => consumers.runner('mqtt')?.wake(),
+    onSecret: (secret) => options.secrets?.push(secret),
+  });
+  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher, displays });
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
@@ -58,13 +76,16 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const removal = new ImageRemoval(store, afterStore);
   const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
-  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status() });
+  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt });
   monitor.start();
-  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, log, frames }));
+  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, mqtt, log, frames }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
+  // Connects in the background: a broker that is down never holds up the start or an upload.
+  await mqtt.start();
+  settings.on('change', () => void mqtt.update());
   return {
-    settings, store, flow, removal, thumbnails, retention, monitor, consumers, log, apiToken: options.apiToken,
+    settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, log, apiToken: options.apiToken,
     logs: options.logs ?? new LogRing(), frames, displays,
   };
 }

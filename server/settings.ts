@@ -36,6 +36,29 @@ export interface Settings {
   readonly id_log_file: string;
   /** Display panels and their frames and commands (issue 10); normalized, defaults filled in. */
   readonly displays: readonly DisplayProfile[];
+  /** The MQTT broker, mqtt:// or mqtts://; empty turns MQTT off (server/mqtt/). */
+  readonly mqtt_url: string;
+  /** The MQTT client id; empty is pi-image-receiver-<hostname>. */
+  readonly mqtt_client_id: string;
+  readonly mqtt_username: string;
+  /** A credential: masked in GET /config and /memory_status, never logged. */
+  readonly mqtt_password: string;
+  /** A file whose first line is the password, read at each connect; used when mqtt_password is empty. */
+  readonly mqtt_password_file: string;
+  /** PEM CA certificates for mqtts://. */
+  readonly mqtt_ca_file: string;
+  /** The prefix of every published topic; empty is pi-image-receiver/<hostname>. */
+  readonly mqtt_topic_prefix: string;
+  /** Topic filters whose image payloads are taken in like uploads. */
+  readonly mqtt_subscribe: readonly string[];
+  /** Which level of an incoming topic (1 is the first) names the image's source. */
+  readonly mqtt_source_topic_level: number;
+  /** Announce a device with image and sensor entities to Home Assistant. */
+  readonly mqtt_discovery: boolean;
+  /** Long side of the retained JPEG on <prefix>/images/<source>/latest, in pixels. */
+  readonly mqtt_latest_max_dimension: number;
+  /** The daemon's address as seen from outside, so that events carry absolute image URLs. */
+  readonly public_url: string;
 }
 
 /** A partial update, as it arrives from JSON, a file or the environment. */
@@ -93,6 +116,47 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
     description: 'Absolute path of a file that gets the id of every committed image, one per line, in commit order. Empty is off.',
   },
   displays: DISPLAYS_SPEC,
+  // MQTT (issue 12): everything naming the broker, a credential, a file or a topic is operator-only.
+  mqtt_url: {
+    kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^mqtts?:\/\/\S+$/, patternHint: 'that is an mqtt:// or mqtts:// URL',
+    description: 'The MQTT broker (mqtt://host:1883 or mqtts://host:8883). Empty is off.',
+  },
+  mqtt_client_id: {
+    kind: 'string', maxLength: 128, operatorOnly: true,
+    description: 'The MQTT client id; must differ between daemons on one broker. Empty is pi-image-receiver-<hostname>.',
+  },
+  mqtt_username: { kind: 'string', maxLength: 256, operatorOnly: true, description: 'The MQTT user name.' },
+  mqtt_password: { kind: 'string', maxLength: 1024, secret: true, description: 'The MQTT password (or use mqtt_password_file).' },
+  mqtt_password_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
+    description: 'A file whose first line is the MQTT password, read at each connect; used when mqtt_password is empty.',
+  },
+  mqtt_ca_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
+    description: 'PEM CA certificates to check an mqtts:// broker with.',
+  },
+  mqtt_topic_prefix: {
+    kind: 'string', maxLength: 256, operatorOnly: true, pattern: /^[^/#+][^#+]*$/, patternHint: 'without + or # and not starting with /',
+    description: 'Prefix of every topic published. Empty is pi-image-receiver/<hostname>.',
+  },
+  mqtt_subscribe: {
+    kind: 'list', maxItems: 32, operatorOnly: true,
+    item: { kind: 'string', maxLength: 256, pattern: /^\S+$/, patternHint: 'that is a topic filter', description: 'A topic filter.' },
+    description: 'Topic filters whose image payloads are stored like uploads, e.g. ["frigate/+/+/snapshot"].',
+  },
+  mqtt_source_topic_level: {
+    kind: 'integer', min: 1, max: 32, operatorOnly: true,
+    description: 'Which level of an incoming topic (1 is the first) names the image source.',
+  },
+  mqtt_discovery: { kind: 'boolean', operatorOnly: true, description: 'Announce a device with image and sensor entities to Home Assistant.' },
+  mqtt_latest_max_dimension: {
+    kind: 'integer', min: 16, max: 4096, unit: 'px',
+    description: 'Long side of the retained JPEG published for Home Assistant on <prefix>/images/<source>/latest.',
+  },
+  public_url: {
+    kind: 'string', maxLength: 2048, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL',
+    description: 'The address clients reach the daemon at, so that MQTT events carry absolute image URLs. Empty is relative URLs.',
+  },
 };
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as SettingKey[];

@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import type { StoredImage } from '../storage/image-store';
+import type { DuplicateRecord } from '../upload/upload-flow';
 import type { RemovalReason, Rejection, StoreObserver } from './observer';
 
 /**
@@ -30,6 +31,10 @@ export class AfterStore {
         this.log.error(`observer ${observer.name} failed: ${(err as Error).message}`);
       }
     }));
+  }
+
+  duplicates(records: readonly DuplicateRecord[], source: string): void {
+    if (records.length > 0) this.each((observer) => observer.duplicates?.(records, source));
   }
 
   rejected(rejection: Rejection): void {

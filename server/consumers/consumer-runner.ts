@@ -147,7 +147,8 @@ export class ConsumerRunner {
   private sleep(ms?: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms);
+      // A back-off never keeps the process alive on its own.
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms).unref();
       this.wakeUp = () => {
         clearTimeout(timer);
         resolve();

@@ -1,5 +1,6 @@
 import type { Displays } from '../display/displays';
 import type { Logger } from '../log';
+import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { Settings } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 
@@ -11,6 +12,8 @@ export interface ConsumerDeps {
   dataDir: string;
   /** The display panels (issue 10), for the display consumers. */
   displays?: Displays;
+  /** Publishes stored images to the MQTT broker, for the mqtt consumer. */
+  mqtt?: MqttPublisher;
 }
 
 /**

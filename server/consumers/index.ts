@@ -5,6 +5,8 @@ import type { Thumbnails } from '../pipeline/thumbnails';
 import type { Consumers } from './consumers';
 import type { ConsumerFactory } from './durable-consumer';
 import { displayConsumers } from './display';
+import { mqttConsumer } from '../mqtt/mqtt-consumer';
+import type { MqttService } from '../mqtt/mqtt-service';
 import { idLogConsumer } from './id-log';
 import type { StoreObserver } from './observer';
 import { storeLog } from './store-log';
@@ -18,6 +20,7 @@ import { storeLog } from './store-log';
 export const CONSUMERS: readonly ConsumerFactory[] = [
   idLogConsumer,
   displayConsumers, // renders frames and runs each display's command (issue 10)
+  mqttConsumer, // every stored image's events on MQTT, store-and-forward
 ];
 
 /** The parts that observe the store, built in server/services.ts. */
@@ -25,6 +28,7 @@ export interface ObserverParts {
   monitor: Monitor;
   thumbnails: Thumbnails;
   consumers: Consumers;
+  mqtt: MqttService;
   log: Logger;
   frames: FrameStore;
 }
@@ -39,5 +43,6 @@ export function storeObservers(parts: ObserverParts): StoreObserver[] {
     parts.thumbnails, // removes a removed image's thumbnail
     parts.frames, // removes a removed image's display frames
     parts.consumers, // wakes the durable consumers; counts what they missed
+    parts.mqtt, // removed and duplicate events on MQTT, while connected
   ];
 }

@@ -1,4 +1,5 @@
 import type { StoredImage } from '../storage/image-store';
+import type { DuplicateRecord } from '../upload/upload-flow';
 
 /** Why committed images were removed. */
 export type RemovalReason = 'deleted' | 'deleted_all' | 'retention';
@@ -25,4 +26,6 @@ export interface StoreObserver {
   removed?(images: readonly StoredImage[], reason: RemovalReason): void | Promise<void>;
   /** An upload was refused. */
   rejected?(rejection: Rejection): void;
+  /** Uploads of `source` not stored because they repeat a stored image. */
+  duplicates?(records: readonly DuplicateRecord[], source: string): void;
 }

@@ -1,7 +1,8 @@
 import type { StoredImage } from '../storage/image-store';
+import type { ImageRecord } from './schemas/images';
 
-/** An image record as the API shows it: the stored facts plus where to fetch the PNG. */
-export type ImageRecord = StoredImage & { url: string };
+/** An image record as the API shows it (typed by its schema): the stored facts plus where to fetch the PNG. */
+export type { ImageRecord };
 
 /** The API's view of a stored image. */
 export function present(image: StoredImage): ImageRecord {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
 import type { ConsumerStatus } from '../consumers/durable-consumer';
 import type { StoreObserver } from '../consumers/observer';
+import type { MqttStatus } from '../mqtt/mqtt-service';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { publicSettings, type Settings, type SettingsStore } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -29,6 +30,8 @@ export interface MemoryStatus {
   retention: RetentionStatus;
   /** Each durable consumer's cursor, pending count, last success, last error and skipped count. */
   consumers: Record<string, ConsumerStatus>;
+  /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
+  mqtt: MqttStatus;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -51,6 +54,8 @@ export interface MonitorOptions {
   store: ImageStore;
   settings: SettingsStore;
   retention: Retention;
+  /** The MQTT side, when the daemon has one. */
+  mqtt?: { status(): MqttStatus };
   /** Time between samples; also the live pages' refresh. @default 1000 */
   intervalMs?: number;
   /** Samples kept for the charts. @default 300 (five minutes at one a second) */
@@ -166,6 +171,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
       retention,
       consumers: this.options.consumers(),
+      mqtt: this.options.mqtt?.status() ?? { enabled: false },
     };
   }
 }

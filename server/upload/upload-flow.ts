@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { AfterStore } from '../consumers/after-store';
-import { processImage } from '../pipeline/process-image';
+import { processImage, type ImageInput } from '../pipeline/process-image';
 import type { ProcessingQueue } from '../pipeline/queue';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
@@ -13,8 +13,8 @@ export type ImageOptions = Record<string, unknown>;
 
 /** One upload request, its files already on disk: what every way in (HTTP, MQTT) hands the flow. */
 export interface UploadRequest {
-  /** The uploaded files, inside `workDir`. */
-  files: readonly string[];
+  /** The uploaded files, inside `workDir`: encoded images, or raw frames with their description. */
+  files: readonly ImageInput[];
   /** The request's private temp folder, from {@link ImageStore.createTempDir}; the caller removes it. */
   workDir: string;
   source: string;
@@ -108,7 +108,7 @@ export class UploadFlow {
     this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
   }
 
-  private processOne(file: string, request: UploadRequest): Promise<StoredImage> {
+  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage> {
     return this.parts.queue.run(async () => {
       // Settings are read when processing starts, so a change applies to the next image.
       const settings = this.parts.settings();

@@ -49,9 +49,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const close = async () => {
     deps.monitor.stop();
-    // As main.ts does at shutdown: a consumer at work is aborted and resumes from its cursor.
-    await deps.consumers.stop(0);
-    return closeServer(server);
+    // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
+    // data dir does not leave an old runner moving the same cursor.
+    await deps.mqtt.stop();
+    await deps.consumers.stop(1000);
+    await closeServer(server);
   };
   const app: TestApp = {
     url,

@@ -1,14 +1,17 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, imageNotFound, invalidParam } from '../../errors';
+import { AppError, imageNotFound } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app';
-import { parseCapturedAt, parseCursor, parseLimit, parseSource } from '../params';
+import { parseCapturedAt, parseCursor, parseLimit, parseSource, sourceFromFrameId } from '../params';
 import { present } from '../present';
+import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';
 import { parseDisplayOptions } from '../../display/image-options';
 import { receiveUpload } from '../upload-body';
+import { unpackUpload } from '../../upload/unpack-upload';
+import { parseUploadKind } from '../upload-kind';
 
 /** Ingest, listing, fetching and deleting images. */
 export function imageRoutes(router: Router, deps: AppDeps): void {
@@ -37,7 +40,7 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.delete('/images', async (ctx) => {
-    if (ctx.query.confirm !== 'all') throw invalidParam('confirm', '"all" to delete every image', ctx.query.confirm);
+    readParam(CONFIRM_ALL_PARAM, ctx.query.confirm);
     ctx.body = { deleted: await deps.removal.removeAll() };
   });
 
@@ -93,15 +96,19 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
     // The original's display fields (issue 10), checked before the body is read.
     parseDisplayOptions(ctx.query);
+    const kind = parseUploadKind(ctx);
     // Refuse before reading a byte of the body when the queue or the disk is already full.
     await deps.flow.admit(source);
     dir = await deps.store.createTempDir();
     const upload = await receiveUpload(ctx, { maxBytes: deps.settings.get().max_upload_bytes, fileFields, dir });
     source = parseSource(upload.fields.source, source);
+    const unpacked = await unpackUpload(kind, upload.files, dir);
+    // A message's frame_id names the camera when the client named no source.
+    if (unpacked.frameId && !ctx.query.source && !upload.fields.source) source = sourceFromFrameId(unpacked.frameId);
     ctx.state.source = source;
-    const capturedAt = parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt;
+    const capturedAt = parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt ?? unpacked.capturedAt;
     const options = parseDisplayOptions(ctx.query, upload.fields);
-    return await deps.flow.receive({ files: upload.files, workDir: dir, source, capturedAt, receivedAt, options: { ...options } });
+    return await deps.flow.receive({ files: unpacked.inputs, workDir: dir, source, capturedAt, receivedAt, options: { ...options } });
   } catch (err) {
     deps.flow.reject(err, source);
     throw err;
