@@ -21,6 +21,7 @@ import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages } from './load/post-load';
 import { readCpuSeconds, RssSampler } from './load/rss-sampler';
 import { measureStartupCost } from './load/startup-cost';
+import { benchFrame } from './bench-frame';
 import { measureRawFrameRss } from './load/raw-frame-rss';
 
 /** Images per measurement, per size: enough for a p99 to mean something, few enough for minutes. */
@@ -111,6 +112,9 @@ async function main(): Promise<void> {
     sizeRows.push([size, Math.round(filtered).toString(), Math.round(unfiltered).toString(), (unfiltered / filtered).toFixed(2)]);
   }
   out(formatTable(['size', 'adaptive (stored)', 'unfiltered', 'unfiltered/adaptive'], sizeRows));
+
+  out('\n## Display frame (issue 10)\n');
+  out((await benchFrame()).join('\n'));
   await rawFrameSection(out);
 }
 

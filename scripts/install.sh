@@ -135,6 +135,28 @@ fi
 # --- The unit ---
 install -D -m 0644 -- "$SRC/systemd/$NAME.service" "$ROOT/etc/systemd/system/$NAME.service"
 
+# --- The display drop-in: SPI and GPIO devices, only while a display has a command ---
+DROPIN_DIR=$ROOT/etc/systemd/system/$NAME.service.d
+DROPIN=$DROPIN_DIR/50-display-devices.conf
+has_command='const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+process.exit(Array.isArray(s.displays) && s.displays.some((d) => d && Array.isArray(d.command)) ? 0 : 1);'
+if "$node_bin" -e "$has_command" "$ETC/settings.json" 2>/dev/null; then
+  # Only groups that exist here: systemd refuses to start a unit naming an unknown group.
+  groups=''
+  for group in spi gpio i2c; do
+    if grep -q "^$group:" "$ROOT/etc/group" 2>/dev/null; then groups="$groups $group"; fi
+  done
+  mkdir -p -- "$DROPIN_DIR"
+  sed "s/^SupplementaryGroups=.*/SupplementaryGroups=${groups# }/" "$SRC/systemd/$NAME.service.d/50-display-devices.conf" > "$DROPIN.new"
+  chmod 0644 -- "$DROPIN.new"
+  mv -- "$DROPIN.new" "$DROPIN"
+  say "A display has a command: wrote $NAME.service.d/50-display-devices.conf (SPI, GPIO and I2C devices; groups:${groups:- none})."
+elif [ -e "$DROPIN" ]; then
+  rm -f -- "$DROPIN"
+  rmdir -- "$DROPIN_DIR" 2>/dev/null || true
+  say "No display has a command: removed $NAME.service.d/50-display-devices.conf."
+fi
+
 if [ "$SYSTEMCTL" = no ]; then
   say "Installed under ${ROOT:-/}; systemctl not run (--no-systemctl)."
   exit 0

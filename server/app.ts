@@ -1,6 +1,9 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
+import type { LogRing } from './logs/log-ring';
+import type { Displays } from './display/displays';
+import type { FrameStore } from './display/frame-store';
 import type { Monitor } from './monitoring/monitor';
 import type { MqttService } from './mqtt/mqtt-service';
 import type { Consumers } from './consumers/consumers';
@@ -21,6 +24,8 @@ import { similarityRoutes } from './http/routes/similarity';
 import { compareRoutes } from './http/routes/compare';
 import { metaRoutes } from './http/routes/meta';
 import { liveRoutes } from './http/live';
+import { logRoutes } from './http/routes/logs';
+import { displayRoutes } from './http/routes/displays';
 import { monitoringRoutes } from './http/routes/monitoring';
 import { pageRoutes } from './http/routes/pages';
 import { staticRoutes } from './http/routes/static-assets';
@@ -49,6 +54,11 @@ export interface AppDeps {
   /** Local-feature comparison in an OpenCV worker started on demand; close() it with the daemon. */
   features: FeatureMatcher;
   log: Logger;
+  /** The newest log lines, masked, for GET /logs (issue 10). */
+  logs: LogRing;
+  /** Display frames and panels (issue 10). */
+  frames: FrameStore;
+  displays: Displays;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
   /** True while the store is still loading, for GET /health/ready; absent once it is loaded. */
@@ -67,6 +77,8 @@ export function createRouter(deps: AppDeps): Router {
   thumbnailRoutes(router, deps);
   monitoringRoutes(router, deps);
   liveRoutes(router, deps);
+  logRoutes(router, deps);
+  displayRoutes(router, deps);
   pageRoutes(router, deps);
   staticRoutes(router);
   return router;

@@ -20,6 +20,8 @@ export interface LoggerOptions {
   /** Values that must never reach the log, such as API_TOKEN; each is replaced with `***`. */
   secrets?: readonly string[];
   write?: (line: string) => void;
+  /** Also called with every line written, after masking: feeds the in-memory ring of GET /logs. */
+  tap?: (entry: { timestamp: string; level: LogLevel; message: string }) => void;
 }
 
 // Credentials that may be named in a URL or header by a client; their values are masked wherever
@@ -48,10 +50,12 @@ export function createLogger(options: LoggerOptions): Logger {
   const at = (level: LogLevel) => (message: string): void => {
     if (LEVELS[level] > threshold) return;
     const text = redact(message, options.secrets);
+    const timestamp = new Date().toISOString();
+    options.tap?.({ timestamp, level, message: text });
     // journald makes one entry per line: each line of a stack trace keeps its priority.
     write(options.journald
       ? text.split('\n').map((line) => `<${LEVELS[level]}>${line}`).join('\n')
-      : `${new Date().toISOString()} ${level.toUpperCase()} ${text}`);
+      : `${timestamp} ${level.toUpperCase()} ${text}`);
   };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }

@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerOptions } from 'node:http';
 import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
 import { createLogger, type Logger } from './log';
+import { LogRing } from './logs/log-ring';
 import { SystemdNotifier } from './monitoring/systemd-notify';
 import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
 import type { Consumers } from './consumers/consumers';
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
   // The token is masked in every line, should any message ever quote it; one read from the token
   // file is added below, since the logger reads this list at every line.
   const secrets = [process.env.API_TOKEN ?? ''];
-  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets });
+  const logs = new LogRing();
+  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets, tap: (entry) => logs.push(entry) });
   const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
         settingsFromFlags(options.settings),
       ],
       log,
+      logs,
       apiToken: token?.value,
       secrets,
     });

@@ -3,6 +3,10 @@ import { AfterStore } from './consumers/after-store';
 import { Consumers } from './consumers/consumers';
 import { CONSUMERS, storeObservers } from './consumers/index';
 import type { Logger } from './log';
+import { LogRing } from './logs/log-ring';
+import { Displays } from './display/displays';
+import { FrameStore } from './display/frame-store';
+import { completeProfiles } from './display/profiles';
 import { Monitor, type MemoryStatus } from './monitoring/monitor';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
@@ -23,6 +27,8 @@ export interface ServiceOptions {
   /** Settings layers below runtime updates, lowest first (operator file, environment, flags). */
   settingsLayers: SettingsInput[];
   log: Logger;
+  /** The ring the logger feeds (see createLogger's tap); a new, empty one when not given. */
+  logs?: LogRing;
   /** The API token, when access control is on. */
   apiToken?: string;
   /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
@@ -46,6 +52,8 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     maxWaiting: () => settings.get().max_queue_length,
   });
   const afterStore = new AfterStore(log);
+  const frames = new FrameStore(store);
+  const displays = new Displays({ store, frames, log, dataDir, profiles: () => completeProfiles(settings.get().displays) });
   // MQTT is built first, since the consumer publishes through it; the parts it calls are built below.
   const mqtt: MqttService = new MqttService({
     settings: () => mqttSettingsFrom(settings.get()),
@@ -60,7 +68,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     onConnected: (): void => consumers.runner('mqtt')?.wake(),
     onSecret: (secret) => options.secrets?.push(secret),
   });
-  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher });
+  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher, displays });
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
@@ -76,11 +84,14 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt, similarity: () => similarity.status(features) });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, mqtt, log }));
+  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, mqtt, log, frames }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
   // Connects in the background: a broker that is down never holds up the start or an upload.
   await mqtt.start();
   settings.on('change', () => void mqtt.update());
-  return { settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, log, apiToken: options.apiToken };
+  return {
+    settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, log, apiToken: options.apiToken,
+    logs: options.logs ?? new LogRing(), frames, displays,
+  };
 }

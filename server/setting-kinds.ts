@@ -29,6 +29,22 @@ export type SettingSpec = SpecCommon & (
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'list'; item: SettingSpec; maxItems: number }
   | {
+    /**
+     * A value with its own validator, for shapes the kinds above cannot say (a display profile:
+     * presets, a palette named or listed). `normalize` fills defaults of a valid value;
+     * `operatorPaths` names the parts of a value only the operator may set, and `overlay` keeps
+     * them from the operator's layers when POST /config replaces the rest.
+     */
+    kind: 'custom';
+    expected: string;
+    check: (value: unknown, path: string, errors: FieldErrors) => void;
+    schema: Record<string, unknown>;
+    normalize?: (value: unknown) => unknown;
+    /** `current` is the value in force: sending back what is there already is no change. */
+    operatorPaths?: (value: unknown, path: string, current: unknown) => string[];
+    overlay?: (operator: unknown, runtime: unknown) => unknown;
+  }
+  | {
     kind: 'object';
     fields: Readonly<Record<string, FieldSpec>>;
     /**
@@ -48,6 +64,7 @@ export function describeSpec(spec: SettingSpec): string {
     case 'string': return `string of at most ${spec.maxLength} characters${spec.pattern ? ` ${spec.patternHint ?? `matching ${spec.pattern.source}`}` : ''}`;
     case 'enum': return `one of ${spec.values.join(', ')}`;
     case 'list': return `list of at most ${spec.maxItems} ${describeSpec(spec.item)}`;
+    case 'custom': return spec.expected;
     case 'object': return `object with ${Object.entries(spec.fields).map(([name, field]) => `${name}${field.optional ? '?' : ''}`).join(', ')}`;
   }
 }
@@ -82,6 +99,9 @@ export function checkValue(spec: SettingSpec, value: unknown, path: string, erro
       return;
     case 'object':
       checkObject(spec, value, path, errors);
+      return;
+    case 'custom':
+      spec.check(value, path, errors);
   }
 }
 
@@ -118,6 +138,7 @@ export function jsonSchemaOf(spec: SettingSpec): Record<string, unknown> {
     case 'boolean': return { type: 'boolean', ...base };
     case 'string': return { type: 'string', maxLength: spec.maxLength, ...(spec.pattern ? { pattern: `^$|${spec.pattern.source}` } : {}), ...base };
     case 'enum': return { enum: [...spec.values], ...base };
+    case 'custom': return { ...spec.schema, ...base };
     case 'list': return { type: 'array', maxItems: spec.maxItems, items: jsonSchemaOf(spec.item), ...base };
     case 'object': return {
       type: 'object',
@@ -153,6 +174,7 @@ export function parseSettingText(spec: SettingSpec, text: string): unknown {
       return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed;
     case 'list':
     case 'object':
+    case 'custom':
       try {
         return JSON.parse(trimmed);
       } catch {

@@ -4,6 +4,8 @@ import defaultsFile from '../config/defaults.json';
 import { AppError, describeInvalid, type FieldErrors } from './errors';
 import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
 import { writeFileAtomic } from './atomic-write';
+import { DISPLAYS_SPEC } from './display/displays-setting';
+import type { DisplayProfile } from './display/profiles';
 
 /** The complete, normalized runtime settings; frozen once built. */
 export interface Settings {
@@ -36,6 +38,8 @@ export interface Settings {
    * line, in commit order: an audit trail, and the simplest durable consumer. Empty is off.
    */
   readonly id_log_file: string;
+  /** Display panels and their frames and commands (issue 10); normalized, defaults filled in. */
+  readonly displays: readonly DisplayProfile[];
   /** The MQTT broker, mqtt:// or mqtts://; empty turns MQTT off (server/mqtt/). */
   readonly mqtt_url: string;
   /** The MQTT client id; empty is pi-image-receiver-<hostname>. */
@@ -123,6 +127,7 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
     kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
     description: 'Absolute path of a file that gets the id of every committed image, one per line, in commit order. Empty is off.',
   },
+  displays: DISPLAYS_SPEC,
   // MQTT (issue 12): everything naming the broker, a credential, a file or a topic is operator-only.
   mqtt_url: {
     kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^mqtts?:\/\/\S+$/, patternHint: 'that is an mqtt:// or mqtts:// URL',
@@ -197,7 +202,7 @@ export function validateSettingsInput(input: unknown): SettingsInput {
     }
     const before = Object.keys(fields).length;
     checkValue(spec, value, key, fields);
-    if (Object.keys(fields).length === before) valid[key] = value;
+    if (Object.keys(fields).length === before) valid[key] = spec.kind === 'custom' && spec.normalize ? spec.normalize(value) : value;
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
@@ -211,9 +216,14 @@ export function validateSettingsInput(input: unknown): SettingsInput {
  * anything else, so that a request can never change a command, a host, a file or a credential.
  * @throws AppError forbidden_setting naming each such key; invalid_settings as {@link validateSettingsInput}.
  */
-export function validateRuntimeUpdate(input: unknown): SettingsInput {
+export function validateRuntimeUpdate(input: unknown, current: Settings = DEFAULT_SETTINGS): SettingsInput {
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const forbidden = Object.keys(input).filter((key) => (OPERATOR_ONLY_KEYS as string[]).includes(key));
+    // Operator-only parts inside a value (a display's command) are refused by their path.
+    for (const [key, value] of Object.entries(input)) {
+      const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
+      if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
+    }
     if (forbidden.length > 0) {
       throw new AppError('forbidden_setting', `Only the operator may set ${forbidden.join(', ')}: use the settings file, the environment or a flag`, {
         fields: Object.fromEntries(forbidden.map((key) => [key, `${key} is operator-only: set it in the settings file, the environment or with --set`])),
@@ -318,7 +328,7 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
     super();
     this.base = base;
     this.overrides = overrides;
-    this.current = Object.freeze({ ...base, ...overrides });
+    this.current = layer(base, overrides);
   }
 
   /** Builds the store from its layers and the persisted runtime updates. */
@@ -339,7 +349,7 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
    * is bad; the fs error when persisting fails.
    */
   update(input: unknown): Promise<Settings> {
-    const valid = validateRuntimeUpdate(input);
+    const valid = validateRuntimeUpdate(input, this.current);
     // Updates run one after another, so that two concurrent ones cannot lose each other's keys.
     const result = this.updating.then(() => this.apply(valid));
     this.updating = result.catch(() => undefined);
@@ -350,8 +360,21 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
     const overrides = { ...this.overrides, ...valid };
     await writeFileAtomic(this.runtimeFile, `${JSON.stringify(overrides, null, 2)}\n`);
     this.overrides = overrides;
-    this.current = Object.freeze({ ...this.base, ...overrides });
+    this.current = layer(this.base, overrides);
     this.emit('change', this.current);
     return this.current;
   }
+}
+
+/**
+ * The runtime updates over the operator's layers; a setting with an overlay (displays) keeps the
+ * parts only the operator may set.
+ */
+function layer(base: Settings, overrides: SettingsInput): Settings {
+  const merged: Record<string, unknown> = { ...base, ...overrides };
+  for (const key of Object.keys(overrides) as SettingKey[]) {
+    const spec = SETTING_SPECS[key];
+    if (spec.kind === 'custom' && spec.overlay) merged[key] = spec.overlay(base[key], overrides[key]);
+  }
+  return Object.freeze(merged) as unknown as Settings;
 }

@@ -1,3 +1,4 @@
+import type { Displays } from '../display/displays';
 import type { Logger } from '../log';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { Settings } from '../settings';
@@ -9,6 +10,8 @@ export interface ConsumerDeps {
   settings: () => Settings;
   log: Logger;
   dataDir: string;
+  /** The display panels (issue 10), for the display consumers. */
+  displays?: Displays;
   /** Publishes stored images to the MQTT broker, for the mqtt consumer. */
   mqtt?: MqttPublisher;
 }

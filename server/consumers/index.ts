@@ -1,9 +1,11 @@
+import type { FrameStore } from '../display/frame-store';
 import type { Logger } from '../log';
 import type { Monitor } from '../monitoring/monitor';
 import type { Thumbnails } from '../pipeline/thumbnails';
 import type { Similarity } from '../similarity/similarity';
 import type { Consumers } from './consumers';
 import type { ConsumerFactory } from './durable-consumer';
+import { displayConsumers } from './display';
 import { mqttConsumer } from '../mqtt/mqtt-consumer';
 import type { MqttService } from '../mqtt/mqtt-service';
 import { idLogConsumer } from './id-log';
@@ -18,6 +20,7 @@ import { storeLog } from './store-log';
 /** The durable consumers: slow or remote work, each following its own persisted cursor. */
 export const CONSUMERS: readonly ConsumerFactory[] = [
   idLogConsumer,
+  displayConsumers, // renders frames and runs each display's command (issue 10)
   mqttConsumer, // every stored image's events on MQTT, store-and-forward
 ];
 
@@ -29,6 +32,7 @@ export interface ObserverParts {
   similarity: Similarity;
   mqtt: MqttService;
   log: Logger;
+  frames: FrameStore;
 }
 
 /** The in-process observers, told in this order once a request commits and on every removal. */
@@ -40,6 +44,7 @@ export function storeObservers(parts: ObserverParts): StoreObserver[] {
     storeLog(parts.log), // a log line per stored or removed image
     parts.thumbnails, // removes a removed image's thumbnail
     parts.similarity, // keeps the perceptual-hash index in step; counts duplicates (issue 11)
+    parts.frames, // removes a removed image's display frames
     parts.consumers, // wakes the durable consumers; counts what they missed
     parts.mqtt, // removed and duplicate events on MQTT, while connected
   ];

@@ -4,6 +4,7 @@ import { errorResponse, jsonResponse, parameter } from './openapi-parts';
 import { RAW_FRAME_CONTENT, RAW_FRAME_PARAMETERS } from './openapi-raw-frames';
 import { componentSchemas } from './schemas';
 import { BEFORE_PARAM, CAPTURED_AT_PARAM, CONFIRM_ALL_PARAM, ID_PARAM, LIST_LIMIT_PARAM, SOURCE_PARAM } from './schemas/params';
+import { DISPLAY_PATHS, LOG_PATHS } from './openapi-display';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. Every JSON body is a
@@ -140,6 +141,8 @@ export const OPENAPI_DOCUMENT = {
     },
     ...DASHBOARD_PATHS,
     ...SIMILARITY_PATHS,
+    ...LOG_PATHS,
+    ...DISPLAY_PATHS,
   },
   components: {
     securitySchemes: {

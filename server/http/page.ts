@@ -21,6 +21,7 @@ export const NAV_PAGES = [
   { path: '/search', title: 'Search' },
   { path: '/config', title: 'Configuration' },
   { path: '/memory_status', title: 'Memory' },
+  { path: '/logs/viewer', title: 'Logs' },
 ] as const;
 
 /**

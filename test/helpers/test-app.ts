@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createApp, type AppDeps } from '../../server/app';
 import { silentLogger, type Logger } from '../../server/log';
+import type { LogRing } from '../../server/logs/log-ring';
 import { openServices } from '../../server/services';
 import type { SettingsInput } from '../../server/settings';
 
@@ -29,6 +30,8 @@ export interface TestAppOptions {
   apiToken?: string;
   /** Where log lines go; dropped by default. */
   log?: Logger;
+  /** The ring GET /logs reads; give the one `log` feeds to see its lines there. */
+  logs?: LogRing;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -38,6 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     runtimeConfigFile: join(dataDir, 'settings.json'),
     settingsLayers: [options.settings ?? {}],
     log: options.log ?? silentLogger,
+    logs: options.logs,
     apiToken: options.apiToken,
   });
   const server = createServer(createApp(deps).callback());

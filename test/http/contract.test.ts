@@ -32,6 +32,9 @@ interface Harness {
 
 const NO_SUCH_ID = '20000101T000000000-0000-0000';
 
+/** An app with one display panel and no command, for the display routes. */
+const DISPLAY_APP = { settings: { displays: [{ name: 'panel', width: 40, height: 30, palette: 'bw', render: 'on_request' }] } } as unknown as Parameters<typeof startTestApp>[0];
+
 async function answer(res: Response): Promise<Answer> {
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
 }
@@ -193,6 +196,38 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /static/{file} 304': ({ app }) => revalidate(app, '/static/app.css'),
   'GET /static/{file} 404': ({ app }) => app.fetch('/static/nothing.js'),
   ...SIMILARITY_CASES,
+  // Logs and displays (issue 10).
+  'GET /logs 200': ({ app }) => app.fetch('/logs?limit=5'),
+  'GET /logs 400': ({ app }) => app.fetch('/logs?limit=0'),
+  'GET /logs/stream 200': async ({ app }) => {
+    const abort = new AbortController();
+    const res = await app.fetch('/logs/stream', { signal: abort.signal });
+    const got = { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from((await res.body!.getReader().read()).value ?? []) };
+    abort.abort();
+    return got;
+  },
+  'GET /logs/stream 503': () => withApp({}, async (app) => {
+    const aborts = Array.from({ length: 8 }, () => new AbortController());
+    await Promise.all(aborts.map((abort) => app.fetch('/logs/stream', { signal: abort.signal })));
+    const got = await answer(await app.fetch('/logs/stream'));
+    for (const abort of aborts) abort.abort();
+    return got;
+  }),
+  'GET /logs/viewer 200': ({ app }) => app.fetch('/logs/viewer'),
+  'GET /images/{id}/frame 200': () => withApp(DISPLAY_APP, async (app) => {
+    const res = await postImage(app, await solidPng(24, 16), '', 'image/png');
+    const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
+    return app.fetch(`/images/${id}/frame?display=panel`);
+  }),
+  'GET /images/{id}/frame 404': ({ app }) => app.fetch(`/images/${NO_SUCH_ID}/frame?display=panel`),
+  'GET /displays 200': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays')),
+  'POST /displays/{name}/show 202': () => withApp(DISPLAY_APP, async (app) => {
+    const res = await postImage(app, await solidPng(24, 16), '', 'image/png');
+    const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
+    return app.fetch('/displays/panel/show', { method: 'POST', body: JSON.stringify({ id }) });
+  }),
+  'POST /displays/{name}/show 400': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays/panel/show', { method: 'POST', body: '{}' })),
+  'POST /displays/{name}/show 404': ({ app }) => app.fetch('/displays/nope/show', { method: 'POST', body: JSON.stringify({ id: NO_SUCH_ID }) }),
 };
 
 /** The documented media types an answer may have; `image/*` covers every image type. */

@@ -131,6 +131,41 @@ describe('scripts/install.sh and scripts/uninstall.sh', () => {
     assert.deepEqual(await tree(root), before);
   });
 
+  it('adds the display drop-in while a display has a command, and removes it after', async () => {
+    const settingsFile = join(root, 'etc/pi-image-receiver/settings.json');
+    const edited = await readFile(settingsFile, 'utf8');
+    const dropIn = join(root, 'etc/systemd/system/pi-image-receiver.service.d/50-display-devices.conf');
+    // A group the panel's devices belong to on Raspberry Pi OS; the others do not exist here.
+    await writeFile(join(root, 'etc/group'), `${await readFile(join(root, 'etc/group'), 'utf8')}gpio:x:997:\n`);
+    await writeFile(settingsFile, JSON.stringify({ displays: [{ name: 'ecal', preset: 'waveshare-13in3-e6', command: ['/usr/bin/python3', '/home/pi/display_image.py', '{frame}'] }] }));
+    let result = script(INSTALL, root, '--skip-npm');
+    assert.equal(result.code, 0, result.stderr);
+    const text = await readFile(dropIn, 'utf8');
+    assert.match(text, /^PrivateDevices=no$/m);
+    assert.match(text, /^DevicePolicy=closed$/m);
+    for (const device of ['char-spi', 'char-gpiochip', '/dev/gpiomem']) assert.match(text, new RegExp(`^DeviceAllow=${device} rw$`, 'm'));
+    assert.match(text, /^SupplementaryGroups=gpio$/m);
+    // The unit with its drop-in beside it, as systemd loads them, verifies clean.
+    const copy = join(dir, 'verify');
+    await mkdir(join(copy, 'pi-image-receiver.service.d'), { recursive: true });
+    const unit = (await readFile(join(root, 'etc/systemd/system/pi-image-receiver.service'), 'utf8')).split('/opt/pi-image-receiver').join(join(root, APP));
+    await writeFile(join(copy, 'pi-image-receiver.service'), unit);
+    await writeFile(join(copy, 'pi-image-receiver.service.d', '50-display-devices.conf'), text);
+    const verify = run('systemd-analyze', ['verify', join(copy, 'pi-image-receiver.service')]);
+    assert.equal(verify.stderr, '');
+    assert.equal(verify.code, 0);
+    // ... and the check is real: systemd reads the drop-in.
+    await writeFile(join(copy, 'pi-image-receiver.service.d', '50-display-devices.conf'), text.replace('char-spi rw', 'char-spi bogus'));
+    assert.match(run('systemd-analyze', ['verify', join(copy, 'pi-image-receiver.service')]).stderr, /Invalid device rights 'bogus'/);
+
+    await writeFile(settingsFile, edited);
+    result = script(INSTALL, root, '--skip-npm');
+    assert.equal(result.code, 0, result.stderr);
+    await assert.rejects(stat(dropIn), { code: 'ENOENT' });
+    await assert.rejects(stat(join(root, 'etc/systemd/system/pi-image-receiver.service.d')), { code: 'ENOENT' });
+    await writeFile(join(root, 'etc/group'), (await readFile(join(root, 'etc/group'), 'utf8')).replace('gpio:x:997:\n', ''));
+  });
+
   it('uninstalls the program and the unit, keeping images, settings and user', async () => {
     const before = await tree(root);
     const result = script(UNINSTALL, root);

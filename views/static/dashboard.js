@@ -43,6 +43,7 @@
       time,
       el('span', { textContent: `${image.width} × ${image.height} · ${PIR.format.bytes(image.bytes)}` })));
     item.dataset.source = image.source;
+    item.dataset.id = image.id;
     PIR.auth.applyUrls(item);
     PIR.localTimes(item);
     return item;

@@ -8,6 +8,7 @@ import { parseCapturedAt, parseCursor, parseLimit, parseSource, sourceFromFrameI
 import { present } from '../present';
 import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';
+import { parseDisplayOptions } from '../../display/image-options';
 import { receiveUpload } from '../upload-body';
 import { unpackUpload } from '../../upload/unpack-upload';
 import { parseUploadKind } from '../upload-kind';
@@ -65,7 +66,11 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
 
 }
 
-function findImage(deps: AppDeps, id: string): StoredImage {
+/**
+ * The stored image `id`.
+ * @throws AppError not_found when there is none.
+ */
+export function findImage(deps: AppDeps, id: string): StoredImage {
   const image = deps.store.get(id);
   if (!image) throw imageNotFound(id);
   return image;
@@ -89,6 +94,8 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
     source = parseSource(ctx.query.source, source);
     ctx.state.source = source;
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
+    // The original's display fields (issue 10), checked before the body is read.
+    parseDisplayOptions(ctx.query);
     const kind = parseUploadKind(ctx);
     // Refuse before reading a byte of the body when the queue or the disk is already full.
     await deps.flow.admit(source);
@@ -100,7 +107,8 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
     if (unpacked.frameId && !ctx.query.source && !upload.fields.source) source = sourceFromFrameId(unpacked.frameId);
     ctx.state.source = source;
     const capturedAt = parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt ?? unpacked.capturedAt;
-    return await deps.flow.receive({ files: unpacked.inputs, workDir: dir, source, capturedAt, receivedAt });
+    const options = parseDisplayOptions(ctx.query, upload.fields);
+    return await deps.flow.receive({ files: unpacked.inputs, workDir: dir, source, capturedAt, receivedAt, options: { ...options } });
   } catch (err) {
     deps.flow.reject(err, source);
     throw err;

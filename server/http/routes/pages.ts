@@ -4,6 +4,7 @@ import { publicSettings, SETTING_SPECS } from '../../settings';
 import { markPage, renderPage } from '../page';
 import { parseSource } from '../params';
 import { present } from '../present';
+import { presentDisplays } from './displays';
 
 /** How many thumbnails the dashboard shows; newer ones arrive live. */
 export const DASHBOARD_IMAGES = 24;
@@ -24,6 +25,7 @@ export function pageRoutes(router: Router, deps: AppDeps): void {
       specs: SETTING_SPECS,
       status: await deps.monitor.status(),
       limit: DASHBOARD_IMAGES,
+      displays: await presentDisplays(deps),
     });
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DisplaysSchema, LogsSchema, ShowQueuedSchema } from './display';
 import { ErrorSchema } from './error';
 import { HealthSchema, LiveSchema, NotReadySchema, ReadySchema } from './health';
 import { DeletedAllSchema, ImagePageSchema, ImageRecordSchema, UploadCreatedSchema, UploadSuccessSchema } from './images';
@@ -30,6 +31,9 @@ export const API_SCHEMAS = {
   Ready: ReadySchema,
   NotReady: NotReadySchema,
   ...SIMILARITY_SCHEMAS,
+  Logs: LogsSchema,
+  Displays: DisplaysSchema,
+  ShowQueued: ShowQueuedSchema,
   OpenApiDocument: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({}), paths: z.record(z.string(), z.looseObject({})) }),
 };
 

@@ -1,0 +1,61 @@
+import type { FieldErrors } from '../errors';
+import type { SettingSpec } from '../setting-kinds';
+import { DITHER_METHODS, PALETTES } from './dither';
+import { DISPLAY_PRESETS, FITS, PROFILE_LIMITS, RENDERS, ROTATION_MODES, validateDisplays, type DisplayProfile } from './profiles';
+
+/**
+ * The `displays` setting: a list of display profiles (server/display/profiles.ts). Everything but
+ * `command` may be changed with POST /config; `command` names a program, so only the operator's
+ * settings file, environment or flags may set it, and a runtime update keeps the operator's
+ * command of each display by name.
+ */
+export const DISPLAYS_SPEC: SettingSpec = {
+  kind: 'custom',
+  description: 'Display panels: name, preset or width/height/palette, dither, fit, rotation_mode, background, saturation, render; command (argv, operator-only) and command_timeout_s.',
+  expected: `list of at most ${PROFILE_LIMITS.displays} display profiles`,
+  check(value: unknown, path: string, errors: FieldErrors) {
+    Object.assign(errors, validateDisplays(value, path).fields);
+  },
+  normalize: (value) => validateDisplays(value).profiles,
+  operatorPaths(value: unknown, path: string, current: unknown) {
+    if (!Array.isArray(value)) return [];
+    // The configuration page sends every display back whole: a command equal to the one in force
+    // for that name changes nothing, so only a new or different command is refused.
+    const inForce = new Map((current as DisplayProfile[]).map((profile) => [profile.name, JSON.stringify(profile.command)]));
+    return value.flatMap((item: { name?: unknown; command?: unknown } | null, i) => {
+      if (typeof item !== 'object' || item === null || item.command === undefined) return [];
+      return inForce.get(String(item.name)) === JSON.stringify(item.command) ? [] : [`${path}[${i}].command`];
+    });
+  },
+  overlay(operator: unknown, runtime: unknown) {
+    const commands = new Map((operator as DisplayProfile[]).map((profile) => [profile.name, profile.command]));
+    return (runtime as DisplayProfile[]).map((profile) => {
+      const command = commands.get(profile.name);
+      return Object.freeze(command ? { ...profile, command } : profile);
+    });
+  },
+  schema: {
+    type: 'array',
+    maxItems: PROFILE_LIMITS.displays,
+    items: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+        preset: { enum: Object.keys(DISPLAY_PRESETS), description: 'Inherit width, height and palette from a real panel' },
+        width: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max },
+        height: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max },
+        palette: { oneOf: [{ enum: Object.keys(PALETTES) }, { type: 'array', minItems: 2, maxItems: 256, items: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' } }] },
+        dither: { enum: [...DITHER_METHODS], default: 'floyd-steinberg' },
+        fit: { enum: [...FITS], default: 'cover' },
+        rotation_mode: { enum: [...ROTATION_MODES], default: 'auto' },
+        background: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$', default: '#ffffff' },
+        saturation: { type: 'number', minimum: PROFILE_LIMITS.saturation.min, maximum: PROFILE_LIMITS.saturation.max, default: 1 },
+        render: { enum: [...RENDERS], default: 'on_store' },
+        command: { type: 'array', items: { type: 'string' }, minItems: 1, 'x-operator-only': true, description: 'argv; placeholders {frame} {image} {id} {source} {display}' },
+        command_timeout_s: { type: 'integer', minimum: PROFILE_LIMITS.command_timeout_s.min, maximum: PROFILE_LIMITS.command_timeout_s.max, default: 120 },
+      },
+    },
+  },
+};

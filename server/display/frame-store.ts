@@ -1,0 +1,102 @@
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write';
+import { ProcessingQueue } from '../pipeline/queue';
+import type { RemovalReason, StoreObserver } from '../consumers/observer';
+import type { ImageStore, StoredImage } from '../storage/image-store';
+import { renderFrame, type FrameOverrides } from './frame';
+import { renderFingerprint, ROTATION_MODES, type DisplayProfile, type RotationMode } from './profiles';
+
+/** A frame on disk, ready to send or hand to a display command. */
+export interface Frame {
+  path: string;
+  bytes: number;
+}
+
+/** Name of the file beside a display's frames that records the profile they were made with. */
+const PROFILE_FILE = 'profile.json';
+
+/**
+ * The display frames: derived files under data/frames/<display>/<id>.png, each made once and
+ * removed with its image. Frames are made one at a time, apart from the upload queue, so a burst
+ * neither doubles the memory peak nor delays uploads. When a profile's rendering fields change,
+ * its old frames are dropped and made again on demand.
+ */
+export class FrameStore implements StoreObserver {
+  readonly name = 'frames';
+  private readonly making = new Map<string, Promise<Frame>>();
+  private readonly checked = new Map<string, string>();
+  private readonly queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 100 });
+
+  constructor(private readonly store: ImageStore) {}
+
+  get framesDir(): string {
+    return join(this.store.dataDir, 'frames');
+  }
+
+  /** Where the frame of image `id` for display `display` is kept. */
+  framePath(display: string, id: string): string {
+    return join(this.framesDir, display, `${id}.png`);
+  }
+
+  /**
+   * The frame of `image` on `profile`, made now if it does not exist yet.
+   * @throws the render error (an unreadable source, a deleted image), or AppError busy from the queue.
+   */
+  async get(profile: DisplayProfile, image: StoredImage): Promise<Frame> {
+    await this.checkProfile(profile);
+    const path = this.framePath(profile.name, image.id);
+    const existing = await stat(path).catch(() => undefined);
+    if (existing) return { path, bytes: existing.size };
+    const key = `${profile.name}/${image.id}`;
+    let pending = this.making.get(key);
+    if (!pending) {
+      pending = this.queue.run(async () => {
+        const data = await renderFrame(this.store.pngPath(image.id), profile, frameOverrides(image));
+        await writeFileAtomic(path, data);
+        if (!this.store.get(image.id)) {
+          // Removed while rendering: its removal has run already, so the frame goes here.
+          await rm(path, { force: true });
+          throw new Error(`image ${image.id} was removed while its frame was made`);
+        }
+        return { path, bytes: data.length };
+      }).finally(() => this.making.delete(key));
+      this.making.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Removes the frames of removed images: derived files go with their image. */
+  async removed(images: readonly StoredImage[], _reason: RemovalReason): Promise<void> {
+    for (const image of images) await this.removeFrames(image.id);
+  }
+
+  /** Removes every frame of image `id`, on every display. */
+  async removeFrames(id: string): Promise<void> {
+    const displays = await readdir(this.framesDir).catch(() => [] as string[]);
+    for (const display of displays) await rm(this.framePath(display, id), { force: true });
+  }
+
+  /** Drops a display's frames when they were made with other rendering fields than `profile`'s. */
+  private async checkProfile(profile: DisplayProfile): Promise<void> {
+    const fingerprint = renderFingerprint(profile);
+    if (this.checked.get(profile.name) === fingerprint) return;
+    const dir = join(this.framesDir, profile.name);
+    const recorded = await readFile(join(dir, PROFILE_FILE), 'utf8').catch(() => undefined);
+    if (recorded !== fingerprint) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(join(dir, PROFILE_FILE), fingerprint);
+    }
+    this.checked.set(profile.name, fingerprint);
+  }
+}
+
+/** The per-image choices kept in the record (`rotation_mode`, `auto_zoom`) as frame overrides. */
+export function frameOverrides(image: StoredImage): FrameOverrides {
+  const options = image.options ?? {};
+  const overrides: FrameOverrides = {};
+  if (ROTATION_MODES.includes(options.rotation_mode as RotationMode)) overrides.rotation_mode = options.rotation_mode as RotationMode;
+  if (typeof options.auto_zoom === 'boolean') overrides.fit = options.auto_zoom ? 'cover' : 'contain';
+  return overrides;
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import type { AppDeps } from '../../app';
+import type { Displays } from '../../display/displays';
+import type { DisplayProfile } from '../../display/profiles';
+import { renderFingerprint } from '../../display/profiles';
+import { AppError, invalidParam } from '../../errors';
+import { readJson } from '../read-json';
+import { sendFile } from '../send-file';
+import { findImage } from './images';
+
+/** One display as GET /displays shows it: its profile (the command only as a yes/no) and state. */
+export async function presentDisplay(displays: Displays, profile: DisplayProfile, consumer?: { pending?: number; skipped?: number }) {
+  const { command, ...fields } = profile;
+  const record = await displays.record(profile.name);
+  return {
+    ...fields,
+    has_command: command !== undefined,
+    shown: record.shown && { ...record.shown, frame_url: `/images/${record.shown.id}/frame?display=${profile.name}` },
+    running: displays.running(profile.name),
+    last_run: record.last_run,
+    runs: record.runs,
+    failures: record.failures,
+    skipped: record.skipped + (consumer?.skipped ?? 0),
+    pending: consumer?.pending ?? 0,
+  };
+}
+
+/** Every display in the settings in force, with its state and its consumer's counts. */
+export function presentDisplays(deps: AppDeps): Promise<Awaited<ReturnType<typeof presentDisplay>>[]> {
+  const status = deps.consumers.status();
+  return Promise.all(deps.displays.profilesInForce().map((p) => presentDisplay(deps.displays, p, status[`display-${p.name}`])));
+}
+
+/** Display frames and panels: GET /images/:id/frame, GET /displays, POST /displays/:name/show. */
+export function displayRoutes(router: Router, deps: AppDeps): void {
+
+  router.get('/images/:id/frame', async (ctx) => {
+    const image = findImage(deps, ctx.params.id);
+    const profile = findDisplay(deps, ctx.query.display);
+    const frame = await deps.frames.get(profile, image);
+    // A frame changes only with its image or its profile's rendering fields.
+    const version = createHash('sha1').update(renderFingerprint(profile)).digest('base64url').slice(0, 12);
+    sendFile(ctx, { ...frame, type: 'image/png', etag: `"${image.id}-${profile.name}-${version}"`, cacheControl: 'no-cache' });
+  });
+
+  router.get('/displays', async (ctx) => {
+    ctx.body = { displays: await presentDisplays(deps) };
+  });
+
+  router.post('/displays/:name/show', async (ctx) => {
+    const profile = findDisplay(deps, ctx.params.name);
+    const body = await readJson(ctx.req, 4096, 'invalid_parameter', '{"id": "20261124T011115123-0001-a1b2"}');
+    const id = (body as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') throw invalidParam('id', 'the id of a stored image', id);
+    const image = findImage(deps, id);
+    // The refresh takes 20-40 s: answer now; GET /displays shows how it went.
+    deps.displays.show(profile, image).catch((err: unknown) => deps.log.warn(`display ${profile.name}: ${image.id} not shown: ${(err as Error).message}`));
+    ctx.status = 202;
+    ctx.body = { status: 'queued', display: profile.name, id: image.id };
+  });
+}
+
+function findDisplay(deps: AppDeps, name: unknown): DisplayProfile {
+  const profiles = deps.displays.profilesInForce();
+  if (name === undefined && profiles.length === 1) return profiles[0];
+  const profile = typeof name === 'string' ? deps.displays.profile(name) : undefined;
+  if (!profile) {
+    const known = profiles.map((p) => p.name).join(', ') || 'none configured';
+    throw new AppError('not_found', `No display named ${JSON.stringify(String(name).slice(0, 64))}; displays: ${known}`);
+  }
+  return profile;
+}
