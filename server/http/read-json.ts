@@ -1,22 +1,41 @@
+import type { Context } from 'koa';
 import { AppError, type ErrorCode } from '../errors';
 
+export interface JsonBodyOptions {
+  maxBytes: number;
+  /** The code of the refusal of a body that is not JSON (invalid_settings for /config). */
+  code: ErrorCode;
+  /** An example body, quoted in that refusal. */
+  hint: string;
+  /** Refuse a body not declared as JSON with 415, where the route also takes other types. */
+  requireJsonType?: boolean;
+}
+
 /**
- * Reads a small JSON body.
- * @throws AppError `code` for malformed JSON (with `hint` as the example to send),
- * payload_too_large past `maxBytes`.
+ * Reads a small JSON request body, counting while it streams.
+ * @throws AppError payload_too_large past `maxBytes`, `code` (with `error.fields._`) for a body
+ * that is not JSON, unsupported_media_type when `requireJsonType` and the type is not JSON.
  */
-export async function readJson(req: NodeJS.ReadableStream, maxBytes: number, code: ErrorCode, hint: string): Promise<unknown> {
+export async function readJson(ctx: Context, options: JsonBodyOptions): Promise<unknown> {
+  if (options.requireJsonType && !ctx.is('application/json')) {
+    throw new AppError('unsupported_media_type', 'Expected a JSON body (Content-Type: application/json)');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new AppError('payload_too_large', `This body is at most ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
+    if (size > options.maxBytes) {
+      // Answer without reading the rest of a body that is far too large.
+      ctx.set('Connection', 'close');
+      throw new AppError('payload_too_large', `This body is at most ${options.maxBytes} bytes`);
+    }
+    chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return JSON.parse(text);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new AppError(code, `The body is not valid JSON; send a JSON object such as ${hint}`);
+    throw new AppError(options.code, `The body is not valid JSON; send a JSON object such as ${options.hint}`, {
+      fields: { _: 'not valid JSON' },
+    });
   }
 }

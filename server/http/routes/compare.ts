@@ -5,11 +5,17 @@ import { AppError, imageNotFound, invalidParam } from '../../errors';
 import { featuresToJson, parseFeatureSets } from '../../similarity/features-json';
 import { hammingDistance, isSignature, type ImageSignature } from '../../similarity/signature';
 import type { StoredImage } from '../../storage/image-store';
-import { readJsonBody } from '../json-body';
+import { readJson, type JsonBodyOptions } from '../read-json';
 import { withQueryImages } from '../query-images';
 
 /** Largest JSON body of /compare-features: two sets of 5000 keypoints fit. */
 const MAX_FEATURES_JSON_BYTES = 4 * 1024 * 1024;
+
+/** The JSON bodies these routes take: two stored ids, or two feature sets. */
+const ID_PAIR_BODY: JsonBodyOptions = { maxBytes: 4096, code: 'invalid_parameter', hint: '{"id1": "<image id>", "id2": "<image id>"}', requireJsonType: true };
+const FEATURES_BODY: JsonBodyOptions = {
+  maxBytes: MAX_FEATURES_JSON_BYTES, code: 'invalid_parameter', hint: '{"features1": {...}, "features2": {...}}', requireJsonType: true,
+};
 
 /**
  * Local-feature comparison (ORB + RANSAC in the OpenCV worker): POST /compare, and the
@@ -26,7 +32,7 @@ export function compareRoutes(router: Router, deps: AppDeps): void {
       }));
       return;
     }
-    const body = await readJsonBody(ctx, 4096) as { id1?: unknown; id2?: unknown } | null;
+    const body = await readJson(ctx, ID_PAIR_BODY) as { id1?: unknown; id2?: unknown } | null;
     const [a, b] = [storedImage(deps, body?.id1, 'id1'), storedImage(deps, body?.id2, 'id2')];
     ctx.body = {
       ...(await matcher.compare(deps.store.pngPath(a.id), deps.store.pngPath(b.id))),
@@ -40,7 +46,7 @@ export function compareRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.post('/compare-features', async (ctx) => {
-    const [a, b] = parseFeatureSets(await readJsonBody(ctx, MAX_FEATURES_JSON_BYTES), ['features1', 'features2']);
+    const [a, b] = parseFeatureSets(await readJson(ctx, FEATURES_BODY), ['features1', 'features2']);
     ctx.body = { success: true, comparison: await matcher.match(a, b) };
   });
 

@@ -16,7 +16,7 @@ export function configRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.post('/config', async (ctx) => {
-    const update = await readJson(ctx.req, 64 * 1024, 'invalid_settings', '{"compression_quality": 9}');
+    const update = await readJson(ctx, { maxBytes: 64 * 1024, code: 'invalid_settings', hint: '{"compression_quality": 9}' });
     const config = await deps.settings.update(update);
     deps.log.info(`settings updated: ${JSON.stringify(update)}`);
     ctx.body = { status: 'success', message: 'Configuration updated', config: publicSettings(config) };

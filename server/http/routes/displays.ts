@@ -50,7 +50,7 @@ export function displayRoutes(router: Router, deps: AppDeps): void {
 
   router.post('/displays/:name/show', async (ctx) => {
     const profile = findDisplay(deps, ctx.params.name);
-    const body = await readJson(ctx.req, 4096, 'invalid_parameter', '{"id": "20261124T011115123-0001-a1b2"}');
+    const body = await readJson(ctx, { maxBytes: 4096, code: 'invalid_parameter', hint: '{"id": "20261124T011115123-0001-a1b2"}' });
     const id = (body as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') throw invalidParam('id', 'the id of a stored image', id);
     const image = findImage(deps, id);
