@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { AppError } from '../errors';
+import { tokenRejected, tokenRequired } from '../errors';
 
 /**
  * What anyone may read even when reads need the token: liveness, and what a browser must load
@@ -36,10 +36,10 @@ export function requireToken(options: AccessOptions): Middleware {
     if (read && (!options.requireForReads() || isPublicRead(ctx.path))) return next();
     const presented = bearerToken(ctx.get('Authorization')) ?? (read ? queryToken(ctx.query.access_token) : undefined);
     if (presented === undefined) {
-      throw unauthorized('This request needs the API token: send Authorization: Bearer <token>', read);
+      throw tokenRequired(read);
     }
     if (!timingSafeEqual(sha256(presented), expected)) {
-      throw unauthorized('The API token is wrong', read, 'invalid_token');
+      throw tokenRejected(read);
     }
     await next();
   };
@@ -64,13 +64,4 @@ function queryToken(value: string | string[] | undefined): string | undefined {
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
-}
-
-function unauthorized(message: string, read: boolean, error?: string): AppError {
-  const headers: Record<string, string> = {
-    'WWW-Authenticate': `Bearer realm="pi-image-receiver"${error ? `, error="${error}"` : ''}`,
-  };
-  // A refused upload's body is not read: close rather than let Node drain it.
-  if (!read) headers.Connection = 'close';
-  return new AppError('unauthorized', message, { headers });
 }

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { AppError, type ErrorCode } from '../errors';
+import { AppError, internalError, routeNotFound, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import { prefersHtml, renderPage } from './page';
 import { asDiskError } from '../storage/disk-errors';
@@ -26,7 +26,7 @@ export function errorHandler(log: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError('not_found', `Nothing at ${ctx.method} ${ctx.path}`);
+        throw routeNotFound(ctx.method, ctx.path);
       }
     } catch (err) {
       const error = toAppError(err);
@@ -50,7 +50,7 @@ export function toAppError(err: unknown): AppError {
   const expose = (err as { expose?: boolean }).expose;
   const code = status === undefined ? undefined : CODE_FOR_STATUS[status];
   if (code && expose) return new AppError(code, (err as Error).message, { cause: err });
-  return new AppError('internal_error', 'The server failed to handle the request', { cause: err });
+  return internalError(err);
 }
 
 function render(ctx: Context, error: AppError): void {

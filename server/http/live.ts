@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../app';
-import { AppError } from '../errors';
+import { tooManyStreams } from '../errors';
 import type { HistoryPoint, MemoryStatus } from '../monitoring/monitor';
 import type { StoredImage } from '../storage/image-store';
 import { openEventStream } from './event-stream';
@@ -19,7 +19,7 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
 
   router.get('/events', async (ctx) => {
     if (clients >= MAX_LIVE_CLIENTS) {
-      throw new AppError('busy', `Already ${clients} live pages open; close one or retry later`, { headers: { 'Retry-After': '10' } });
+      throw tooManyStreams(clients, 'live pages');
     }
     const { monitor } = deps;
     const first = await monitor.status();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Context } from 'koa';
 import type { AppDeps } from '../app';
-import { AppError } from '../errors';
+import { wrongImageCount } from '../errors';
 import { processImage, type ProcessedImage } from '../pipeline/process-image';
 import { receiveUpload } from './upload-body';
 
@@ -32,8 +32,7 @@ export async function withQueryImages<T>(
   try {
     const upload = await receiveUpload(ctx, { maxBytes: settings.max_upload_bytes, fileFields: fields, dir });
     if (upload.files.length !== count) {
-      throw new AppError('invalid_parameter',
-        `Expected ${count} image${count > 1 ? 's' : ''} (${fields.join(', ')}) but received ${upload.files.length}`);
+      throw wrongImageCount(count, fields, upload.files.length);
     }
     const images: QueryImage[] = [];
     for (const [i, file] of upload.files.entries()) {

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { AppError, type ErrorCode } from '../errors';
+import { bodyTooLarge, invalidJson, jsonBodyRequired, type ErrorCode } from '../errors';
 
 export interface JsonBodyOptions {
   maxBytes: number;
@@ -18,7 +18,7 @@ export interface JsonBodyOptions {
  */
 export async function readJson(ctx: Context, options: JsonBodyOptions): Promise<unknown> {
   if (options.requireJsonType && !ctx.is('application/json')) {
-    throw new AppError('unsupported_media_type', 'Expected a JSON body (Content-Type: application/json)');
+    throw jsonBodyRequired();
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -27,15 +27,13 @@ export async function readJson(ctx: Context, options: JsonBodyOptions): Promise<
     if (size > options.maxBytes) {
       // Answer without reading the rest of a body that is far too large.
       ctx.set('Connection', 'close');
-      throw new AppError('payload_too_large', `This body is at most ${options.maxBytes} bytes`);
+      throw bodyTooLarge(options.maxBytes);
     }
     chunks.push(chunk);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new AppError(options.code, `The body is not valid JSON; send a JSON object such as ${options.hint}`, {
-      fields: { _: 'not valid JSON' },
-    });
+    throw invalidJson(options.code, options.hint);
   }
 }

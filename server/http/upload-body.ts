@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'koa';
-import { AppError } from '../errors';
+import {
+  clientClosedEarly, emptyRequestBody, malformedMultipart, noImageInForm, tooManyParts, uploadTooLarge, type AppError,
+} from '../errors';
 import { asDiskError } from '../storage/disk-errors';
 
 /** The files of one upload request, on disk, and its plain form fields. */
@@ -32,7 +34,7 @@ const MAX_FIELDS = 16;
  */
 export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
   const declared = Number(ctx.get('Content-Length') || NaN);
-  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  if (declared > limits.maxBytes) throw uploadTooLarge(limits.maxBytes);
   return ctx.is('multipart') ? receiveMultipart(ctx, limits) : receiveRaw(ctx, limits);
 }
 
@@ -44,7 +46,7 @@ async function receiveRaw(ctx: Context, limits: UploadLimits): Promise<ReceivedU
   // socket: the client must still read the 413 it is owed.
   const req = ctx.req;
   const onClose = (): void => {
-    if (!req.complete) limit.destroy(new AppError('invalid_parameter', 'The client closed the connection before the body ended'));
+    if (!req.complete) limit.destroy(clientClosedEarly());
   };
   req.once('close', onClose);
   req.pipe(limit);
@@ -60,7 +62,7 @@ async function receiveRaw(ctx: Context, limits: UploadLimits): Promise<ReceivedU
     req.off('close', onClose);
   }
   if (limit.seen === 0) {
-    throw new AppError('invalid_parameter', 'The request body is empty; send the image bytes as the body');
+    throw emptyRequestBody();
   }
   return { files: [file], fields: {} };
 }
@@ -109,8 +111,7 @@ async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<Rec
   if (failed) throw multipartError(failed, limits.maxBytes);
   const files = limits.fileFields.flatMap((field) => asArray(ctx.request.files?.[field]).map((f) => f.filepath));
   if (files.length === 0) {
-    throw new AppError('invalid_parameter',
-      `The form has no image file; send it in a file field named ${limits.fileFields.map((f) => `"${f}"`).join(' or ')}`);
+    throw noImageInForm(limits.fileFields);
   }
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries((ctx.request.body ?? {}) as Record<string, unknown>)) {
@@ -131,14 +132,10 @@ function multipartError(err: unknown, maxBytes: number): AppError {
   const message = err instanceof Error ? err.message : String(err);
   if (httpCode === 413) {
     return /maxFiles|maxFields/.test(message)
-      ? new AppError('payload_too_large', `The form has too many parts; at most ${MAX_FILES} files and ${MAX_FIELDS} fields`, { cause: err })
-      : tooLarge(maxBytes, err);
+      ? tooManyParts(MAX_FILES, MAX_FIELDS, err)
+      : uploadTooLarge(maxBytes, err);
   }
-  return new AppError('invalid_parameter', `The multipart body is malformed: ${message.slice(0, 200)}`, { cause: err });
-}
-
-function tooLarge(maxBytes: number, cause?: unknown): AppError {
-  return new AppError('payload_too_large', `The upload is larger than max_upload_bytes (${maxBytes} bytes)`, { cause });
+  return malformedMultipart(message, err);
 }
 
 /** Passes bytes through until `max`, then fails the stream, so an oversized body is never kept whole. */
@@ -152,7 +149,7 @@ class ByteLimit extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.seen += chunk.length;
-    if (this.seen > this.max) done(tooLarge(this.max));
+    if (this.seen > this.max) done(uploadTooLarge(this.max));
     else done(null, chunk);
   }
 }

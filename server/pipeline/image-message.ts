@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../errors';
+import { invalidMessageTime, malformedMessage, messageWithoutImage } from '../errors';
 import { asDiskError } from '../storage/disk-errors';
 import { messageType, type ImageSchema } from './image-schemas';
 import { scanMessage, type FileRegion } from './message-scan';
@@ -46,7 +46,7 @@ export async function readImageMessage(file: string, schema: ImageSchema, dir: s
   const { head, field: data } = await scanMessage(file, type.fields.data.id, schema);
   const decoded = decodeMessage(schema, head);
   if (!data || data.length === 0) {
-    throw new AppError('invalid_parameter', `The ${schema} message has no image data`);
+    throw messageWithoutImage(schema);
   }
   const header = decoded.header ?? {};
   return {
@@ -63,7 +63,7 @@ function decodeMessage(schema: ImageSchema, bytes: Buffer): DecodedImage {
     return messageType(schema).decode(bytes) as DecodedImage;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new AppError('invalid_parameter', `The body is not a valid ${schema} message: ${reason.slice(0, 200)}`, { cause: err });
+    throw malformedMessage(schema, reason, err);
   }
 }
 
@@ -102,7 +102,7 @@ function stampToIso(schema: ImageSchema, stamp: Stamp | undefined): string | nul
   if (seconds === 0 && nanos === 0) return null;
   const time = new Date(seconds * 1000 + Math.floor(nanos / 1e6));
   if (Number.isNaN(time.getTime()) || nanos < 0 || nanos >= 1e9) {
-    throw new AppError('invalid_parameter', `The ${schema} message's timestamp (${seconds} s, ${nanos} ns) is not a valid time`);
+    throw invalidMessageTime(schema, seconds, nanos);
   }
   return time.toISOString();
 }

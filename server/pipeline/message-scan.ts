@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { AppError } from '../errors';
+import { malformedMessage, type AppError } from '../errors';
 
 /** Where one field's bytes lie in a file. */
 export interface FileRegion {
@@ -32,8 +32,7 @@ export async function scanMessage(file: string, fieldNumber: number, typeName: s
     const parts: Buffer[] = [];
     let headBytes = 0;
     let field: FileRegion | null = null;
-    const malformed = (reason: string): AppError =>
-      new AppError('invalid_parameter', `The body is not a valid ${typeName} message: ${reason}`);
+    const malformed = (reason: string): AppError => malformedMessage(typeName, reason);
     for (let pos = 0; pos < size;) {
       const tag = await readVarint(handle, pos, size);
       if (!tag) throw malformed(`truncated tag at byte ${pos}`);

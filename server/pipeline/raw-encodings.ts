@@ -1,4 +1,4 @@
-import { AppError, describeInvalid, invalidParam } from '../errors';
+import { frameLengthMismatch, invalidParam } from '../errors';
 
 /** A raw camera frame as a client describes it: ROS / Foxglove names and row stride. */
 export interface RawFrameSpec {
@@ -114,7 +114,5 @@ export function rawFrameLayout(spec: RawFrameSpec): RawFrameLayout {
 export function checkFrameLength(layout: RawFrameLayout, received: number): void {
   if (received === layout.frameBytes) return;
   const expected = `${layout.frameBytes} bytes (step ${layout.step} x height ${layout.height}) for encoding ${layout.encoding}`;
-  throw new AppError('invalid_parameter', describeInvalid('body length', expected, received), {
-    fields: { body: describeInvalid('body length', expected, received) },
-  });
+  throw frameLengthMismatch(expected, received);
 }

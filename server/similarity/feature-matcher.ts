@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { AppError } from '../errors';
+import { matcherBusy } from '../errors';
 import { FEATURE_IMAGE_SIZE, scoreMatch, type Comparison, type Features, type GreyImage, type MatchCounts } from './features';
 import type { WorkerRequest, WorkerResponse } from './feature-worker';
 
@@ -81,7 +81,7 @@ export class FeatureMatcher {
   private async run(job: Job): Promise<unknown> {
     if (this.running) {
       if (this.waiting.length >= this.options.maxWaiting) {
-        throw new AppError('busy', 'A comparison is running and others wait; try again shortly', { headers: { 'Retry-After': '2' } });
+        throw matcherBusy();
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }

@@ -1,4 +1,4 @@
-import { AppError, describeInvalid, type FieldErrors } from '../errors';
+import { describeInvalid, malformedFeatures, type FieldErrors } from '../errors';
 import { DESCRIPTOR_BYTES, type Features, type KeyPoint } from './features';
 
 /** Features as the lost-and-found matcher's clients send and receive them. */
@@ -43,7 +43,7 @@ export function parseFeatureSets(body: unknown, names: readonly string[]): Featu
   if (!isObject(body)) fields._ = describeInvalid('body', `JSON object with ${names.join(' and ')}`, body);
   const parsed = names.map((name) => parseFeatures(object[name], name, fields));
   const bad = Object.keys(fields);
-  if (bad.length > 0) throw new AppError('invalid_parameter', `Malformed features: ${bad.join(', ')}`, { fields });
+  if (bad.length > 0) throw malformedFeatures(fields);
   return parsed as Features[];
 }
 

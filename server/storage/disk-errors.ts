@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError, diskFailed, diskFull } from '../errors';
 
 /** The errno codes of a disk that is full, and of one that fails or refuses writes. */
 const FULL = new Set(['ENOSPC', 'EDQUOT']);
@@ -35,6 +35,6 @@ export function asDiskError(err: unknown): AppError | undefined {
   const code = diskErrorCode(err);
   if (code === undefined) return undefined;
   return FULL.has(code)
-    ? new AppError('insufficient_storage', 'The disk is full; the image was not stored', { cause: err })
-    : new AppError('internal_error', `The disk failed (${code}); the image was not stored`, { cause: err });
+    ? diskFull(err)
+    : diskFailed(code, err);
 }

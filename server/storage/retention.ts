@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { AppError } from '../errors';
+import { diskLow } from '../errors';
 import type { Logger } from '../log';
 import type { Settings } from '../settings';
 import type { ImageStore, StoredImage } from './image-store';
@@ -89,8 +89,7 @@ export class Retention {
       const free = await this.enforce(new Set());
       if (free !== null && free < floor) {
         this.totals.refused_uploads++;
-        throw new AppError('insufficient_storage',
-          `Only ${Math.floor(free / MB)} MB are free on the data disk, below min_free_disk_mb (${floor / MB}), and no image is left to remove`);
+        throw diskLow(Math.floor(free / MB), floor / MB);
       }
     });
   }

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppDeps } from '../../app';
-import { AppError, imageNotFound, invalidParam } from '../../errors';
+import { compareFormRequired, imageNotFound, invalidParam } from '../../errors';
 import { featuresToJson, parseFeatureSets } from '../../similarity/features-json';
 import { hammingDistance, isSignature, type ImageSignature } from '../../similarity/signature';
 import type { StoredImage } from '../../storage/image-store';
@@ -58,7 +58,7 @@ export function compareRoutes(router: Router, deps: AppDeps): void {
 }
 
 function requireMultipart(ctx: Context): void {
-  if (!ctx.is('multipart')) throw new AppError('unsupported_media_type', 'Expected multipart/form-data with image1 and image2');
+  if (!ctx.is('multipart')) throw compareFormRequired();
 }
 
 function storedImage(deps: AppDeps, id: unknown, name: string): StoredImage {

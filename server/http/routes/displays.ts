@@ -4,7 +4,7 @@ import type { AppDeps } from '../../app';
 import type { Displays } from '../../display/displays';
 import type { DisplayProfile } from '../../display/profiles';
 import { renderFingerprint } from '../../display/profiles';
-import { AppError, invalidParam } from '../../errors';
+import { displayNotFound, invalidParam } from '../../errors';
 import { readJson } from '../read-json';
 import { sendFile } from '../send-file';
 import { findImage } from './images';
@@ -67,7 +67,7 @@ function findDisplay(deps: AppDeps, name: unknown): DisplayProfile {
   const profile = typeof name === 'string' ? deps.displays.profile(name) : undefined;
   if (!profile) {
     const known = profiles.map((p) => p.name).join(', ') || 'none configured';
-    throw new AppError('not_found', `No display named ${JSON.stringify(String(name).slice(0, 64))}; displays: ${known}`);
+    throw displayNotFound(name, known);
   }
   return profile;
 }

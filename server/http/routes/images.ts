@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, imageNotFound } from '../../errors';
+import { imageNotFound, noImageYet } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app';
@@ -47,7 +47,7 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   router.get('/images/latest', (ctx) => {
     const source = parseSource(ctx.query.source);
     const image = deps.store.latest(source);
-    if (!image) throw new AppError('not_found', source ? `No image from source ${source} yet` : 'No image stored yet');
+    if (!image) throw noImageYet(source);
     sendPng(ctx, deps, image, 'no-cache');
   });
 

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../../app';
 import { LOG_RING_SIZE } from '../../logs/log-ring';
-import { AppError } from '../../errors';
+import { tooManyStreams } from '../../errors';
 import { openEventStream } from '../event-stream';
 import { renderPage } from '../page';
 import { parseLimit } from '../params';
@@ -23,7 +23,7 @@ export function logRoutes(router: Router, deps: AppDeps): void {
 
   router.get('/logs/stream', (ctx) => {
     if (clients >= MAX_LOG_CLIENTS) {
-      throw new AppError('busy', `Already ${clients} log streams open; close one or retry later`, { headers: { 'Retry-After': '10' } });
+      throw tooManyStreams(clients, 'log streams');
     }
     const events = openEventStream(ctx);
     clients++;

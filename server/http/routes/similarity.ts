@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../../app';
-import { AppError, imageNotFound, invalidParam } from '../../errors';
+import { imageNotFound, invalidParam, notHashedYet } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';
 import { prefersHtml, renderPage } from '../page';
@@ -54,8 +54,7 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     const image = deps.store.get(ctx.params.id);
     if (!image) throw imageNotFound(ctx.params.id);
     if (!isSignature(image.signature)) {
-      throw new AppError('busy', 'This image has not been hashed yet; older images are hashed in the background after a start',
-        { headers: { 'Retry-After': '5' } });
+      throw notHashedYet();
     }
     const results = deps.similarity.search(image.signature, { limit, maxDistance, exclude: image.id });
     const verify = parseBoolean('verify', ctx.query.verify);
