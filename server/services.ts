@@ -2,6 +2,7 @@ import type { AppDeps } from './app';
 import type { Logger } from './log';
 import { Monitor } from './monitoring/monitor';
 import { Ingest } from './pipeline/ingest';
+import { automaticBudget, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { SettingsStore, type SettingsInput } from './settings';
@@ -27,9 +28,17 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const store = await ImageStore.open(options.dataDir);
   tuneSharp(settings.get());
   settings.on('change', tuneSharp);
+  // Read once at start: the cgroup's limits, or the memory available then (memory-budget.ts).
+  const automatic = automaticBudget(readSystemMemory());
+  const budget = memoryBudget(settings.get(), automatic);
+  options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
   const queue = new ProcessingQueue({
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
+    memory: {
+      budgetMb: () => memoryBudget(settings.get(), automatic)?.mb ?? null,
+      rssMb: () => process.memoryUsage.rss() / (1024 * 1024),
+    },
   });
   const ingest = new Ingest(() => settings.get(), store, queue);
   const retention = new Retention({ store, settings: () => settings.get(), log: options.log });

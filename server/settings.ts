@@ -10,8 +10,10 @@ export interface Settings {
   readonly max_image_dimension: number;
   /** zlib level of the stored PNG: 0 is fastest and largest, 9 smallest and slowest. */
   readonly compression_quality: number;
-  /** One image at a time, one libvips thread, no operation cache: the low-memory mode. */
+  /** Images at once only as memory_budget_mb allows, one libvips thread, no operation cache: the low-memory mode. */
   readonly enable_memory_optimization: boolean;
+  /** Memory the daemon may use with enable_memory_optimization, in MB; 0 is automatic (cgroup limit, else half of MemAvailable). */
+  readonly memory_budget_mb: number;
   /** Largest accepted upload body, in bytes, enforced while streaming. */
   readonly max_upload_bytes: number;
   /** Largest accepted image, in pixels (width x height), checked from the header before decoding. */
@@ -50,7 +52,11 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   },
   enable_memory_optimization: {
     kind: 'boolean',
-    description: 'One image at a time, one libvips thread, no libvips cache: lowest memory, lower throughput.',
+    description: 'Several images at once only as memory_budget_mb allows (one per core at most), one libvips thread each, no libvips cache. Off: one image per core, every core for libvips, its cache.',
+  },
+  memory_budget_mb: {
+    kind: 'integer', min: 0, max: 65536, unit: 'MB',
+    description: 'With enable_memory_optimization, another image starts only while the RSS at rest plus the estimates of the images in flight fit in it. 0 is automatic: the cgroup\'s memory.high, else memory.max, else half of MemAvailable at start.',
   },
   max_upload_bytes: {
     kind: 'integer', min: 1024, max: 1024 * 1024 * 1024, unit: 'bytes',

@@ -6,6 +6,7 @@ import { asDiskError } from '../storage/disk-errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { processImage } from './process-image';
 import type { ProcessingQueue } from './queue';
+import { estimateWorkingSetMb, readImageHeader } from './working-set';
 
 /** Who sent an image and when, as the client stated it. */
 export interface UploadInfo {
@@ -40,6 +41,12 @@ export class Ingest extends EventEmitter<IngestEvents> {
    * @throws AppError for input that cannot become an image, or when the queue is full.
    */
   async ingest(file: string, workDir: string, info: UploadInfo): Promise<StoredImage> {
+    if (this.queue.isFull) throw this.queue.busyError();
+    // The header is read before queueing, so that the queue can weigh the image against the
+    // memory budget before admitting it; a file that is no image costs nothing, as the pipeline
+    // refuses it before decoding a pixel.
+    const header = await readImageHeader(file);
+    const costMb = header ? estimateWorkingSetMb(header, this.settings()) : 0;
     return this.queue.run(async () => {
       const settings = this.settings();
       const started = performance.now();
@@ -59,7 +66,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       });
       this.emit('stored', record);
       return record;
-    });
+    }, costMb);
   }
 
   /** Records a refusal, wherever in the request it happened, for the counters. */

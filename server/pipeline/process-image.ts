@@ -1,10 +1,10 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { AppError } from '../errors';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import { readExif, type ExifSummary } from './exif';
-import { sniffImageFormat, SNIFF_BYTES, type InputFormat } from './sniff';
+import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
 
 /** What processing learned of the upload and made of it. */
 export interface ProcessedImage {
@@ -65,19 +65,13 @@ export async function processImage(input: string, output: string, settings: Sett
 }
 
 async function sniff(ctx: PipelineContext): Promise<void> {
-  const handle = await open(ctx.input, 'r');
-  try {
-    const head = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-    const format = sniffImageFormat(head.subarray(0, bytesRead));
-    if (!format) {
-      throw new AppError('unsupported_media_type',
-        bytesRead === 0 ? 'The upload is empty' : 'The upload is not a JPEG, PNG, WebP, TIFF, GIF or AVIF/HEIF image');
-    }
-    ctx.format = format;
-  } finally {
-    await handle.close();
+  const head = await readFileHead(ctx.input);
+  const format = sniffImageFormat(head);
+  if (!format) {
+    throw new AppError('unsupported_media_type',
+      head.length === 0 ? 'The upload is empty' : 'The upload is not a JPEG, PNG, WebP, TIFF, GIF or AVIF/HEIF image');
   }
+  ctx.format = format;
   ctx.inputBytes = (await stat(ctx.input)).size;
 }
 

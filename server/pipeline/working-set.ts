@@ -1,0 +1,64 @@
+import sharp from 'sharp';
+import type { Settings } from '../settings';
+import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
+
+/** What the header says of an image: all the estimate needs. */
+export interface ImageHeader {
+  format: InputFormat;
+  width: number;
+  height: number;
+}
+
+/**
+ * MiB per megapixel as decoded (after shrink-on-load), by format, on top of {@link FIXED_MB} and
+ * {@link OUTPUT_MB_PER_MP}. Measured with `npm run bench:working-set` (docs/benchmarks.md has the
+ * table) and rounded up: an estimate too low lets the budget be overrun, one too high only costs
+ * some concurrency. JPEG and WebP stream rows and shrink on load; PNG, TIFF and GIF stream rows at
+ * full size; libheif decodes HEIF and AVIF whole.
+ */
+const DECODED_MB_PER_MP: Readonly<Record<InputFormat, number>> = {
+  jpeg: 1.5, webp: 1.5, png: 1.5, tiff: 1.5, gif: 6, heif: 18,
+};
+/** The resized image, held whole while it is turned, and the PNG encoder's buffers, per output megapixel. */
+const OUTPUT_MB_PER_MP = 7;
+/** libvips' per-image structures, the decoder's and encoder's state, whatever the size. */
+const FIXED_MB = 6;
+
+/**
+ * The JPEG shrink-on-load factor sharp uses for a resize by `ratio` (its fastShrinkOnLoad rule,
+ * the default): the largest of 8, 4 and 2 that the ratio reaches, else 1.
+ */
+function jpegShrink(ratio: number): number {
+  return ratio >= 8 ? 8 : ratio >= 4 ? 4 : ratio >= 2 ? 2 : 1;
+}
+
+/**
+ * The memory, in MiB, that processing this image is expected to add to the daemon's RSS at its
+ * peak, from its header alone: the pixels decoded after shrink-on-load (the resize to
+ * max_image_dimension lets JPEG decode at 1/2, 1/4 or 1/8 and WebP at any scale) and the pixels
+ * of the stored image. Used by the queue's admission under memory_budget_mb.
+ */
+export function estimateWorkingSetMb(header: ImageHeader, settings: Pick<Settings, 'max_image_dimension'>): number {
+  const { format, width, height } = header;
+  const ratio = Math.max(1, Math.max(width, height) / settings.max_image_dimension);
+  const shrink = format === 'jpeg' ? jpegShrink(ratio) : format === 'webp' ? ratio : 1;
+  const decodedMp = (Math.ceil(width / shrink) * Math.ceil(height / shrink)) / 1e6;
+  const outputMp = (Math.round(width / ratio) * Math.round(height / ratio)) / 1e6;
+  return FIXED_MB + DECODED_MB_PER_MP[format] * decodedMp + OUTPUT_MB_PER_MP * outputMp;
+}
+
+/**
+ * Reads the format from the magic bytes and the dimensions from the header (no pixel is
+ * decoded), for the estimate before an upload is queued. Null when the file is no image sharp can
+ * read: the pipeline will refuse it with the right error, before decoding anything.
+ */
+export async function readImageHeader(file: string): Promise<ImageHeader | null> {
+  const format = sniffImageFormat(await readFileHead(file));
+  if (!format) return null;
+  try {
+    const { width, height } = await sharp(file, { limitInputPixels: false }).metadata();
+    return width && height ? { format, width, height } : null;
+  } catch {
+    return null;
+  }
+}
