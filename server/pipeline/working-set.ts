@@ -11,18 +11,21 @@ export interface ImageHeader {
 
 /**
  * MiB per megapixel as decoded (after shrink-on-load), by format, on top of {@link FIXED_MB} and
- * {@link OUTPUT_MB_PER_MP}. Measured with `npm run bench:working-set` (docs/benchmarks.md has the
- * table) and rounded up: an estimate too low lets the budget be overrun, one too high only costs
- * some concurrency. JPEG and WebP stream rows and shrink on load; PNG, TIFF and GIF stream rows at
- * full size; libheif decodes HEIF and AVIF whole.
+ * the output's cost. Calibrated with `npm run bench:working-set` (the table is in
+ * docs/benchmarks.md) and rounded up, so that no measured case is underestimated: an estimate
+ * too low lets the budget be overrun, one too high only costs some concurrency. JPEG and TIFF
+ * stream rows (JPEG at 1/2, 1/4 or 1/8 scale when the resize allows); PNG streams rows at full
+ * size; libwebp and GIF hold more of the image; libheif decodes HEIF and AVIF whole.
  */
 const DECODED_MB_PER_MP: Readonly<Record<InputFormat, number>> = {
-  jpeg: 1.5, webp: 1.5, png: 1.5, tiff: 1.5, gif: 6, heif: 18,
+  jpeg: 1, png: 0.75, tiff: 1, webp: 5.5, gif: 4, heif: 18,
 };
-/** The resized image, held whole while it is turned, and the PNG encoder's buffers, per output megapixel. */
-const OUTPUT_MB_PER_MP = 7;
+/** The stored image, held whole while it is turned, and the PNG encoder's buffers, per output megapixel. */
+const OUTPUT_MB_PER_MP = 4;
+/** What a resize adds per output megapixel: the scaler's buffers beside the decoded rows. */
+const RESIZE_MB_PER_MP = 5;
 /** libvips' per-image structures, the decoder's and encoder's state, whatever the size. */
-const FIXED_MB = 6;
+const FIXED_MB = 3;
 
 /**
  * The JPEG shrink-on-load factor sharp uses for a resize by `ratio` (its fastShrinkOnLoad rule,
@@ -44,7 +47,7 @@ export function estimateWorkingSetMb(header: ImageHeader, settings: Pick<Setting
   const shrink = format === 'jpeg' ? jpegShrink(ratio) : format === 'webp' ? ratio : 1;
   const decodedMp = (Math.ceil(width / shrink) * Math.ceil(height / shrink)) / 1e6;
   const outputMp = (Math.round(width / ratio) * Math.round(height / ratio)) / 1e6;
-  return FIXED_MB + DECODED_MB_PER_MP[format] * decodedMp + OUTPUT_MB_PER_MP * outputMp;
+  return FIXED_MB + DECODED_MB_PER_MP[format] * decodedMp + (ratio > 1 ? OUTPUT_MB_PER_MP + RESIZE_MB_PER_MP : OUTPUT_MB_PER_MP) * outputMp;
 }
 
 /**
