@@ -4,7 +4,9 @@
  * peak RSS and mean stored PNG size, beside the same work done by bare sharp in this process (the
  * ceiling) and the ratio of the two. Also what each dependency costs at start-up.
  *
- *   node dist/scripts/bench.js [--modes on,off] [--allocator npm-start] [--rounds 1] [--sizes 4056x3040,...] [--budget-mb 256]
+ * Then the RSS a 12 MP raw camera frame adds (`--raw-only` runs just that part).
+ *
+ *   node dist/scripts/bench.js [--modes on,off] [--allocator npm-start] [--rounds 1] [--sizes 4056x3040,...] [--budget-mb 256] [--raw-only]
  *
  * The daemon is started with `npm start` by default, and memory_budget_mb 256: its budget under
  * the unit (MemoryHigh=256M).
@@ -23,6 +25,7 @@ import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages } from './load/post-load';
 import { readCpuSeconds, RssSampler } from './load/rss-sampler';
 import { measureStartupCost } from './load/startup-cost';
+import { measureRawFrameRss } from './load/raw-frame-rss';
 
 /** Images per measurement, per size: enough for a p99 to mean something, few enough for minutes. */
 const COUNTS: Record<string, number> = { '640x480': 32, '1920x1080': 16, '4056x3040': 12, '8000x6000': 8 };
@@ -43,15 +46,17 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '1' },
       sizes: { type: 'string', default: Object.keys(COUNTS).join(',') },
       'budget-mb': { type: 'string', default: '256' },
+      'raw-only': { type: 'boolean', default: false },
     },
   });
   const budgetMb = values['budget-mb']!;
+  const out = (text: string): boolean => process.stdout.write(`${text}\n`);
+  if (values['raw-only']) return rawFrameSection(out);
   const allocator = values.allocator as Allocator;
   if (!ALLOCATORS.includes(allocator)) throw new Error(`--allocator must be one of ${ALLOCATORS.join(', ')}`);
   const rounds = Number(values.rounds);
   const sizes = values.sizes!.split(',');
 
-  const out = (text: string): boolean => process.stdout.write(`${text}\n`);
   out(`# pi-image-receiver benchmark\n\n${describeMachine()}\nallocator: ${describeAllocator(allocator)}; memory_budget_mb ${budgetMb}\n`);
   out('## Start-up cost (fresh process, after two GCs; MiB, cumulative)\n');
   out(formatTable(['step', 'RSS', 'anon', 'file'], measureStartupCost().map((c) =>
@@ -123,6 +128,15 @@ async function main(): Promise<void> {
     sizeRows.push([size, Math.round(filtered).toString(), Math.round(unfiltered).toString(), (unfiltered / filtered).toFixed(2)]);
   }
   out(formatTable(['size', 'adaptive (stored)', 'unfiltered', 'unfiltered/adaptive'], sizeRows));
+  await rawFrameSection(out);
+}
+
+async function rawFrameSection(out: (text: string) => boolean): Promise<void> {
+  process.stderr.write('raw frames: 12 MP, one at a time...\n');
+  out('\n## Raw camera frames: RSS added by one 12 MP (4056x3040) frame (daemon child, default settings)\n');
+  out(`${describeMachine()}\n`);
+  out(formatTable(['frame', 'body MiB', 'frame buffer MiB', 'settled RSS MiB', 'peak RSS MiB', 'added MiB', 'added/frame buffer', 'processing ms'],
+    await measureRawFrameRss()));
 }
 
 interface Bench {

@@ -2,10 +2,14 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from './log';
 import type { Monitor } from './monitoring/monitor';
-import type { Ingest } from './pipeline/ingest';
+import type { MqttService } from './mqtt/mqtt-service';
+import type { Consumers } from './consumers/consumers';
+import type { Thumbnails } from './pipeline/thumbnails';
 import type { SettingsStore } from './settings';
 import type { ImageStore } from './storage/image-store';
 import type { Retention } from './storage/retention';
+import type { ImageRemoval } from './upload/image-removal';
+import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
@@ -22,7 +26,16 @@ import { thumbnailRoutes } from './http/routes/thumbnails';
 export interface AppDeps {
   settings: SettingsStore;
   store: ImageStore;
-  ingest: Ingest;
+  /** The upload use case: every way in hands it files on disk. */
+  flow: UploadFlow;
+  /** Removes images so that observers and consumers hear of it. */
+  removal: ImageRemoval;
+  /** The dashboard's thumbnails, derived files of the store. */
+  thumbnails: Thumbnails;
+  /** The durable consumers and their states. */
+  consumers: Consumers;
+  /** The MQTT side: its status is on /memory_status; stop it when the daemon stops. */
+  mqtt: MqttService;
   /** Live readings, counters and metrics; stop it when the daemon stops. */
   monitor: Monitor;
   /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
@@ -30,12 +43,14 @@ export interface AppDeps {
   log: Logger;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
+  /** True while the store is still loading, for GET /health/ready; absent once it is loaded. */
+  loading?: () => boolean;
 }
 
 /** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
 export function createRouter(deps: AppDeps): Router {
   const router = new Router();
-  metaRoutes(router);
+  metaRoutes(router, deps);
   imageRoutes(router, deps);
   configRoutes(router, deps);
   // Monitoring and the dashboard (issue 3).

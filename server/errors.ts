@@ -12,6 +12,7 @@ export const ERROR_CATALOG = {
   invalid_parameter: 400,
   invalid_settings: 400,
   unauthorized: 401,
+  forbidden_setting: 403,
   not_found: 404,
   method_not_allowed: 405,
   // ingest
@@ -76,6 +77,11 @@ export function invalidParam(name: string, expected: string, actual: unknown): A
   return new AppError('invalid_parameter', describeInvalid(name, expected, actual), {
     fields: { [name]: describeInvalid(name, expected, actual) },
   });
+}
+
+/** An {@link AppError} for an image id that names no stored image. */
+export function imageNotFound(id: string): AppError {
+  return new AppError('not_found', `No image with id ${JSON.stringify(id.slice(0, 64))}`);
 }
 
 function typeOf(value: unknown): string {

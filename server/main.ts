@@ -5,9 +5,10 @@ import { createApp, type AppDeps } from './app';
 import { createLogger, type Logger } from './log';
 import { SystemdNotifier } from './monitoring/systemd-notify';
 import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
+import type { Consumers } from './consumers/consumers';
 import type { ProcessingQueue } from './pipeline/queue';
 import { openServices } from './services';
-import { readSettingsFile, settingsFromEnv } from './settings';
+import { readSettingsFile, SETTING_KEYS, SETTING_SPECS, settingsFromEnv, settingsFromFlags } from './settings';
 
 /**
  * The daemon's entry point: the only file that reads process.env, listens and handles signals.
@@ -42,18 +43,21 @@ async function main(): Promise<void> {
     deps = await openServices({
       dataDir: options.dataDir,
       runtimeConfigFile: options.runtimeConfigFile,
-      settingsLayers: [options.settingsFile ? await readSettingsFile(options.settingsFile) : {}, settingsFromEnv(process.env)],
+      settingsLayers: [
+        options.settingsFile ? await readSettingsFile(options.settingsFile) : {},
+        settingsFromEnv(process.env),
+        settingsFromFlags(options.settings),
+      ],
       log,
       apiToken: token?.value,
+      secrets,
     });
+    // Every secret setting (the MQTT password) is masked too, should a message ever quote it.
+    for (const key of SETTING_KEYS) if (SETTING_SPECS[key].secret) secrets.push(String(deps.settings.get()[key] ?? ''));
   } catch (err) {
     failStart(err);
   }
-  const { store, ingest } = deps;
-  const queue = ingest.queue;
-  ingest.on('stored', (image) => {
-    log.info(`stored ${image.id} source=${image.source} ${image.width}x${image.height} ${image.bytes}B ${image.processing_ms}ms`);
-  });
+  const { store, flow, consumers } = deps;
   const app = createApp(deps);
   const server = createServer(serverOptions(options.limits), app.callback());
   server.maxConnections = options.limits.maxConnections;
@@ -75,7 +79,10 @@ async function main(): Promise<void> {
     // Stopping the monitor ends the live streams, which would otherwise hold the server open.
     deps.monitor.stop();
     void notifier.stopping();
-    void shutdown(server, queue, options.shutdownGraceMs, log, signal)
+    // Says offline at once and takes no more images from the broker; the consumer resumes at the next start.
+    const mqttStopped = deps.mqtt.stop();
+    void shutdown(server, flow.queue, consumers, options.shutdownGraceMs, log, signal)
+      .then(() => mqttStopped)
       // Deliver STOPPING=1 before exiting, but never wait long for it.
       .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))
       .then(() => process.exit(0));
@@ -86,9 +93,11 @@ async function main(): Promise<void> {
 
 /**
  * Stops accepting, lets requests and images in flight finish within the grace period, then
- * closes whatever is left.
+ * closes whatever is left; durable consumers at work get what is left of the grace period (at
+ * least a second) to finish, and resume from their cursors at the next start.
  */
-async function shutdown(server: Server, queue: ProcessingQueue, graceMs: number, log: Logger, signal: string): Promise<void> {
+async function shutdown(server: Server, queue: ProcessingQueue, consumers: Consumers, graceMs: number, log: Logger, signal: string): Promise<void> {
+  const deadline = Date.now() + graceMs;
   log.info(`${signal}: stopping; ${queue.inFlight + queue.queued} images in flight`);
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   // A keep-alive connection that finishes its request goes idle; close it then, not after keepAliveTimeout.
@@ -104,9 +113,9 @@ async function shutdown(server: Server, queue: ProcessingQueue, graceMs: number,
   if (outcome === 'expired') {
     log.warn(`grace period of ${graceMs} ms over; closing ${queue.inFlight + queue.queued} unfinished uploads`);
     server.closeAllConnections();
-  } else {
-    log.info('stopped cleanly');
   }
+  await consumers.stop(Math.max(1000, deadline - Date.now()));
+  if (outcome !== 'expired') log.info('stopped cleanly');
 }
 
 /** The Node server's timeouts, from the options; see {@link ConnectionLimits}. */

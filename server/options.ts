@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from './log';
+import { isOperatorOnly } from './setting-kinds';
 import { SETTING_KEYS, SETTING_SPECS, describeSpec } from './settings';
 
 /** How the daemon runs, as opposed to the runtime settings it processes images with. */
@@ -22,6 +23,8 @@ export interface DaemonOptions {
   apiTokenFile: string;
   /** Client limits, so that slow or idle clients cannot hold the daemon. */
   limits: ConnectionLimits;
+  /** `--set key=value` flags: settings above the environment, below POST /config. */
+  settings: string[];
   help: boolean;
 }
 
@@ -73,6 +76,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
     options: {
       ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
+      set: { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -108,6 +112,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
     shutdownGraceMs: grace,
     apiTokenFile: tokenFile ? resolve(tokenFile) : resolve(dataDir, 'api-token'),
     limits,
+    settings: (parsed.set as string[] | undefined) ?? [],
     help: values.help === true,
   };
 }
@@ -116,7 +121,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
 export function helpText(): string {
   const flags = Object.entries(FLAGS).map(([flag, { env, help, fallback }]) =>
     `  --${flag.padEnd(18)} ${env.padEnd(18)} ${help}${fallback ? ` (default ${fallback})` : ''}`);
-  const settings = SETTING_KEYS.map((key) => `  ${key.toUpperCase().padEnd(28)} ${describeSpec(SETTING_SPECS[key])}`);
+  const settings = SETTING_KEYS.map((key) => {
+    const spec = SETTING_SPECS[key];
+    const who = spec.secret ? ' [operator-only, secret]' : isOperatorOnly(spec) ? ' [operator-only]' : '';
+    return `  ${key.toUpperCase().padEnd(28)} ${describeSpec(spec)}${who}`;
+  });
   return [
     'pi-image-receiver: receives images, turns them upright, resizes them and stores PNGs.',
     '',
@@ -126,7 +135,8 @@ export function helpText(): string {
     ...flags,
     '',
     'Settings, lowest precedence first: config/defaults.json < --settings-file < these variables',
-    '< updates made with POST /config (kept in the runtime file):',
+    '< --set KEY=VALUE flags (lower-case key; lists and objects as JSON) < updates made with',
+    'POST /config (kept in the runtime file). Operator-only settings cannot be set by POST /config:',
     ...settings,
   ].join('\n');
 }

@@ -1,31 +1,43 @@
 import type { AppDeps } from './app';
+import { AfterStore } from './consumers/after-store';
+import { Consumers } from './consumers/consumers';
+import { CONSUMERS, storeObservers } from './consumers/index';
 import type { Logger } from './log';
-import { Monitor } from './monitoring/monitor';
-import { Ingest } from './pipeline/ingest';
+import { Monitor, type MemoryStatus } from './monitoring/monitor';
+import { MqttService, type MqttStats } from './mqtt/mqtt-service';
+import { mqttSettingsFrom } from './mqtt/mqtt-settings';
 import { automaticBudget, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
+import { Thumbnails } from './pipeline/thumbnails';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
+import { ImageRemoval } from './upload/image-removal';
+import { UploadFlow, type UploadResult } from './upload/upload-flow';
 
 export interface ServiceOptions {
   dataDir: string;
   runtimeConfigFile: string;
-  /** Settings layers below runtime updates, lowest first (operator file, environment). */
+  /** Settings layers below runtime updates, lowest first (operator file, environment, flags). */
   settingsLayers: SettingsInput[];
   log: Logger;
   /** The API token, when access control is on. */
   apiToken?: string;
+  /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
+  secrets?: string[];
 }
 
 /**
- * Opens the settings and the store and wires the queue and ingest to them: the daemon's parts,
- * ready for createApp(). main.ts and the tests build the daemon the same way through here.
+ * Opens the settings and the store and wires the upload flow, its observers and the durable
+ * consumers to them: the daemon's parts, ready for createApp(). main.ts and the tests build the
+ * daemon the same way through here.
  */
 export async function openServices(options: ServiceOptions): Promise<AppDeps> {
+  const { log, dataDir } = options;
   const settings = await SettingsStore.open({ base: options.settingsLayers, runtimeFile: options.runtimeConfigFile });
-  const store = await ImageStore.open(options.dataDir);
+  const current = () => settings.get();
+  const store = await ImageStore.open(dataDir);
   tuneSharp(settings.get());
   settings.on('change', tuneSharp);
   // Read once at start: the cgroup's limits, or the memory available then (memory-budget.ts).
@@ -40,13 +52,38 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
       rssMb: () => process.memoryUsage.rss() / (1024 * 1024),
     },
   });
-  const ingest = new Ingest(() => settings.get(), store, queue);
-  const retention = new Retention({ store, settings: () => settings.get(), log: options.log });
-  // Held from the moment it is committed, so that no other upload's retention run removes it
-  // before its own upload is answered.
-  ingest.on('stored', (image) => retention.hold(image.id));
+  const afterStore = new AfterStore(log);
+  // MQTT is built first, since the consumer publishes through it; the parts it calls are built below.
+  const mqtt: MqttService = new MqttService({
+    settings: () => mqttSettingsFrom(settings.get()),
+    store, log,
+    intake: { admit: (source): Promise<void> => flow.admit(source), receive: (request): Promise<UploadResult> => flow.receive(request) },
+    stats: async (): Promise<MqttStats> => {
+      const status: MemoryStatus = await monitor.status();
+      const pending: number = consumers.status().mqtt?.pending ?? 0;
+      return { rss_mb: status.memory_rss_mb, cpu_percent: status.cpu_percent, images: status.store.images, queue_length: queue.queued, mqtt_pending: pending };
+    },
+    maxBytes: () => settings.get().max_upload_bytes,
+    onConnected: (): void => consumers.runner('mqtt')?.wake(),
+    onSecret: (secret) => options.secrets?.push(secret),
+  });
+  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher });
+  const retention = new Retention({
+    store, settings: current, log,
+    isPending: (id) => consumers.isPending(id),
+    removed: (images) => afterStore.removed(images, 'retention'),
+  });
+  const flow = new UploadFlow({ settings: current, store, queue, retention, afterStore });
+  const removal = new ImageRemoval(store, afterStore);
+  const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
-  const monitor = new Monitor({ ingest, store, settings, retention });
+  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt });
   monitor.start();
-  return { settings, store, ingest, retention, monitor, log: options.log, apiToken: options.apiToken };
+  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, mqtt, log }));
+  await consumers.sync(settings.get());
+  settings.on('change', (changed) => void consumers.sync(changed));
+  // Connects in the background: a broker that is down never holds up the start or an upload.
+  await mqtt.start();
+  settings.on('change', () => void mqtt.update());
+  return { settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, log, apiToken: options.apiToken };
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import defaultsFile from '../config/defaults.json';
 import { AppError, describeInvalid, type FieldErrors } from './errors';
+import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
 import { writeFileAtomic } from './atomic-write';
 
 /** The complete, normalized runtime settings; frozen once built. */
@@ -28,6 +29,34 @@ export interface Settings {
   readonly max_storage_mb: number;
   /** Free space kept on the data dir's filesystem: the oldest images go first, then uploads get 507. */
   readonly min_free_disk_mb: number;
+  /**
+   * A file to which the built-in id-log consumer appends the id of every committed image, one per
+   * line, in commit order: an audit trail, and the simplest durable consumer. Empty is off.
+   */
+  readonly id_log_file: string;
+  /** The MQTT broker, mqtt:// or mqtts://; empty turns MQTT off (server/mqtt/). */
+  readonly mqtt_url: string;
+  /** The MQTT client id; empty is pi-image-receiver-<hostname>. */
+  readonly mqtt_client_id: string;
+  readonly mqtt_username: string;
+  /** A credential: masked in GET /config and /memory_status, never logged. */
+  readonly mqtt_password: string;
+  /** A file whose first line is the password, read at each connect; used when mqtt_password is empty. */
+  readonly mqtt_password_file: string;
+  /** PEM CA certificates for mqtts://. */
+  readonly mqtt_ca_file: string;
+  /** The prefix of every published topic; empty is pi-image-receiver/<hostname>. */
+  readonly mqtt_topic_prefix: string;
+  /** Topic filters whose image payloads are taken in like uploads. */
+  readonly mqtt_subscribe: readonly string[];
+  /** Which level of an incoming topic (1 is the first) names the image's source. */
+  readonly mqtt_source_topic_level: number;
+  /** Announce a device with image and sensor entities to Home Assistant. */
+  readonly mqtt_discovery: boolean;
+  /** Long side of the retained JPEG on <prefix>/images/<source>/latest, in pixels. */
+  readonly mqtt_latest_max_dimension: number;
+  /** The daemon's address as seen from outside, so that events carry absolute image URLs. */
+  readonly public_url: string;
 }
 
 /** A partial update, as it arrives from JSON, a file or the environment. */
@@ -35,10 +64,8 @@ export type SettingsInput = { [K in keyof Settings]?: Settings[K] };
 
 type SettingKey = keyof Settings;
 
-/** How one setting is typed, bounded and explained; the one source for validation, docs and forms. */
-export type SettingSpec =
-  | { kind: 'integer'; min: number; max: number; description: string; unit?: string }
-  | { kind: 'boolean'; description: string };
+export type { SettingSpec } from './setting-kinds';
+export { describeSpec } from './setting-kinds';
 
 /** Every setting with its type and range. Defaults live in config/defaults.json. */
 export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
@@ -76,32 +103,75 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   },
   max_stored_images: {
     kind: 'integer', min: 0, max: 10_000_000, unit: 'images',
-    description: 'Most images kept; past it the oldest are removed after each upload. 0 is no limit.',
+    description: 'Most images kept; past it the oldest images every consumer has handled are removed after each upload. 0 is no limit.',
   },
   max_storage_mb: {
     kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
-    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload. 0 is no limit.',
+    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload, handled or not. 0 is no limit.',
   },
   min_free_disk_mb: {
     kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
     description: 'Free space kept on the data disk: the oldest images are removed, then uploads get 507. 0 is no floor.',
   },
+  id_log_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
+    description: 'Absolute path of a file that gets the id of every committed image, one per line, in commit order. Empty is off.',
+  },
+  // MQTT (issue 12): everything naming the broker, a credential, a file or a topic is operator-only.
+  mqtt_url: {
+    kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^mqtts?:\/\/\S+$/, patternHint: 'that is an mqtt:// or mqtts:// URL',
+    description: 'The MQTT broker (mqtt://host:1883 or mqtts://host:8883). Empty is off.',
+  },
+  mqtt_client_id: {
+    kind: 'string', maxLength: 128, operatorOnly: true,
+    description: 'The MQTT client id; must differ between daemons on one broker. Empty is pi-image-receiver-<hostname>.',
+  },
+  mqtt_username: { kind: 'string', maxLength: 256, operatorOnly: true, description: 'The MQTT user name.' },
+  mqtt_password: { kind: 'string', maxLength: 1024, secret: true, description: 'The MQTT password (or use mqtt_password_file).' },
+  mqtt_password_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
+    description: 'A file whose first line is the MQTT password, read at each connect; used when mqtt_password is empty.',
+  },
+  mqtt_ca_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
+    description: 'PEM CA certificates to check an mqtts:// broker with.',
+  },
+  mqtt_topic_prefix: {
+    kind: 'string', maxLength: 256, operatorOnly: true, pattern: /^[^/#+][^#+]*$/, patternHint: 'without + or # and not starting with /',
+    description: 'Prefix of every topic published. Empty is pi-image-receiver/<hostname>.',
+  },
+  mqtt_subscribe: {
+    kind: 'list', maxItems: 32, operatorOnly: true,
+    item: { kind: 'string', maxLength: 256, pattern: /^\S+$/, patternHint: 'that is a topic filter', description: 'A topic filter.' },
+    description: 'Topic filters whose image payloads are stored like uploads, e.g. ["frigate/+/+/snapshot"].',
+  },
+  mqtt_source_topic_level: {
+    kind: 'integer', min: 1, max: 32, operatorOnly: true,
+    description: 'Which level of an incoming topic (1 is the first) names the image source.',
+  },
+  mqtt_discovery: { kind: 'boolean', operatorOnly: true, description: 'Announce a device with image and sensor entities to Home Assistant.' },
+  mqtt_latest_max_dimension: {
+    kind: 'integer', min: 16, max: 4096, unit: 'px',
+    description: 'Long side of the retained JPEG published for Home Assistant on <prefix>/images/<source>/latest.',
+  },
+  public_url: {
+    kind: 'string', maxLength: 2048, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL',
+    description: 'The address clients reach the daemon at, so that MQTT events carry absolute image URLs. Empty is relative URLs.',
+  },
 };
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as SettingKey[];
+
+/** The settings only the operator may set: POST /config refuses them. */
+export const OPERATOR_ONLY_KEYS = SETTING_KEYS.filter((key) => isOperatorOnly(SETTING_SPECS[key]));
 
 /** The built-in defaults, validated at load so a bad edit of config/defaults.json fails fast. */
 export const DEFAULT_SETTINGS: Settings = Object.freeze(
   validateComplete(defaultsFile, 'config/defaults.json'),
 );
 
-/** Describes the allowed values of a setting, as used in every error message and the docs. */
-export function describeSpec(spec: SettingSpec): string {
-  return spec.kind === 'integer' ? `integer between ${spec.min} and ${spec.max}` : 'boolean';
-}
-
 /**
- * Checks every key of an update at once: unknown keys, types and ranges.
+ * Checks every key of an update at once: unknown keys, types and ranges, into lists and objects.
  * @throws AppError invalid_settings naming every bad key, so nothing is applied.
  */
 export function validateSettingsInput(input: unknown): SettingsInput {
@@ -112,16 +182,16 @@ export function validateSettingsInput(input: unknown): SettingsInput {
   }
   // No prototype, so that a key such as "__proto__" is recorded as the unknown key it is.
   const fields: FieldErrors = Object.create(null);
-  const valid: Record<string, number | boolean> = {};
+  const valid: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
     if (!spec) {
       fields[key] = `Unknown setting ${key}; known settings are ${SETTING_KEYS.join(', ')}`;
-    } else if (!fitsSpec(spec, value)) {
-      fields[key] = describeInvalid(key, describeSpec(spec), value);
-    } else {
-      valid[key] = value as number | boolean;
+      continue;
     }
+    const before = Object.keys(fields).length;
+    checkValue(spec, value, key, fields);
+    if (Object.keys(fields).length === before) valid[key] = value;
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
@@ -130,10 +200,37 @@ export function validateSettingsInput(input: unknown): SettingsInput {
   return valid as SettingsInput;
 }
 
-function fitsSpec(spec: SettingSpec, value: unknown): boolean {
-  if (spec.kind === 'boolean') return typeof value === 'boolean';
-  return Number.isInteger(value) && (value as number) >= spec.min && (value as number) <= spec.max;
+/**
+ * The check of an update that arrives over HTTP: operator-only settings are refused before
+ * anything else, so that a request can never change a command, a host, a file or a credential.
+ * @throws AppError forbidden_setting naming each such key; invalid_settings as {@link validateSettingsInput}.
+ */
+export function validateRuntimeUpdate(input: unknown): SettingsInput {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const forbidden = Object.keys(input).filter((key) => (OPERATOR_ONLY_KEYS as string[]).includes(key));
+    if (forbidden.length > 0) {
+      throw new AppError('forbidden_setting', `Only the operator may set ${forbidden.join(', ')}: use the settings file, the environment or a flag`, {
+        fields: Object.fromEntries(forbidden.map((key) => [key, `${key} is operator-only: set it in the settings file, the environment or with --set`])),
+      });
+    }
+  }
+  return validateSettingsInput(input);
 }
+
+/**
+ * The settings as a client may see them (GET /config, /memory_status, the pages): a credential
+ * is replaced by a mask, so that only whether it is set shows.
+ */
+export function publicSettings(settings: Settings): Settings {
+  const shown: Record<string, unknown> = { ...settings };
+  for (const key of SETTING_KEYS) {
+    if (SETTING_SPECS[key].secret && shown[key] !== '') shown[key] = SECRET_MASK;
+  }
+  return Object.freeze(shown) as unknown as Settings;
+}
+
+/** What a set credential shows as. */
+export const SECRET_MASK = '********';
 
 function validateComplete(input: unknown, origin: string): Settings {
   const valid = validateSettingsInput(input);
@@ -152,16 +249,24 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsInput {
   for (const key of SETTING_KEYS) {
     const text = env[key.toUpperCase()];
     if (text === undefined || text === '') continue;
-    raw[key] = parseScalar(text);
+    raw[key] = parseSettingText(SETTING_SPECS[key], text);
   }
   return validateSettingsInput(raw);
 }
 
-function parseScalar(text: string): unknown {
-  const trimmed = text.trim();
-  if (trimmed === 'true') return true;
-  if (trimmed === 'false') return false;
-  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+/**
+ * Reads `--set key=value` flags, the value written as for an environment variable.
+ * @throws AppError invalid_settings naming every bad flag.
+ */
+export function settingsFromFlags(pairs: readonly string[]): SettingsInput {
+  const raw: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at) : pair;
+    const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
+    raw[key] = spec && at > 0 ? parseSettingText(spec, pair.slice(at + 1)) : pair.slice(at + 1);
+  }
+  return validateSettingsInput(raw);
 }
 
 /**
@@ -224,10 +329,11 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
 
   /**
    * Validates the whole update, persists it atomically, then applies it; all or nothing.
-   * @throws AppError invalid_settings when any key is bad; the fs error when persisting fails.
+   * @throws AppError forbidden_setting for an operator-only key, invalid_settings when any key
+   * is bad; the fs error when persisting fails.
    */
   update(input: unknown): Promise<Settings> {
-    const valid = validateSettingsInput(input);
+    const valid = validateRuntimeUpdate(input);
     // Updates run one after another, so that two concurrent ones cannot lose each other's keys.
     const result = this.updating.then(() => this.apply(valid));
     this.updating = result.catch(() => undefined);

@@ -7,7 +7,7 @@ import { AppError } from '../errors';
  * before the dashboard can ask for the token. Extend it here when a page or asset is added.
  */
 export const PUBLIC_READS = {
-  paths: new Set(['/health']),
+  paths: new Set(['/health', '/health/live', '/health/ready', '/favicon.ico']),
   prefixes: ['/static/'],
 };
 

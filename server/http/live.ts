@@ -4,7 +4,7 @@ import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import type { HistoryPoint, MemoryStatus } from '../monitoring/monitor';
 import type { StoredImage } from '../storage/image-store';
-import { present } from './routes/images';
+import { present } from './present';
 
 /** At most this many pages may follow the live stream at once; each costs a socket and a buffer. */
 export const MAX_LIVE_CLIENTS = 32;
@@ -24,7 +24,7 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
     if (clients >= MAX_LIVE_CLIENTS) {
       throw new AppError('busy', `Already ${clients} live pages open; close one or retry later`, { headers: { 'Retry-After': '10' } });
     }
-    const { monitor, ingest } = deps;
+    const { monitor } = deps;
     const first = await monitor.status();
     const stream = new PassThrough();
     const send = (event: string, data: unknown): void => {
@@ -46,12 +46,12 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
     };
     clients++;
     monitor.on('sample', onSample);
-    ingest.on('stored', onStored);
+    monitor.on('image', onStored);
     monitor.once('stop', finish);
     stream.once('close', () => {
       clients--;
       monitor.off('sample', onSample);
-      ingest.off('stored', onStored);
+      monitor.off('image', onStored);
       monitor.off('stop', finish);
     });
 

@@ -1,23 +1,20 @@
-import { ERROR_CATALOG } from '../errors';
-import { describeSpec, SETTING_SPECS, type SettingSpec } from '../settings';
-import { DASHBOARD_PATHS, MEMORY_STATUS_SCHEMA } from './openapi-dashboard';
+import { DASHBOARD_PATHS } from './openapi-dashboard';
+import { errorResponse, jsonResponse, parameter } from './openapi-parts';
+import { RAW_FRAME_CONTENT, RAW_FRAME_PARAMETERS } from './openapi-raw-frames';
+import { componentSchemas } from './schemas';
+import { BEFORE_PARAM, CAPTURED_AT_PARAM, CONFIRM_ALL_PARAM, ID_PARAM, LIST_LIMIT_PARAM, SOURCE_PARAM } from './schemas/params';
 
-/** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json; a test keeps it true. */
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. Every JSON body is a
+ * component printed from the zod schemas in schemas/, which the routes and the contract test use
+ * too; this file only says which route answers what.
+ */
 
-const json = (schema: object) => ({ 'application/json': { schema } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 const png = { description: 'The PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } };
+const binary = { schema: { type: 'string', format: 'binary' } };
 
-const sourceParam = {
-  name: 'source', in: 'query', required: false,
-  description: 'Camera or topic name', schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-};
-const capturedAtParam = {
-  name: 'captured_at', in: 'query', required: false,
-  description: 'When the image was captured (ISO-8601)', schema: { type: 'string', format: 'date-time' },
-};
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const uploadParams = [parameter(SOURCE_PARAM), parameter(CAPTURED_AT_PARAM), ...RAW_FRAME_PARAMETERS];
+const idParams = [parameter(ID_PARAM)];
 
 const uploadErrors = {
   400: errorResponse('Bad parameter or empty body'),
@@ -31,32 +28,20 @@ const uploadErrors = {
 const imageBody = {
   required: true,
   content: {
-    'image/*': { schema: { type: 'string', format: 'binary' } },
-    'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+    'image/*': binary,
+    'application/octet-stream': binary,
+    ...RAW_FRAME_CONTENT,
     'multipart/form-data': {
       schema: {
         type: 'object',
         properties: {
-          image: { type: 'array', items: { type: 'string', format: 'binary' } },
-          source: { type: 'string' },
-          captured_at: { type: 'string', format: 'date-time' },
+          image: { type: 'array', items: binary.schema },
+          source: SOURCE_PARAM.schema,
+          captured_at: CAPTURED_AT_PARAM.schema,
         },
       },
     },
   },
-};
-
-function settingSchema(spec: SettingSpec): object {
-  return spec.kind === 'integer'
-    ? { type: 'integer', minimum: spec.min, maximum: spec.max, description: spec.description }
-    : { type: 'boolean', description: spec.description };
-}
-
-const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: Object.fromEntries(Object.entries(SETTING_SPECS).map(([key, spec]) => [key, settingSchema(spec)])),
-  description: Object.entries(SETTING_SPECS).map(([key, spec]) => `${key}: ${describeSpec(spec)}`).join('; '),
 };
 
 export const OPENAPI_DOCUMENT = {
@@ -70,71 +55,85 @@ export const OPENAPI_DOCUMENT = {
   security: [{}, { bearerToken: [] }],
   paths: {
     '/health': {
-      get: { summary: 'Liveness', responses: { 200: { description: 'Up', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } },
+      get: { summary: 'Liveness', responses: { 200: jsonResponse('Up', 'Health') } },
+    },
+    '/health/live': {
+      get: { summary: 'Liveness for a supervisor: answers while the process serves', responses: { 200: jsonResponse('Serving', 'Live') } },
+    },
+    '/health/ready': {
+      get: {
+        summary: 'Readiness: whether an upload could be stored now',
+        responses: {
+          200: jsonResponse('Ready', 'Ready'),
+          503: jsonResponse('Not ready: the store is loading, the data dir is not writable, or the disk is below min_free_disk_mb with nothing left to free', 'NotReady'),
+        },
+      },
     },
     '/openapi.json': {
-      get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
+      get: { summary: 'This document', responses: { 200: jsonResponse('OpenAPI 3.1', 'OpenApiDocument') } },
     },
     '/images': {
       post: {
         summary: 'Upload one image (raw body) or several (multipart field "image")',
-        parameters: [sourceParam, capturedAtParam],
+        parameters: uploadParams,
         requestBody: imageBody,
         responses: {
-          201: { description: 'Stored; Location names the first image', content: json({ type: 'object', properties: { images: { type: 'array', items: ref('ImageRecord') } } }) },
+          201: jsonResponse('Stored; Location names the first image', 'UploadCreated'),
           ...uploadErrors,
         },
       },
       get: {
         summary: 'List images, newest first',
-        parameters: [
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
-          { name: 'before', in: 'query', description: 'The `next` cursor of the previous page', schema: { type: 'string' } },
-          sourceParam,
-        ],
+        parameters: [parameter(LIST_LIMIT_PARAM), parameter(BEFORE_PARAM), parameter(SOURCE_PARAM)],
         responses: {
-          200: { description: 'A page', content: json({ type: 'object', properties: { images: { type: 'array', items: ref('ImageRecord') }, next: { type: ['string', 'null'] } } }) },
+          200: jsonResponse('A page', 'ImagePage'),
           400: errorResponse('Bad parameter'),
         },
       },
       delete: {
         summary: 'Delete every image (needs confirm=all)',
-        parameters: [{ name: 'confirm', in: 'query', required: true, schema: { const: 'all' } }],
-        responses: { 200: { description: 'Deleted', content: json({ type: 'object', properties: { deleted: { type: 'integer' } } }) }, 400: errorResponse('confirm missing') },
+        parameters: [parameter(CONFIRM_ALL_PARAM)],
+        responses: { 200: jsonResponse('Deleted', 'DeletedAll'), 400: errorResponse('confirm missing') },
       },
     },
     '/upload': {
       post: {
         summary: 'The original receiver\'s upload: multipart field "file" (or "image")',
-        parameters: [sourceParam, capturedAtParam],
+        parameters: uploadParams,
         requestBody: imageBody,
         responses: {
-          200: { description: 'Stored', content: json({ type: 'object', properties: { status: { const: 'success' }, images: { type: 'array', items: ref('ImageRecord') } } }) },
+          200: jsonResponse('Stored', 'UploadSuccess'),
           ...uploadErrors,
         },
       },
     },
     '/images/latest': {
-      get: { summary: 'The newest PNG', parameters: [sourceParam], responses: { 200: png, 404: errorResponse('No image yet') } },
+      get: { summary: 'The newest PNG', parameters: [parameter(SOURCE_PARAM)], responses: { 200: png, 404: errorResponse('No image yet') } },
     },
     '/images/{id}': {
-      get: { summary: 'One PNG, with an ETag', parameters: [idParam], responses: { 200: png, 304: { description: 'Not modified' }, 404: errorResponse('No such image') } },
-      delete: { summary: 'Delete one image', parameters: [idParam], responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such image') } },
+      get: { summary: 'One PNG, with an ETag', parameters: idParams, responses: { 200: png, 304: { description: 'Not modified' }, 404: errorResponse('No such image') } },
+      delete: { summary: 'Delete one image', parameters: idParams, responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such image') } },
     },
     '/images/{id}/meta': {
-      get: { summary: 'One image record', parameters: [idParam], responses: { 200: { description: 'The record', content: json(ref('ImageRecord')) }, 404: errorResponse('No such image') } },
+      get: { summary: 'One image record', parameters: idParams, responses: { 200: jsonResponse('The record', 'ImageRecord'), 404: errorResponse('No such image') } },
     },
     '/config': {
       get: {
         summary: 'The settings in force: JSON, or the configuration page for Accept: text/html',
-        responses: { 200: { description: 'Settings (JSON by default), or the page when the client prefers text/html', content: { ...json(ref('Settings')), 'text/html': { schema: { type: 'string' } } } } },
+        responses: {
+          200: {
+            description: 'Settings (JSON by default), or the page when the client prefers text/html',
+            content: { ...jsonResponse('', 'Settings').content, 'text/html': { schema: { type: 'string' } } },
+          },
+        },
       },
       post: {
         summary: 'Change some settings; validated whole, persisted, applied to the next image',
-        requestBody: { required: true, content: json(ref('SettingsUpdate')) },
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SettingsUpdate' } } } },
         responses: {
-          200: { description: 'Updated', content: json({ type: 'object', properties: { status: { const: 'success' }, message: { type: 'string' }, config: ref('Settings') } }) },
+          200: jsonResponse('Updated', 'ConfigUpdated'),
           400: errorResponse('invalid_settings, with a reason per field in error.fields'),
+          403: errorResponse('forbidden_setting: an operator-only setting (x-operator-only), named in error.fields; nothing changed'),
         },
       },
     },
@@ -147,51 +146,6 @@ export const OPENAPI_DOCUMENT = {
         description: 'The API token, when one is set; reads may carry it as ?access_token= instead. Without it: 401 unauthorized.',
       },
     },
-    schemas: {
-      Error: {
-        type: 'object',
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { enum: Object.keys(ERROR_CATALOG) },
-              message: { type: 'string' },
-              fields: { type: 'object', additionalProperties: { type: 'string' } },
-            },
-          },
-        },
-      },
-      Settings: { ...settingsSchema, required: Object.keys(SETTING_SPECS) },
-      SettingsUpdate: settingsSchema,
-      MemoryStatus: MEMORY_STATUS_SCHEMA,
-      ImageRecord: {
-        type: 'object',
-        required: ['id', 'source', 'url', 'width', 'height', 'bytes', 'format', 'compression_level', 'received_at', 'captured_at', 'processing_ms', 'original', 'rotated', 'resized'],
-        properties: {
-          id: { type: 'string' },
-          source: { type: 'string' },
-          url: { type: 'string' },
-          width: { type: 'integer' },
-          height: { type: 'integer' },
-          bytes: { type: 'integer' },
-          format: { const: 'png' },
-          compression_level: { type: 'integer' },
-          received_at: { type: 'string', format: 'date-time' },
-          captured_at: { type: ['string', 'null'], format: 'date-time' },
-          processing_ms: { type: 'integer' },
-          original: {
-            type: 'object',
-            properties: {
-              width: { type: 'integer' }, height: { type: 'integer' }, format: { type: 'string' },
-              bytes: { type: 'integer' }, orientation: { type: 'integer', minimum: 1, maximum: 8 },
-            },
-          },
-          rotated: { type: 'boolean' },
-          resized: { type: 'boolean' },
-          exif: { type: 'object', properties: { make: { type: 'string' }, model: { type: 'string' }, taken_at: { type: 'string' } } },
-        },
-      },
-    },
+    schemas: componentSchemas(),
   },
 };

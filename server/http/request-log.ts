@@ -20,7 +20,7 @@ export function requestLog(log: Logger): Middleware {
       const rejection = ctx.state.rejection ? ` ${ctx.state.rejection}` : '';
       const line = `${ctx.method} ${ctx.path} ${ctx.status} ${ms}ms ${bytes}B${received}${source}${rejection}`;
       if (ctx.status >= 500) log.error(line);
-      else if (ctx.status < 400 && (ctx.path === '/health' || ctx.path.startsWith('/static/'))) log.debug(line);
+      else if (ctx.status < 400 && (ctx.path === '/health' || ctx.path.startsWith('/health/') || ctx.path.startsWith('/static/'))) log.debug(line);
       else log.info(line);
     }
   };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { SettingSpec } from '../settings';
+import { describeSpec, type SettingSpec } from '../settings';
 
 /** The EJS pages and the page scripts and stylesheets, at the root of the repository. */
 export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
@@ -23,18 +23,27 @@ export interface Format {
  */
 export const format = require(join(VIEWS_DIR, 'static', 'format.js')) as Format;
 
-/** A setting's value as a person reads it: sizes in binary units, booleans as on/off. */
-export function formatSetting(spec: SettingSpec, value: number | boolean): string {
-  if (spec.kind === 'boolean') return format.onoff(value as boolean);
-  if (spec.unit === 'bytes') return format.bytes(value as number);
-  return `${format.int(value as number)}${spec.unit ? ` ${spec.unit}` : ''}`;
+/** A setting's value as a person reads it: sizes in binary units, booleans as on/off, lists as JSON. */
+export function formatSetting(spec: SettingSpec, value: unknown): string {
+  switch (spec.kind) {
+    case 'boolean': return format.onoff(value as boolean);
+    case 'integer': case 'number':
+      if (spec.unit === 'bytes') return format.bytes(value as number);
+      return `${spec.kind === 'integer' ? format.int(value as number) : String(value)}${spec.unit ? ` ${spec.unit}` : ''}`;
+    case 'string': case 'enum': return value === '' ? '(none)' : String(value);
+    default: return JSON.stringify(value);
+  }
 }
 
 /** "16 – 16,384 px", "1 KiB – 1 GiB", "on or off": the allowed values, for the configuration form. */
 export function formatRange(spec: SettingSpec): string {
-  if (spec.kind === 'boolean') return 'on or off';
-  if (spec.unit === 'bytes') return `${format.bytes(spec.min)} – ${format.bytes(spec.max)}`;
-  return `${format.int(spec.min)} – ${formatSetting(spec, spec.max)}`;
+  switch (spec.kind) {
+    case 'boolean': return 'on or off';
+    case 'integer': case 'number':
+      if (spec.unit === 'bytes') return `${format.bytes(spec.min)} – ${format.bytes(spec.max)}`;
+      return `${format.int(spec.min)} – ${formatSetting(spec, spec.max)}`;
+    default: return describeSpec(spec);
+  }
 }
 
 /** A setting key as a label: "max_image_dimension" -> "Max image dimension". */

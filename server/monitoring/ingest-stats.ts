@@ -1,4 +1,5 @@
-import type { Ingest } from '../pipeline/ingest';
+import type { Rejection, StoreObserver } from '../consumers/observer';
+import type { ProcessingQueue } from '../pipeline/queue';
 import type { StoredImage } from '../storage/image-store';
 
 /** What the pipeline has done since start, as /memory_status shows it. */
@@ -22,30 +23,35 @@ export interface ProcessingStats {
 }
 
 /**
- * Counts the outcomes of the pipeline from the `Ingest` events, so that neither the pipeline nor
+ * Counts the outcomes of the upload flow as an observer of it, so that neither the pipeline nor
  * the HTTP layer has to know that anyone is counting.
  */
-export class IngestStats {
+export class IngestStats implements StoreObserver {
+  readonly name = 'ingest-stats';
+  private detached = false;
   private stored = 0;
-  private rejected: Record<string, number> = {};
+  private rejectedByCode: Record<string, number> = {};
   private rejectedTotal = 0;
   private bytesStored = 0;
   private lastMs: number | null = null;
   private totalMs = 0;
-  private readonly onStored = (image: StoredImage): void => {
-    this.stored++;
-    this.bytesStored += image.bytes;
-    this.lastMs = image.processing_ms;
-    this.totalMs += image.processing_ms;
-  };
-  private readonly onRejected = ({ code }: { code: string }): void => {
-    this.rejectedTotal++;
-    this.rejected[code] = (this.rejected[code] ?? 0) + 1;
-  };
 
-  constructor(private readonly ingest: Ingest) {
-    ingest.on('stored', this.onStored);
-    ingest.on('rejected', this.onRejected);
+  constructor(private readonly queue: ProcessingQueue) {}
+
+  committed(images: readonly StoredImage[]): void {
+    if (this.detached) return;
+    for (const image of images) {
+      this.stored++;
+      this.bytesStored += image.bytes;
+      this.lastMs = image.processing_ms;
+      this.totalMs += image.processing_ms;
+    }
+  }
+
+  rejected({ code }: Rejection): void {
+    if (this.detached) return;
+    this.rejectedTotal++;
+    this.rejectedByCode[code] = (this.rejectedByCode[code] ?? 0) + 1;
   }
 
   /** The counters now, with the queue's current depth. */
@@ -53,10 +59,10 @@ export class IngestStats {
     return {
       received: this.stored + this.rejectedTotal,
       stored: this.stored,
-      rejected: { ...this.rejected },
+      rejected: { ...this.rejectedByCode },
       rejected_total: this.rejectedTotal,
-      in_flight: this.ingest.queue.inFlight,
-      queued: this.ingest.queue.queued,
+      in_flight: this.queue.inFlight,
+      queued: this.queue.queued,
       bytes_stored: this.bytesStored,
       last_ms: this.lastMs,
       average_ms: this.stored === 0 ? null : Math.round(this.totalMs / this.stored),
@@ -65,7 +71,6 @@ export class IngestStats {
 
   /** Stops counting. */
   detach(): void {
-    this.ingest.off('stored', this.onStored);
-    this.ingest.off('rejected', this.onRejected);
+    this.detached = true;
   }
 }

@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import sharp from 'sharp';
-import type { Ingest } from '../pipeline/ingest';
+import type { ConsumerStatus } from '../consumers/durable-consumer';
+import type { Rejection, StoreObserver } from '../consumers/observer';
+import type { ProcessingQueue } from '../pipeline/queue';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 
 /** Every metric name starts with this, so the daemon's series are easy to find in Prometheus. */
@@ -15,12 +17,14 @@ export const MAX_SOURCE_LABELS = 50;
  * and bytes stored. Each app gets its own registry, so that several in one process (tests) never
  * share counters.
  */
-export class Metrics {
+export class Metrics implements StoreObserver {
+  readonly name = 'metrics';
   readonly registry = new Registry();
   private readonly sources = new Set<string>();
-  private readonly detachers: Array<() => void> = [];
+  private detached = false;
+  private readonly count: { committed: (image: StoredImage) => void; rejected: (event: Rejection) => void };
 
-  constructor(ingest: Ingest, store: ImageStore) {
+  constructor(queue: ProcessingQueue, store: ImageStore, consumers: () => Record<string, ConsumerStatus>) {
     // Event-loop lag is sampled once a second, not every 10 ms: an idle Pi should stay asleep.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     const registers = [this.registry];
@@ -35,8 +39,8 @@ export class Metrics {
     new Gauge({
       name: `${METRIC_PREFIX}queue_images`, help: 'Images being processed (in_flight) or waiting for a slot (waiting)', labelNames: ['state'], registers,
       collect() {
-        this.set({ state: 'in_flight' }, ingest.queue.inFlight);
-        this.set({ state: 'waiting' }, ingest.queue.queued);
+        this.set({ state: 'in_flight' }, queue.inFlight);
+        this.set({ state: 'waiting' }, queue.queued);
       },
     });
     new Gauge({ name: `${METRIC_PREFIX}store_images`, help: 'Images in the store', registers, collect() { this.set(store.totals().count); } });
@@ -51,21 +55,54 @@ export class Metrics {
       },
     });
 
-    const onStored = (image: StoredImage): void => {
-      const source = this.sourceLabel(image.source);
-      received.inc({ source });
-      stored.inc({ source });
-      bytes.inc({ source }, image.bytes);
-      seconds.observe(image.processing_ms / 1000);
+    new Gauge({
+      name: `${METRIC_PREFIX}consumer_pending_images`, help: 'Committed images a durable consumer has still to handle', labelNames: ['consumer'], registers,
+      collect() {
+        for (const [consumer, status] of Object.entries(consumers())) this.set({ consumer }, status.pending);
+      },
+    });
+    const consumerTotal = (name: string, help: string, key: 'delivered' | 'skipped' | 'failures'): void => {
+      new Gauge({
+        name: `${METRIC_PREFIX}consumer_${name}`, help, labelNames: ['consumer'], registers,
+        collect() {
+          for (const [consumer, status] of Object.entries(consumers())) this.set({ consumer }, status[key]);
+        },
+      });
     };
-    const onRejected = (event: { code: string; source: string }): void => {
-      const source = this.sourceLabel(event.source);
-      received.inc({ source });
-      rejected.inc({ reason: event.code, source });
+    consumerTotal('delivered_images', 'Images a durable consumer handled (persisted across restarts)', 'delivered');
+    consumerTotal('skipped_images', 'Images a durable consumer never handled: passed over for a newer one, or removed first', 'skipped');
+    consumerTotal('failures', 'Failed attempts of a durable consumer, each retried', 'failures');
+    new Gauge({
+      name: `${METRIC_PREFIX}consumer_last_success_timestamp_seconds`, help: 'When a durable consumer last handled an image', labelNames: ['consumer'], registers,
+      collect() {
+        for (const [consumer, status] of Object.entries(consumers())) {
+          if (status.last_success_at) this.set({ consumer }, Date.parse(status.last_success_at) / 1000);
+        }
+      },
+    });
+
+    this.count = {
+      committed: (image) => {
+        const source = this.sourceLabel(image.source);
+        received.inc({ source });
+        stored.inc({ source });
+        bytes.inc({ source }, image.bytes);
+        seconds.observe(image.processing_ms / 1000);
+      },
+      rejected: (event) => {
+        const source = this.sourceLabel(event.source);
+        received.inc({ source });
+        rejected.inc({ reason: event.code, source });
+      },
     };
-    ingest.on('stored', onStored);
-    ingest.on('rejected', onRejected);
-    this.detachers.push(() => ingest.off('stored', onStored), () => ingest.off('rejected', onRejected));
+  }
+
+  committed(images: readonly StoredImage[]): void {
+    if (!this.detached) for (const image of images) this.count.committed(image);
+  }
+
+  rejected(rejection: Rejection): void {
+    if (!this.detached) this.count.rejected(rejection);
   }
 
   /** The exposition text, for GET /metrics. */
@@ -79,7 +116,7 @@ export class Metrics {
 
   /** Stops counting. */
   detach(): void {
-    for (const detach of this.detachers.splice(0)) detach();
+    this.detached = true;
   }
 
   private sourceLabel(source: string): string {

@@ -1,8 +1,11 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
-import type { Ingest } from '../pipeline/ingest';
-import type { Settings, SettingsStore } from '../settings';
-import type { ImageStore } from '../storage/image-store';
+import type { ConsumerStatus } from '../consumers/durable-consumer';
+import type { StoreObserver } from '../consumers/observer';
+import type { MqttStatus } from '../mqtt/mqtt-service';
+import type { ProcessingQueue } from '../pipeline/queue';
+import { publicSettings, type Settings, type SettingsStore } from '../settings';
+import type { ImageStore, StoredImage } from '../storage/image-store';
 import type { Retention, RetentionStatus } from '../storage/retention';
 import { History } from './history';
 import { IngestStats, type ProcessingStats } from './ingest-stats';
@@ -25,6 +28,10 @@ export interface MemoryStatus {
   store: { images: number; bytes: number };
   /** What retention removed to keep the store within its limits, and the free disk. */
   retention: RetentionStatus;
+  /** Each durable consumer's cursor, pending count, last success, last error and skipped count. */
+  consumers: Record<string, ConsumerStatus>;
+  /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
+  mqtt: MqttStatus;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -41,10 +48,14 @@ interface Readings {
 }
 
 export interface MonitorOptions {
-  ingest: Ingest;
+  queue: ProcessingQueue;
+  /** The durable consumers' states, read at every status. */
+  consumers: () => Record<string, ConsumerStatus>;
   store: ImageStore;
   settings: SettingsStore;
   retention: Retention;
+  /** The MQTT side, when the daemon has one. */
+  mqtt?: { status(): MqttStatus };
   /** Time between samples; also the live pages' refresh. @default 1000 */
   intervalMs?: number;
   /** Samples kept for the charts. @default 300 (five minutes at one a second) */
@@ -54,9 +65,11 @@ export interface MonitorOptions {
 /**
  * Samples the daemon's memory, CPU and counters on a timer, keeps a bounded history of them for
  * the charts, and emits each sample to whoever listens (the live pages). A sample reads two small
- * /proc files and pidusage's one, so the timer costs next to nothing when nobody watches.
+ * /proc files and pidusage's one, so the timer costs next to nothing when nobody watches. As an
+ * observer of the store, it passes each committed image on to the live pages too.
  */
-export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]; stop: [] }> {
+export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]; image: [StoredImage]; stop: [] }> implements StoreObserver {
+  readonly name = 'live-stream';
   readonly ingestStats: IngestStats;
   readonly metrics: Metrics;
   readonly history: History<HistorySeries>;
@@ -69,9 +82,14 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
   constructor(private readonly options: MonitorOptions) {
     super();
     this.intervalMs = options.intervalMs ?? 1000;
-    this.ingestStats = new IngestStats(options.ingest);
-    this.metrics = new Metrics(options.ingest, options.store);
+    this.ingestStats = new IngestStats(options.queue);
+    this.metrics = new Metrics(options.queue, options.store, options.consumers);
     this.history = new History(HISTORY_SERIES, options.historyLength ?? 300);
+  }
+
+  /** Passes committed images on to the live pages. */
+  committed(images: readonly StoredImage[]): void {
+    if (!this.stopped) for (const image of images) this.emit('image', image);
   }
 
   /** Starts sampling; the timer does not keep the process alive. */
@@ -143,7 +161,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       memory_rss_mb: mb(proc.rss_bytes)!,
       memory_vms_mb: mb(proc.vms_bytes),
       cpu_percent: proc.cpu_percent,
-      config: this.options.settings.get(),
+      config: publicSettings(this.options.settings.get()),
       sampled_at: new Date(at).toISOString(),
       uptime_s: Math.round(process.uptime()),
       process: { ...proc, rss_mb: mb(proc.rss_bytes)!, vms_mb: mb(proc.vms_bytes) },
@@ -152,6 +170,8 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       processing: this.ingestStats.read(),
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
       retention,
+      consumers: this.options.consumers(),
+      mqtt: this.options.mqtt?.status() ?? { enabled: false },
     };
   }
 }

@@ -4,6 +4,9 @@ import { AppError } from '../errors';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import { readExif, type ExifSummary } from './exif';
+import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpec } from './raw-encodings';
+import { readRawFrame } from './raw-frame';
+import type { FileRegion } from './message-scan';
 import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
 
 /** What processing learned of the upload and made of it. */
@@ -12,10 +15,24 @@ export interface ProcessedImage {
   height: number;
   bytes: number;
   compression_level: number;
-  original: { width: number; height: number; format: InputFormat; bytes: number; orientation: number };
+  original: { width: number; height: number; format: InputFormat | 'raw'; bytes: number; orientation: number };
   rotated: boolean;
   resized: boolean;
   exif: Omit<ExifSummary, 'orientation'>;
+}
+
+/**
+ * What the pipeline reads: the path of an encoded image file (its format is sniffed), or a file
+ * of raw camera pixels with the frame's description, which no sniffing could tell.
+ */
+export type ImageInput = string | RawFrameInput;
+
+/** A file of raw pixels, exactly `step` x `height` bytes, and how to read them. */
+export interface RawFrameInput {
+  file: string;
+  raw: RawFrameSpec;
+  /** Where in `file` the frame lies, when it is one field of a message. @default the whole file */
+  region?: FileRegion;
 }
 
 /** The state the steps share: each step reads what earlier ones found and adds its part. */
@@ -23,7 +40,11 @@ interface PipelineContext {
   readonly input: string;
   readonly output: string;
   readonly settings: Settings;
-  format?: InputFormat;
+  /** Set for raw frames only. */
+  readonly rawSpec?: RawFrameSpec;
+  readonly region?: FileRegion;
+  rawLayout?: RawFrameLayout;
+  format?: InputFormat | 'raw';
   inputBytes?: number;
   width?: number;
   height?: number;
@@ -44,12 +65,21 @@ type Step = (ctx: PipelineContext) => Promise<void> | void;
 const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, encode];
 
 /**
- * Turns the uploaded file `input` into an upright, bounded PNG at `output`.
- * @throws AppError unsupported_media_type, too_many_pixels or invalid_image.
+ * A raw frame has no header to sniff and no EXIF: its description is checked against the file's
+ * length, then its pixels are read into one frame-sized buffer that sharp decodes in place.
  */
-export async function processImage(input: string, output: string, settings: Settings): Promise<ProcessedImage> {
-  const ctx: PipelineContext = { input, output, settings };
-  for (const step of STEPS) await step(ctx);
+const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode];
+
+/**
+ * Turns the uploaded file (or raw frame) `input` into an upright, bounded PNG at `output`.
+ * @throws AppError unsupported_media_type, too_many_pixels or invalid_image; invalid_parameter
+ *   for a raw frame whose description or length is wrong.
+ */
+export async function processImage(input: ImageInput, output: string, settings: Settings): Promise<ProcessedImage> {
+  const ctx: PipelineContext = typeof input === 'string'
+    ? { input, output, settings }
+    : { input: input.file, rawSpec: input.raw, region: input.region, output, settings };
+  for (const step of ctx.rawSpec ? RAW_STEPS : STEPS) await step(ctx);
   const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;
   const { orientation, ...camera } = exif;
   return {
@@ -85,16 +115,40 @@ async function inspect(ctx: PipelineContext): Promise<void> {
   const { width, height } = meta;
   if (!width || !height) throw new AppError('invalid_image', `The ${ctx.format} image has no dimensions`);
   // A decompression bomb is refused from its header, before a single pixel is decoded.
-  if (width * height > ctx.settings.max_input_pixels) {
-    throw new AppError('too_many_pixels',
-      `The image is ${width}x${height} = ${width * height} pixels; the limit is ${ctx.settings.max_input_pixels}`);
-  }
+  checkPixelCount(ctx, width, height);
   ctx.width = width;
   ctx.height = height;
 }
 
+function checkPixelCount(ctx: PipelineContext, width: number, height: number): void {
+  if (width * height > ctx.settings.max_input_pixels) {
+    throw new AppError('too_many_pixels',
+      `The image is ${width}x${height} = ${width * height} pixels; the limit is ${ctx.settings.max_input_pixels}`);
+  }
+}
+
 async function readOrientation(ctx: PipelineContext): Promise<void> {
   ctx.exif = await readExif(ctx.input);
+}
+
+/** The raw frame's description, its length and its pixel count, checked before reading a pixel. */
+async function checkRawFrame(ctx: PipelineContext): Promise<void> {
+  const layout = rawFrameLayout(ctx.rawSpec!);
+  ctx.format = 'raw';
+  checkPixelCount(ctx, layout.width, layout.height);
+  ctx.inputBytes = ctx.region?.length ?? (await stat(ctx.input)).size;
+  checkFrameLength(layout, ctx.inputBytes);
+  ctx.rawLayout = layout;
+  ctx.width = layout.width;
+  ctx.height = layout.height;
+  // Raw pixels carry no EXIF: they are stored as they come, orientation 1.
+  ctx.exif = { orientation: 1 };
+}
+
+async function decodeRawFrame(ctx: PipelineContext): Promise<void> {
+  const pixels = await readRawFrame(ctx.input, ctx.rawLayout!, ctx.region?.offset ?? 0);
+  const image = sharp(pixels.data, { raw: pixels.raw, limitInputPixels: ctx.settings.max_input_pixels });
+  ctx.image = pixels.colourspace ? image.toColourspace(pixels.colourspace) : image;
 }
 
 /**

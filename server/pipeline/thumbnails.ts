@@ -1,8 +1,10 @@
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../atomic-write';
-import { AppError } from '../errors';
-import type { ImageStore } from '../storage/image-store';
+import { TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+import type { StoreObserver } from '../consumers/observer';
+import { imageNotFound } from '../errors';
+import type { ImageStore, StoredImage } from '../storage/image-store';
 import { ProcessingQueue } from './queue';
 
 /** Longest side of a dashboard thumbnail, in pixels. */
@@ -18,13 +20,39 @@ export interface Thumbnail {
  * Small WebP copies of the stored images for the dashboard, made on first request and kept beside
  * the store, so that a page never downloads full PNGs and each copy is made once. They are made
  * one at a time, apart from the upload queue, so that a page full of new thumbnails neither
- * doubles the memory peak nor makes uploads wait.
+ * doubles the memory peak nor makes uploads wait. They are derived files: this class owns them,
+ * and removes each one when its image is removed, as an observer of the store.
  */
-export class Thumbnails {
+export class Thumbnails implements StoreObserver {
+  readonly name = 'thumbnails';
   private readonly making = new Map<string, Promise<Thumbnail>>();
   private readonly queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 100 });
 
-  constructor(private readonly store: ImageStore) {}
+  private constructor(private readonly store: ImageStore, readonly dir: string) {}
+
+  /**
+   * Opens the thumbnails folder of a store, removing unfinished thumbnails and those whose image
+   * is gone (a crash between the two removals).
+   */
+  static async open(store: ImageStore): Promise<Thumbnails> {
+    const thumbnails = new Thumbnails(store, join(store.dataDir, 'thumbs'));
+    await mkdir(thumbnails.dir, { recursive: true });
+    for (const name of await readdir(thumbnails.dir)) {
+      const id = name.slice(0, name.lastIndexOf('.'));
+      if (name.startsWith(TEMP_PREFIX) || !store.get(id)) await rm(join(thumbnails.dir, name), { force: true });
+    }
+    return thumbnails;
+  }
+
+  /** Where the thumbnail of an image is kept once made. */
+  path(id: string): string {
+    return join(this.dir, `${id}.webp`);
+  }
+
+  /** Removes the thumbnails of removed images. */
+  async removed(images: readonly StoredImage[]): Promise<void> {
+    for (const image of images) await unlink(this.path(image.id)).catch(() => undefined);
+  }
 
   /**
    * The thumbnail of a listed image, made now if it does not exist yet.
@@ -32,8 +60,8 @@ export class Thumbnails {
    * when too many thumbnails wait to be made.
    */
   async get(id: string): Promise<Thumbnail> {
-    if (!this.store.get(id)) throw notFound(id);
-    const path = this.store.thumbnailPath(id);
+    if (!this.store.get(id)) throw imageNotFound(id);
+    const path = this.path(id);
     const existing = await stat(path).catch(() => undefined);
     if (existing) return { path, bytes: existing.size };
     let pending = this.making.get(id);
@@ -53,19 +81,15 @@ export class Thumbnails {
         .toBuffer();
     } catch (err) {
       // The PNG went away under us: the image was deleted while waiting.
-      if (!this.store.get(id)) throw notFound(id);
+      if (!this.store.get(id)) throw imageNotFound(id);
       throw err;
     }
     await writeFileAtomic(path, data);
     if (!this.store.get(id)) {
       // Deleted while being made: the store's delete has run already, so remove the copy here.
       await rm(path, { force: true });
-      throw notFound(id);
+      throw imageNotFound(id);
     }
     return { path, bytes: data.length };
   }
-}
-
-function notFound(id: string): AppError {
-  return new AppError('not_found', `No image with id ${JSON.stringify(id.slice(0, 64))}`);
 }

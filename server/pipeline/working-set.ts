@@ -1,5 +1,7 @@
 import sharp from 'sharp';
 import type { Settings } from '../settings';
+import type { ImageInput } from './process-image';
+import { rawFrameLayout, type RawFrameSpec } from './raw-encodings';
 import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
 
 /** What the header says of an image: all the estimate needs. */
@@ -46,8 +48,41 @@ export function estimateWorkingSetMb(header: ImageHeader, settings: Pick<Setting
   const ratio = Math.max(1, Math.max(width, height) / settings.max_image_dimension);
   const shrink = format === 'jpeg' ? jpegShrink(ratio) : format === 'webp' ? ratio : 1;
   const decodedMp = (Math.ceil(width / shrink) * Math.ceil(height / shrink)) / 1e6;
+  return FIXED_MB + DECODED_MB_PER_MP[format] * decodedMp + outputMb(width, height, ratio);
+}
+
+/** What the stored image costs: held whole while it is turned, plus the scaler's buffers when resized. */
+function outputMb(width: number, height: number, ratio: number): number {
   const outputMp = (Math.round(width / ratio) * Math.round(height / ratio)) / 1e6;
-  return FIXED_MB + DECODED_MB_PER_MP[format] * decodedMp + (ratio > 1 ? OUTPUT_MB_PER_MP + RESIZE_MB_PER_MP : OUTPUT_MB_PER_MP) * outputMp;
+  return (ratio > 1 ? OUTPUT_MB_PER_MP + RESIZE_MB_PER_MP : OUTPUT_MB_PER_MP) * outputMp;
+}
+
+/**
+ * A raw frame's estimate: the one frame-sized buffer sharp encodes from (docs/benchmarks.md, "Raw
+ * camera frames": bare sharp peaks 5-6 MiB above it) and the stored image. 0 for a description
+ * the pipeline will refuse before reading a pixel.
+ */
+function rawEstimateMb(spec: RawFrameSpec, settings: Pick<Settings, 'max_image_dimension'>): number {
+  let layout;
+  try {
+    layout = rawFrameLayout(spec);
+  } catch {
+    return 0;
+  }
+  const { width, height, channels, bits } = layout;
+  const ratio = Math.max(1, Math.max(width, height) / settings.max_image_dimension);
+  return FIXED_MB + (width * height * channels * (bits / 8)) / (1024 * 1024) + outputMb(width, height, ratio);
+}
+
+/**
+ * The estimate for what the upload flow hands the pipeline, read before the image is queued: from
+ * the header of an encoded file, or from a raw frame's description. 0 for a file that is no
+ * image: the pipeline refuses it before decoding a pixel.
+ */
+export async function estimateInputMb(input: ImageInput, settings: Pick<Settings, 'max_image_dimension'>): Promise<number> {
+  if (typeof input !== 'string') return rawEstimateMb(input.raw, settings);
+  const header = await readImageHeader(input);
+  return header ? estimateWorkingSetMb(header, settings) : 0;
 }
 
 /**

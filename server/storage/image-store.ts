@@ -20,6 +20,8 @@ export interface StoredImage {
   resized: boolean;
   /** Camera make, model and EXIF capture time, when the upload carried them. */
   exif?: { make?: string; model?: string; taken_at?: string };
+  /** Per-request options the client sent with the image (see upload/upload-flow.ts). */
+  options?: Record<string, unknown>;
 }
 
 /** What a caller supplies; the store assigns the id. */
@@ -51,6 +53,11 @@ export class ImageStore {
   private readonly byId = new Map<string, StoredImage>();
   private lastIdTime = '';
   private sequence = 0;
+  /**
+   * Ids being committed, or committed by a request that is not answered yet: not yet part of the
+   * log that durable consumers follow, and never removed by retention.
+   */
+  private readonly unsettled = new Set<string>();
 
   /**
    * Test seam: awaited before each write of {@link ImageStore.add}, the PNG's commit then the
@@ -68,11 +75,6 @@ export class ImageStore {
     return join(this.dataDir, 'tmp');
   }
 
-  /** Where the dashboard's small copies live, one per image at most, removed with it. */
-  get thumbnailsDir(): string {
-    return join(this.dataDir, 'thumbs');
-  }
-
   /**
    * Opens the store under `dataDir`: creates its folders, removes temporary leftovers and
    * uncommitted PNGs, and loads the index from the metadata files.
@@ -80,7 +82,6 @@ export class ImageStore {
   static async open(dataDir: string): Promise<ImageStore> {
     const store = new ImageStore(dataDir);
     await mkdir(store.imagesDir, { recursive: true });
-    await mkdir(store.thumbnailsDir, { recursive: true });
     await rm(store.tempRoot, { recursive: true, force: true });
     await mkdir(store.tempRoot, { recursive: true });
     await store.load();
@@ -109,20 +110,11 @@ export class ImageStore {
     }
     this.index.sort((a, b) => compareIds(a.id, b.id));
     for (const record of this.index) this.byId.set(record.id, record);
-    await this.removeOrphanThumbnails();
     const newest = this.index.at(-1);
     if (newest) {
       // New ids must sort after the stored ones even if the clock stepped back across a restart.
       this.lastIdTime = newest.id.slice(0, 18);
       this.sequence = parseInt(newest.id.slice(19, 23), 36);
-    }
-  }
-
-  /** Thumbnails whose image is gone (a crash between the two deletions) and unfinished ones. */
-  private async removeOrphanThumbnails(): Promise<void> {
-    for (const name of await readdir(this.thumbnailsDir)) {
-      const id = name.slice(0, name.lastIndexOf('.'));
-      if (name.startsWith(TEMP_PREFIX) || !this.byId.has(id)) await rm(join(this.thumbnailsDir, name), { force: true });
     }
   }
 
@@ -148,24 +140,81 @@ export class ImageStore {
   }
 
   /**
-   * Moves the finished PNG at `pngFile` into the store and commits its metadata.
+   * Moves the finished PNG at `pngFile` into the store and commits its metadata. The id is taken
+   * here, at commit, so ids follow commit order; the image stays unsettled (see {@link settle})
+   * until its request is answered.
    * @throws the fs error (ENOSPC, EIO, ...); then nothing is listed and no file is left in images/.
    */
   async add(pngFile: string, image: NewImage): Promise<StoredImage> {
     const record: StoredImage = { id: this.nextId(), ...image };
     const pngPath = this.pngPath(record.id);
+    this.unsettled.add(record.id);
     try {
       await this.beforeWrite?.('png');
       await commitFile(pngFile, pngPath);
       await this.beforeWrite?.('record');
       await writeFileAtomic(this.metaPath(record.id), `${JSON.stringify(record)}\n`);
     } catch (err) {
+      this.unsettled.delete(record.id);
       await rm(pngPath, { force: true });
       throw err;
     }
     // Concurrent adds may finish out of id order, so insert rather than append.
     this.index.splice(lowerBound(this.index, record.id), 0, record);
     this.byId.set(record.id, record);
+    return record;
+  }
+
+  /** Marks images whose request has been answered: they join the log consumers follow. */
+  settle(ids: readonly string[]): void {
+    for (const id of ids) this.unsettled.delete(id);
+  }
+
+  /** True while an image is being committed or its request is not answered yet. */
+  isUnsettled(id: string): boolean {
+    return this.unsettled.has(id);
+  }
+
+  /**
+   * The settled images after `cursor` (all when null), oldest first, at most `limit`: what a
+   * durable consumer has still to handle. It stops at the first unsettled id, so that an image
+   * committed later can never be passed over by a cursor that moved beyond it.
+   */
+  after(cursor: string | null, limit: number): StoredImage[] {
+    // An unsettled id may not be in the index yet (its files are still being written), so stop
+    // at the lowest of them, listed or not.
+    let floor: string | undefined;
+    for (const id of this.unsettled) if (floor === undefined || id < floor) floor = id;
+    const images: StoredImage[] = [];
+    for (let i = cursor === null ? 0 : upperBound(this.index, cursor); i < this.index.length && images.length < limit; i++) {
+      if (floor !== undefined && this.index[i].id >= floor) break;
+      images.push(this.index[i]);
+    }
+    return images;
+  }
+
+  /** How many listed images have ids after `cursor` (all when null). */
+  countAfter(cursor: string | null): number {
+    return this.index.length - (cursor === null ? 0 : upperBound(this.index, cursor));
+  }
+
+  /** The newest image's id, or null when the store is empty. */
+  newestId(): string | null {
+    return this.index.at(-1)?.id ?? null;
+  }
+
+  /**
+   * Replaces the record of a listed image with `update` applied, atomically on disk: for facts
+   * learned after commit (a signature computed in the background). The id never changes.
+   */
+  async update(id: string, update: Partial<NewImage>): Promise<StoredImage | undefined> {
+    const current = this.byId.get(id);
+    if (!current) return undefined;
+    const record: StoredImage = { ...current, ...update, id };
+    await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
+    if (!this.byId.has(id)) return undefined;
+    this.byId.set(id, record);
+    this.index[lowerBound(this.index, id)] = record;
     return record;
   }
 
@@ -178,9 +227,9 @@ export class ImageStore {
     return this.list({ limit: 1, source }).images[0];
   }
 
-  /** The `count` oldest images, oldest first: retention's candidates. */
-  oldest(count: number): StoredImage[] {
-    return this.index.slice(0, count);
+  /** Every image, oldest first: retention's candidates. Read it before the store changes again. */
+  oldestFirst(): IterableIterator<StoredImage> {
+    return this.index.values();
   }
 
   /** A page of images, newest first, and the cursor of the next page (null when none). */
@@ -211,11 +260,6 @@ export class ImageStore {
     return join(this.imagesDir, `${id}.png`);
   }
 
-  /** Where the thumbnail of an image is kept once made (see pipeline/thumbnails.ts). */
-  thumbnailPath(id: string): string {
-    return join(this.thumbnailsDir, `${id}.webp`);
-  }
-
   private metaPath(id: string): string {
     return join(this.imagesDir, `${id}.json`);
   }
@@ -233,26 +277,30 @@ export class ImageStore {
   }
 
   /**
-   * Removes one image: its metadata first, so that it is unlisted before its PNG and thumbnail go.
-   * Returns false when there is no such image.
+   * Removes one image: its metadata first, so that it is unlisted before its PNG goes. Files
+   * derived from it (thumbnails, frames) belong to their makers, which remove them when told of
+   * the removal. Returns the removed record, or undefined when there is no such image.
    */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string): Promise<StoredImage | undefined> {
     const record = this.byId.get(id);
-    if (!record) return false;
+    if (!record) return undefined;
     this.byId.delete(id);
+    this.unsettled.delete(id);
     this.index.splice(lowerBound(this.index, id), 1);
     await unlink(this.metaPath(id)).catch(ignoreMissing);
     await unlink(this.pngPath(id)).catch(ignoreMissing);
-    await unlink(this.thumbnailPath(id)).catch(ignoreMissing);
     await fsyncPath(this.imagesDir);
-    return true;
+    return record;
   }
 
-  /** Removes every image; returns how many. */
-  async deleteAll(): Promise<number> {
-    const ids = this.index.map((record) => record.id);
-    for (const id of ids) await this.delete(id);
-    return ids.length;
+  /** Removes every image; returns the removed records, oldest first. */
+  async deleteAll(): Promise<StoredImage[]> {
+    const removed: StoredImage[] = [];
+    for (const id of this.index.map((record) => record.id)) {
+      const record = await this.delete(id);
+      if (record) removed.push(record);
+    }
+    return removed;
   }
 
   /** A new id later than every id this process gave, even if the clock steps back. */
@@ -280,6 +328,18 @@ function lowerBound(index: StoredImage[], id: string): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (index[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The index of the first record whose id is greater than `id`. */
+function upperBound(index: StoredImage[], id: string): number {
+  let lo = 0;
+  let hi = index.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (index[mid].id <= id) lo = mid + 1;
     else hi = mid;
   }
   return lo;

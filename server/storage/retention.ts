@@ -1,9 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { statfs } from 'node:fs/promises';
 import { AppError } from '../errors';
 import type { Logger } from '../log';
 import type { Settings } from '../settings';
-import type { ImageStore } from './image-store';
+import type { ImageStore, StoredImage } from './image-store';
 
 const MB = 1024 * 1024;
 
@@ -43,36 +42,36 @@ export interface RetentionOptions {
   log: Logger;
   /** Free bytes on the filesystem holding `dir`; statfs unless a test simulates a disk. */
   freeBytes?: (dir: string) => Promise<number>;
+  /**
+   * True when a durable consumer has not handled the image yet: max_stored_images waits for it;
+   * only the storage limits (max_storage_mb, min_free_disk_mb) remove it, and the consumer counts
+   * it as skipped.
+   */
+  isPending?: (id: string) => boolean;
+  /** Told of every image retention removed (the store's observers). */
+  removed?: (images: readonly StoredImage[]) => void | Promise<void>;
 }
 
 /**
  * Keeps the store within max_stored_images, max_storage_mb and min_free_disk_mb by removing the
- * oldest images through {@link ImageStore.delete}, never one whose upload is still being answered.
- * Runs one at a time, so concurrent uploads never remove more than needed. Emits 'removed'.
+ * oldest images through {@link ImageStore.delete}, never one whose upload is still being answered
+ * (unsettled in the store). Runs one at a time, so concurrent uploads never remove more than needed.
  */
-export class Retention extends EventEmitter<{ removed: [RetentionRemoval] }> {
-  private readonly held = new Set<string>();
+export class Retention {
   private running: Promise<unknown> = Promise.resolve();
   private readonly freeBytes: (dir: string) => Promise<number>;
   private totals = { removed_images: 0, removed_bytes: 0, refused_uploads: 0 };
   private last: RetentionRemoval | null = null;
 
   constructor(private readonly options: RetentionOptions) {
-    super();
     this.freeBytes = options.freeBytes ?? diskFreeBytes;
   }
 
-  /** Marks a just-stored image whose upload is not answered yet: it is never removed meanwhile. */
-  hold(id: string): void {
-    this.held.add(id);
-  }
-
   /**
-   * Called once an upload's images are stored: releases them and removes the oldest others until
-   * every limit holds. A failure is logged, not thrown: the images are stored whatever happens here.
+   * Called once an upload's images are stored: removes the oldest others until every limit
+   * holds. A failure is logged, not thrown: the images are stored whatever happens here.
    */
   afterStore(ids: readonly string[]): Promise<void> {
-    for (const id of ids) this.held.delete(id);
     return this.serially(async () => {
       await this.enforce(new Set(ids)).catch((err) => this.options.log.error(`retention failed: ${(err as Error).message}`));
     });
@@ -112,7 +111,7 @@ export class Retention extends EventEmitter<{ removed: [RetentionRemoval] }> {
     };
   }
 
-  /** Removes the oldest images not in `keep` (or held) until within limits; returns the free bytes. */
+  /** Removes the oldest images not in `keep` (or unsettled) until within limits; returns the free bytes. */
   private async enforce(keep: Set<string>): Promise<number | null> {
     const { store } = this.options;
     const settings = this.options.settings();
@@ -127,18 +126,16 @@ export class Retention extends EventEmitter<{ removed: [RetentionRemoval] }> {
       if (free !== null && free < floor) return 'min_free_disk_mb';
       return undefined;
     };
-    // An upload refused after storing some images removed them again without releasing them.
-    for (const id of this.held) if (!store.get(id)) this.held.delete(id);
-    const removed: string[] = [];
+    const removed: StoredImage[] = [];
     let removedBytes = 0;
     // The limit that started the run names it, though others may be passed too.
     const reason = over();
-    while (over() !== undefined) {
-      const protectedCount = keep.size + this.held.size;
-      const victim = store.oldest(protectedCount + 1).find((image) => !keep.has(image.id) && !this.held.has(image.id));
+    let limit: RetentionReason | undefined;
+    while ((limit = over()) !== undefined) {
+      const victim = this.oldestRemovable(keep, limit === 'max_stored_images');
       if (!victim) break;
       if (await store.delete(victim.id)) {
-        removed.push(victim.id);
+        removed.push(victim);
         removedBytes += victim.bytes;
         this.totals.removed_images++;
         this.totals.removed_bytes += victim.bytes;
@@ -148,11 +145,24 @@ export class Retention extends EventEmitter<{ removed: [RetentionRemoval] }> {
       if (free !== null) free += victim.bytes;
     }
     if (reason !== undefined && removed.length > 0) {
-      this.last = { ids: removed, bytes: removedBytes, reason, at: new Date().toISOString() };
+      this.last = { ids: removed.map((image) => image.id), bytes: removedBytes, reason, at: new Date().toISOString() };
       this.options.log.info(`retention removed ${removed.length} images (${removedBytes} B) for ${reason}`);
-      this.emit('removed', this.last);
+      await this.options.removed?.(removed);
     }
     return free;
+  }
+
+  /**
+   * The oldest image that may go: not one of `keep`, not unsettled, and, when `waitForConsumers`,
+   * not one a durable consumer has still to handle (nor any newer one, so removal stays in order).
+   */
+  private oldestRemovable(keep: Set<string>, waitForConsumers: boolean): StoredImage | undefined {
+    for (const image of this.options.store.oldestFirst()) {
+      if (keep.has(image.id) || this.options.store.isUnsettled(image.id)) continue;
+      if (waitForConsumers && this.options.isPending?.(image.id)) return undefined;
+      return image;
+    }
+    return undefined;
   }
 
   private async measureFree(): Promise<number | null> {

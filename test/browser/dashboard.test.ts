@@ -25,10 +25,13 @@ describe('the dashboard in chromium', () => {
   /** Every request the page made, and every problem it reported (CSP violations among them). */
   let requests: string[];
   let problems: string[];
+  /** The daemon's request log: chromium fetches the icon itself, out of the page's sight. */
+  const served: string[] = [];
+  const capture = (line: string) => { served.push(line); };
 
   before(async () => {
     browser = await launchChromium();
-    app = await startTestApp();
+    app = await startTestApp({ log: { error: capture, warn: capture, info: capture, debug: capture } });
   });
   after(async () => {
     await browser?.close();
@@ -57,6 +60,26 @@ describe('the dashboard in chromium', () => {
     assert.deepEqual(outside, [], 'every request goes to the daemon on 127.0.0.1');
     assert.ok(requests.length > 0);
     assert.deepEqual(problems, []);
+  });
+
+  it('loads with no console error at all, the icon included', async () => {
+    // Unlike the listeners above, this one lets nothing through: a missing icon's 404 counts.
+    const errors: string[] = [];
+    const failed: string[] = [];
+    served.length = 0;
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
+    await page.goto(`${app.url}/`);
+    await page.waitForSelector('[data-live-state].on');
+    await until('chromium has fetched the icon', async () => served.some((line) => line.startsWith('GET /favicon.ico ')));
+    assert.deepEqual(served.filter((line) => line.startsWith('GET /favicon.ico ')).map((line) => line.split(' ')[2]), ['200']);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(failed, []);
   });
 
   it('renders the settings, the figures and a chart that gains points', async () => {

@@ -43,9 +43,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const server = createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => {
+  const close = async () => {
     deps.monitor.stop();
-    return closeServer(server);
+    // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
+    // data dir does not leave an old runner moving the same cursor.
+    await deps.mqtt.stop();
+    await deps.consumers.stop(1000);
+    await closeServer(server);
   };
   const app: TestApp = {
     url,

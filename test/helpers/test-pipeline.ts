@@ -1,22 +1,29 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ingest } from '../../server/pipeline/ingest';
+import { AfterStore } from '../../server/consumers/after-store';
+import type { ConsumerStatus } from '../../server/consumers/durable-consumer';
+import type { StoreObserver } from '../../server/consumers/observer';
 import { ProcessingQueue } from '../../server/pipeline/queue';
 import { SettingsStore } from '../../server/settings';
 import { ImageStore, type StoredImage } from '../../server/storage/image-store';
 import { Retention } from '../../server/storage/retention';
+import { UploadFlow } from '../../server/upload/upload-flow';
 import { silentLogger } from '../../server/log';
 import { photoLike } from './fixtures';
 
-/** A real pipeline over a temporary data dir, without HTTP, for the monitoring modules to watch. */
+/** A real upload flow over a temporary data dir, without HTTP, for the monitoring modules to watch. */
 export interface TestPipeline {
-  ingest: Ingest;
+  flow: UploadFlow;
   store: ImageStore;
   settings: SettingsStore;
   queue: ProcessingQueue;
   retention: Retention;
-  /** Runs one generated JPEG through the pipeline. */
+  /** No durable consumers here. */
+  consumers: () => Record<string, ConsumerStatus>;
+  /** Adds observers of the flow, as server/consumers/index.ts lists them in the daemon. */
+  watch(...observers: StoreObserver[]): void;
+  /** Runs one generated JPEG through the flow. */
   storeImage(source: string): Promise<StoredImage>;
   remove(): Promise<void>;
 }
@@ -26,20 +33,28 @@ export async function openPipeline(): Promise<TestPipeline> {
   const settings = await SettingsStore.open({ base: [], runtimeFile: join(dataDir, 'settings.json') });
   const store = await ImageStore.open(dataDir);
   const queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 4 });
-  const ingest = new Ingest(() => settings.get(), store, queue);
   const retention = new Retention({ store, settings: () => settings.get(), log: silentLogger });
+  const afterStore = new AfterStore(silentLogger);
+  const observers: StoreObserver[] = [];
+  const flow = new UploadFlow({ settings: () => settings.get(), store, queue, retention, afterStore });
   return {
-    ingest,
+    flow,
     retention,
     store,
     settings,
     queue,
+    consumers: () => ({}),
+    watch(...added) {
+      observers.push(...added);
+      afterStore.observe(observers);
+    },
     async storeImage(source) {
       const dir = await store.createTempDir();
       const file = join(dir, 'upload');
       await writeFile(file, await photoLike(64, 48));
       try {
-        return await ingest.ingest(file, dir, { source, capturedAt: null, receivedAt: new Date().toISOString() });
+        const { images } = await flow.receive({ files: [file], workDir: dir, source, capturedAt: null, receivedAt: new Date().toISOString() });
+        return images[0];
       } finally {
         await store.removeTempDir(dir);
       }

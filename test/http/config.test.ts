@@ -54,6 +54,27 @@ describe('runtime settings', () => {
     }
   });
 
+  it('refuses an operator-only setting with 403 forbidden_setting, naming it, and changes nothing', async () => {
+    const app = await startTestApp({ settings: { id_log_file: '/var/lib/ids.log' } });
+    try {
+      const before = await (await app.fetch('/config')).json();
+      const res = await app.fetch('/config', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ id_log_file: '/etc/passwd', compression_quality: 1 }),
+      });
+      assert.equal(res.status, 403);
+      const body = (await res.json()) as { error: { code: string; message: string; fields: Record<string, string> } };
+      assert.equal(body.error.code, 'forbidden_setting');
+      assert.deepEqual(Object.keys(body.error.fields), ['id_log_file']);
+      assert.deepEqual(await (await app.fetch('/config')).json(), before);
+      assert.equal(app.deps.settings.get().compression_quality, 6);
+      // The operator's value, from the settings layers, is shown and in force.
+      assert.equal((before as { id_log_file: string }).id_log_file, '/var/lib/ids.log');
+    } finally {
+      await app.destroy();
+    }
+  });
+
   it('persists updates atomically and keeps them across a restart', async () => {
     let app = await startTestApp();
     try {

@@ -187,7 +187,7 @@ describe('a full queue', () => {
       // budget) and the one waiting place.
       let release!: () => void;
       const gate = new Promise<void>((resolve) => { release = resolve; });
-      const holders = Array.from({ length: availableParallelism() + 1 }, () => app.deps.ingest.queue.run(() => gate));
+      const holders = Array.from({ length: availableParallelism() + 1 }, () => app.deps.flow.queue.run(() => gate));
       const res = await postImage(app, await solidPng(8, 8), '', 'image/png');
       assert.equal(res.status, 503);
       assert.ok(Number(res.headers.get('retry-after')) >= 1);

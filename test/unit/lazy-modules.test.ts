@@ -21,4 +21,9 @@ describe('start-up modules', () => {
     assert.ok(atStart.includes('sharp'), atStart.join(' '));
     for (const lazy of ['koa-body', 'formidable', 'zod', 'co-body']) assert.ok(!atStart.includes(lazy), `${lazy} loaded at start`);
   });
+
+  it('the daemon loads MQTT.js only when mqtt_url is set', () => {
+    const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js'), join(SERVER, 'mqtt', 'mqtt-connection.js')]);
+    assert.ok(!atStart.includes('mqtt'), 'mqtt loaded at start');
+  });
 });

@@ -6,15 +6,27 @@
   const form = document.getElementById('settings-form');
   const status = document.getElementById('form-status');
   let current = JSON.parse(form.dataset.current);
-  const inputs = [...form.querySelectorAll('input[name]')];
+  // Operator-only settings are shown, disabled: only the settings file, environment or a flag sets them.
+  const inputs = [...form.querySelectorAll('[name]')].filter((input) => !input.disabled);
 
-  /** The form's value of one input: booleans from the box, integers when the text is one. */
+  /**
+   * The form's value of one input: booleans from the box, text as typed, lists and objects as
+   * JSON, integers when the text is one.
+   */
   function valueOf(input) {
     if (input.dataset.kind === 'boolean') return input.checked;
+    if (input.dataset.kind === 'string' || input.dataset.kind === 'enum') return input.value;
+    if (input.dataset.kind === 'json') {
+      try {
+        return JSON.parse(input.value);
+      } catch {
+        return input.value;
+      }
+    }
     const text = input.value.trim();
     if (text === '') return null;
     // Anything else goes as typed, so that the daemon names what is wrong with it.
-    return /^-?\d+$/.test(text) ? Number(text) : text;
+    return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
   }
 
   function say(kind, text) {
@@ -26,7 +38,10 @@
   function showErrors(fields) {
     for (const input of inputs) {
       const slot = document.getElementById(`error-${input.name}`);
-      const message = fields[input.name];
+      // A list or object setting gets the reasons of its parts too (displays[0].width).
+      const message = Object.keys(fields)
+        .filter((key) => key === input.name || key.startsWith(`${input.name}[`) || key.startsWith(`${input.name}.`))
+        .map((key) => fields[key]).join('; ');
       slot.hidden = !message;
       slot.textContent = message || '';
       if (message) input.setAttribute('aria-invalid', 'true');
@@ -39,7 +54,7 @@
     const update = {};
     for (const input of inputs) {
       const value = valueOf(input);
-      if (value !== current[input.name]) update[input.name] = value;
+      if (JSON.stringify(value) !== JSON.stringify(current[input.name])) update[input.name] = value;
     }
     if (Object.keys(update).length === 0) {
       showErrors({});
@@ -63,7 +78,7 @@
         const error = body.error || { message: `The daemon answered ${response.status}` };
         showErrors(error.fields || {});
         say('bad', error.fields ? 'Nothing was saved: fix the fields marked below.' : error.message);
-        const first = inputs.find((input) => error.fields && error.fields[input.name]);
+        const first = inputs.find((input) => input.getAttribute('aria-invalid') === 'true');
         if (first) first.focus();
       }
     } catch (err) {

@@ -32,12 +32,27 @@
     rejected.replaceChildren(...rows);
   }
 
+  const consumers = document.querySelector('[data-consumers] tbody');
+  function showConsumers(states) {
+    const { el, format } = PIR;
+    const rows = Object.entries(states).map(([name, c]) => el('tr', {},
+      el('th', { scope: 'row', className: 'mono', textContent: name }),
+      el('td', { className: 'num', textContent: format.int(c.pending) }),
+      el('td', { className: 'num', textContent: format.int(c.delivered) }),
+      el('td', { className: 'num', textContent: format.int(c.skipped) }),
+      el('td', { textContent: format.time(c.last_success_at) }),
+      el('td', { textContent: c.last_error || '–' })));
+    if (rows.length === 0) rows.push(el('tr', {}, el('td', { colSpan: 6, className: 'muted', textContent: 'none configured' })));
+    consumers.replaceChildren(...rows);
+  }
+
   PIR.live.connect({
     history: (columns) => charts.forEach((chart) => chart.setHistory(columns)),
     point: (point) => charts.forEach((chart) => chart.add(point)),
     stats: (status) => {
       PIR.bindStats(status);
       showRejected(status.processing.rejected);
+      showConsumers(status.consumers || {});
     },
   });
 })();

@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import { AppError } from '../../errors';
+import { publicSettings } from '../../settings';
 import type { AppDeps } from '../../app';
 import { prefersHtml } from '../page';
-import { renderConfigPage } from './pages';
+import { renderConfigPage } from '../page-renderers';
 
 /** Reading and changing the runtime settings, answering as the original receiver did. */
 export function configRoutes(router: Router, deps: AppDeps): void {
@@ -11,14 +12,14 @@ export function configRoutes(router: Router, deps: AppDeps): void {
   router.get('/config', async (ctx) => {
     ctx.vary('Accept');
     if (prefersHtml(ctx)) return renderConfigPage(ctx, deps);
-    ctx.body = deps.settings.get();
+    ctx.body = publicSettings(deps.settings.get());
   });
 
   router.post('/config', async (ctx) => {
     const update = await readJson(ctx.req, 64 * 1024);
     const config = await deps.settings.update(update);
     deps.log.info(`settings updated: ${JSON.stringify(update)}`);
-    ctx.body = { status: 'success', message: 'Configuration updated', config };
+    ctx.body = { status: 'success', message: 'Configuration updated', config: publicSettings(config) };
   });
 
 }

@@ -1,34 +1,32 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, invalidParam } from '../../errors';
+import { AppError, imageNotFound } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
+import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app';
-import { parseCapturedAt, parseCursor, parseLimit, parseSource } from '../params';
+import { parseCapturedAt, parseCursor, parseLimit, parseSource, sourceFromFrameId } from '../params';
+import { present } from '../present';
+import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
-
-/** An image record as the API shows it: the stored facts plus where to fetch the PNG. */
-export type ImageRecord = StoredImage & { url: string };
-
-export function present(image: StoredImage): ImageRecord {
-  const { id, source, ...rest } = image;
-  return { id, source, url: `/images/${id}`, ...rest };
-}
+import { unpackUpload } from '../../upload/unpack-upload';
+import { parseUploadKind } from '../upload-kind';
 
 /** Ingest, listing, fetching and deleting images. */
 export function imageRoutes(router: Router, deps: AppDeps): void {
 
   router.post('/images', async (ctx) => {
-    const images = await receiveImages(ctx, deps, ['image']);
-    ctx.status = 201;
-    ctx.set('Location', `/images/${images[0].id}`);
-    ctx.body = { images: images.map(present) };
+    const { images, duplicates } = await receiveImages(ctx, deps, ['image']);
+    // Every file a duplicate: nothing new was created.
+    ctx.status = images.length > 0 ? 201 : 200;
+    if (images.length > 0) ctx.set('Location', `/images/${images[0].id}`);
+    ctx.body = { images: images.map(present), ...(duplicates.length > 0 ? { duplicates } : {}) };
   });
 
   // The original Python receiver's endpoint, so that existing publishers keep working unchanged.
   router.post('/upload', async (ctx) => {
-    const images = await receiveImages(ctx, deps, ['file', 'image']);
-    ctx.body = { status: 'success', images: images.map(present) };
+    const { images, duplicates } = await receiveImages(ctx, deps, ['file', 'image']);
+    ctx.body = { status: 'success', images: images.map(present), ...(duplicates.length > 0 ? { duplicates } : {}) };
   });
 
   router.get('/images', (ctx) => {
@@ -41,8 +39,8 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.delete('/images', async (ctx) => {
-    if (ctx.query.confirm !== 'all') throw invalidParam('confirm', '"all" to delete every image', ctx.query.confirm);
-    ctx.body = { deleted: await deps.store.deleteAll() };
+    readParam(CONFIRM_ALL_PARAM, ctx.query.confirm);
+    ctx.body = { deleted: await deps.removal.removeAll() };
   });
 
   router.get('/images/latest', (ctx) => {
@@ -61,7 +59,7 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.delete('/images/:id', async (ctx) => {
-    if (!(await deps.store.delete(findImage(deps, ctx.params.id).id))) throw notFound(ctx.params.id);
+    if (!(await deps.removal.remove(findImage(deps, ctx.params.id).id))) throw imageNotFound(ctx.params.id);
     ctx.status = 204;
   });
 
@@ -69,12 +67,8 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
 
 function findImage(deps: AppDeps, id: string): StoredImage {
   const image = deps.store.get(id);
-  if (!image) throw notFound(id);
+  if (!image) throw imageNotFound(id);
   return image;
-}
-
-function notFound(id: string): AppError {
-  return new AppError('not_found', `No image with id ${JSON.stringify(id.slice(0, 64))}`);
 }
 
 function sendPng(ctx: Context, deps: AppDeps, image: StoredImage, cacheControl: string): void {
@@ -84,38 +78,31 @@ function sendPng(ctx: Context, deps: AppDeps, image: StoredImage, cacheControl: 
 }
 
 /**
- * Receives one upload request and processes every image in it. All or nothing: when one image
- * is refused, those of the same request already stored are removed again, so a refused request
- * leaves nothing behind.
+ * Reads one upload request to disk and hands it to the upload flow, which owns everything from
+ * there. A refusal of the request itself (a bad parameter, a body too large) is counted too.
  */
-async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[]): Promise<StoredImage[]> {
+async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[]): Promise<UploadResult> {
   const receivedAt = new Date().toISOString();
   let source = 'default';
-  const stored: StoredImage[] = [];
   let dir: string | undefined;
   try {
     source = parseSource(ctx.query.source, source);
     ctx.state.source = source;
     const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
-    // Refuse before reading a byte of the body when the queue is already full.
-    if (deps.ingest.queue.isFull) throw deps.ingest.queue.busyError();
-    await deps.retention.ensureSpace();
-    const settings = deps.settings.get();
+    const kind = parseUploadKind(ctx);
+    // Refuse before reading a byte of the body when the queue or the disk is already full.
+    await deps.flow.admit(source);
     dir = await deps.store.createTempDir();
-    const upload = await receiveUpload(ctx, { maxBytes: settings.max_upload_bytes, fileFields, dir });
+    const upload = await receiveUpload(ctx, { maxBytes: deps.settings.get().max_upload_bytes, fileFields, dir });
     source = parseSource(upload.fields.source, source);
+    const unpacked = await unpackUpload(kind, upload.files, dir);
+    // A message's frame_id names the camera when the client named no source.
+    if (unpacked.frameId && !ctx.query.source && !upload.fields.source) source = sourceFromFrameId(unpacked.frameId);
     ctx.state.source = source;
-    const info = {
-      source,
-      capturedAt: parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt,
-      receivedAt,
-    };
-    for (const file of upload.files) stored.push(await deps.ingest.ingest(file, dir, info));
-    await deps.retention.afterStore(stored.map((image) => image.id));
-    return stored;
+    const capturedAt = parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt ?? unpacked.capturedAt;
+    return await deps.flow.receive({ files: unpacked.inputs, workDir: dir, source, capturedAt, receivedAt });
   } catch (err) {
-    for (const image of stored) await deps.store.delete(image.id);
-    deps.ingest.reportRejection(err, source);
+    deps.flow.reject(err, source);
     throw err;
   } finally {
     if (dir) await deps.store.removeTempDir(dir);

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../../app';
 import { prefersHtml } from '../page';
-import { renderMemoryPage } from './pages';
+import { renderMemoryPage } from '../page-renderers';
 
 /** The daemon's readings: JSON for scripts, the memory page for browsers, Prometheus metrics. */
 export function monitoringRoutes(router: Router, deps: AppDeps): void {

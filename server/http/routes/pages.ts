@@ -1,10 +1,9 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type { AppDeps } from '../../app';
-import { DEFAULT_SETTINGS, SETTING_SPECS } from '../../settings';
+import { publicSettings, SETTING_SPECS } from '../../settings';
 import { markPage, renderPage } from '../page';
 import { parseSource } from '../params';
-import { present } from './images';
+import { present } from '../present';
 
 /** How many thumbnails the dashboard shows; newer ones arrive live. */
 export const DASHBOARD_IMAGES = 24;
@@ -21,7 +20,7 @@ export function pageRoutes(router: Router, deps: AppDeps): void {
       images: images.map(present),
       sources: deps.store.sources(),
       source: source ?? '',
-      settings: deps.settings.get(),
+      settings: publicSettings(deps.settings.get()),
       specs: SETTING_SPECS,
       status: await deps.monitor.status(),
       limit: DASHBOARD_IMAGES,
@@ -33,19 +32,4 @@ export function pageRoutes(router: Router, deps: AppDeps): void {
     await renderPage(ctx, 'upload', { title: 'Upload', sources: deps.store.sources() });
   });
 
-}
-
-/** The configuration page: a form for every setting, with its range and default. */
-export function renderConfigPage(ctx: Context, deps: AppDeps): Promise<void> {
-  return renderPage(ctx, 'config', {
-    title: 'Configuration',
-    settings: deps.settings.get(),
-    specs: SETTING_SPECS,
-    defaults: DEFAULT_SETTINGS,
-  });
-}
-
-/** The memory-status page: live readings and charts. */
-export async function renderMemoryPage(ctx: Context, deps: AppDeps): Promise<void> {
-  await renderPage(ctx, 'memory', { title: 'Memory', status: await deps.monitor.status() });
 }

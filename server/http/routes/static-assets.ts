@@ -32,7 +32,7 @@ interface Asset {
   type: string;
 }
 
-/** GET /static/:file: the dashboard's scripts and stylesheets, read once and kept (about 80 KB). */
+/** GET /static/:file: the dashboard's scripts and stylesheets, read once and kept (about 80 KB); and GET /favicon.ico. */
 export function staticRoutes(router: Router): void {
   const files = assetFiles();
   const loaded = new Map<string, Asset>();
@@ -40,14 +40,23 @@ export function staticRoutes(router: Router): void {
   router.get('/static/:file', (ctx) => {
     const path = files.get(ctx.params.file);
     if (!path) throw new AppError('not_found', `No static file ${JSON.stringify(ctx.params.file.slice(0, 64))}`);
+    ctx.set('X-Content-Type-Options', PAGE_HEADERS['X-Content-Type-Options']);
+    // Revalidated at every load, so that a new version of the daemon is never run with old scripts.
+    sendFile(ctx, { ...load(path, TYPES[extname(path)]), cacheControl: 'no-cache' });
+  });
+
+  // Browsers ask for it on every site; without it the dashboard's console shows a 404.
+  router.get('/favicon.ico', (ctx) => {
+    sendFile(ctx, { ...load(join(VIEWS_DIR, 'static', 'favicon.ico'), 'image/x-icon'), cacheControl: 'public, max-age=86400' });
+  });
+
+  function load(path: string, type: string): Asset {
     let asset = loaded.get(path);
     if (!asset) {
       const body = readFileSync(path);
-      asset = { body, type: TYPES[extname(path)], etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+      asset = { body, type, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
       loaded.set(path, asset);
     }
-    ctx.set('X-Content-Type-Options', PAGE_HEADERS['X-Content-Type-Options']);
-    // Revalidated at every load, so that a new version of the daemon is never run with old scripts.
-    sendFile(ctx, { ...asset, cacheControl: 'no-cache' });
-  });
+    return asset;
+  }
 }

@@ -12,7 +12,8 @@ describe('IngestStats', () => {
   after(() => pipeline.remove());
 
   it('starts at zero, with no processing time yet', () => {
-    const stats = new IngestStats(pipeline.ingest);
+    const stats = new IngestStats(pipeline.queue);
+    pipeline.watch(stats);
     assert.deepEqual(stats.read(), {
       received: 0, stored: 0, rejected: {}, rejected_total: 0, in_flight: 0, queued: 0,
       bytes_stored: 0, last_ms: null, average_ms: null,
@@ -21,12 +22,13 @@ describe('IngestStats', () => {
   });
 
   it('counts stored images, their bytes and processing times, and refusals by reason', async () => {
-    const stats = new IngestStats(pipeline.ingest);
+    const stats = new IngestStats(pipeline.queue);
+    pipeline.watch(stats);
     const first = await pipeline.storeImage('cam-a');
     const second = await pipeline.storeImage('cam-b');
-    pipeline.ingest.reportRejection(new AppError('invalid_image', 'corrupt'), 'cam-a');
-    pipeline.ingest.reportRejection(new AppError('invalid_image', 'corrupt'), 'cam-b');
-    pipeline.ingest.reportRejection(new Error('disk on fire'), 'cam-a');
+    pipeline.flow.reject(new AppError('invalid_image', 'corrupt'), 'cam-a');
+    pipeline.flow.reject(new AppError('invalid_image', 'corrupt'), 'cam-b');
+    pipeline.flow.reject(new Error('disk on fire'), 'cam-a');
     const read = stats.read();
     assert.equal(read.stored, 2);
     assert.equal(read.received, 5);
@@ -39,7 +41,8 @@ describe('IngestStats', () => {
   });
 
   it('reads the queue depth at the moment it is asked', async () => {
-    const stats = new IngestStats(pipeline.ingest);
+    const stats = new IngestStats(pipeline.queue);
+    pipeline.watch(stats);
     let release!: () => void;
     const blocker = pipeline.queue.run(() => new Promise<void>((resolve) => { release = resolve; }));
     const waiting = pipeline.queue.run(async () => undefined);
@@ -52,7 +55,8 @@ describe('IngestStats', () => {
   });
 
   it('stops counting once detached', async () => {
-    const stats = new IngestStats(pipeline.ingest);
+    const stats = new IngestStats(pipeline.queue);
+    pipeline.watch(stats);
     stats.detach();
     await pipeline.storeImage('cam-a');
     assert.equal(stats.read().stored, 0);

@@ -51,6 +51,7 @@ describe('Monitor', () => {
 
   it('reports the settings, the store and the processing counters in each status', async () => {
     const monitor = new Monitor({ ...pipeline, intervalMs: 60_000 });
+    pipeline.watch(monitor.ingestStats);
     try {
       const image = await pipeline.storeImage('cam-m');
       const status = await monitor.sample();

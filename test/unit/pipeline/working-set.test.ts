@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProcessingQueue } from '../../../server/pipeline/queue';
-import { estimateWorkingSetMb, readImageHeader } from '../../../server/pipeline/working-set';
+import { estimateInputMb, estimateWorkingSetMb, readImageHeader } from '../../../server/pipeline/working-set';
 import { photoLike } from '../../helpers/fixtures';
 import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
 
@@ -36,13 +36,23 @@ describe('the working-set estimate in the upload path', () => {
       costs.push(costMb ?? NaN);
       return run.call(this, task, costMb) as Promise<T>;
     };
+    const receive = (files: string[], workDir: string) => pipeline.flow.receive({ files, workDir, source: 'test', capturedAt: null, receivedAt: new Date().toISOString() });
     const { dir, file } = await upload(await photoLike(800, 600));
-    const stored = await pipeline.ingest.ingest(file, dir, { source: 'test', capturedAt: null, receivedAt: new Date().toISOString() });
+    const { images: [stored] } = await receive([file], dir);
     assert.equal(stored.width, 800);
     const garbage = await upload(Buffer.from('GIF89a but nothing else'));
-    await assert.rejects(pipeline.ingest.ingest(garbage.file, garbage.dir, { source: 'test', capturedAt: null, receivedAt: new Date().toISOString() }),
-      { code: 'invalid_image' });
+    await assert.rejects(receive([garbage.file], garbage.dir), { code: 'invalid_image' });
     const settings = pipeline.settings.get();
     assert.deepEqual(costs, [estimateWorkingSetMb({ format: 'jpeg', width: 800, height: 600 }, settings), 0]);
+  });
+
+  it('weighs a raw frame by its frame buffer, from its description alone', async () => {
+    const settings = pipeline.settings.get();
+    // 4056x3040 rgb8: a 35.3 MiB buffer, stored at 2000x1499 after a resize.
+    const rgb = await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'rgb8', width: 4056, height: 3040 } }, settings);
+    assert.ok(rgb > 35.3 && rgb < 35.3 + 40, String(rgb));
+    const mono = await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'mono8', width: 4056, height: 3040 } }, settings);
+    assert.ok(Math.abs(rgb - mono - (2 * 4056 * 3040) / 2 ** 20) < 0.01);
+    assert.equal(await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'no-such', width: 4, height: 4 } }, settings), 0);
   });
 });

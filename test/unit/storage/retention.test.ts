@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppError } from '../../../server/errors';
 import { silentLogger } from '../../../server/log';
 import { DEFAULT_SETTINGS, type Settings, type SettingsInput } from '../../../server/settings';
-import { ImageStore } from '../../../server/storage/image-store';
-import { Retention, type RetentionRemoval } from '../../../server/storage/retention';
+import { ImageStore, type StoredImage } from '../../../server/storage/image-store';
+import { Retention, type RetentionOptions } from '../../../server/storage/retention';
 
 const MB = 1024 * 1024;
 
@@ -21,8 +21,8 @@ describe('Retention', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  /** Stores an image whose record says it weighs `bytes`; returns its id. */
-  async function add(bytes = 1000): Promise<string> {
+  /** Stores an image whose record says it weighs `bytes`, its upload answered unless `settle` is false; returns its id. */
+  async function add(bytes = 1000, settle = true): Promise<string> {
     const work = await store.createTempDir();
     await writeFile(join(work, 'out.png'), 'png');
     const record = await store.add(join(work, 'out.png'), {
@@ -31,29 +31,29 @@ describe('Retention', () => {
       original: { width: 1, height: 1, format: 'png', bytes, orientation: 1 }, rotated: false, resized: false,
     });
     await store.removeTempDir(work);
+    if (settle) store.settle([record.id]);
     return record.id;
   }
 
-  function retention(input: SettingsInput, freeBytes?: () => Promise<number>): Retention {
+  function retention(input: SettingsInput, freeBytes?: () => Promise<number>, more: Partial<RetentionOptions> = {}): Retention {
     settings = { ...DEFAULT_SETTINGS, min_free_disk_mb: 0, ...input };
-    return new Retention({ store, settings: () => settings, log: silentLogger, freeBytes });
+    return new Retention({ store, settings: () => settings, log: silentLogger, freeBytes, ...more });
   }
 
   const listed = () => store.list({ limit: 1000 }).images.map((image) => image.id).reverse();
   const filesOf = async () => (await readdir(store.imagesDir)).sort();
 
   it('removes the oldest images past max_stored_images, with their files, and reports it', async () => {
-    const r = retention({ max_stored_images: 3 });
-    const removals: RetentionRemoval[] = [];
-    r.on('removed', (removal) => removals.push(removal));
+    const removals: Array<readonly StoredImage[]> = [];
+    const r = retention({ max_stored_images: 3 }, undefined, { removed: (images) => { removals.push(images); } });
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await add(100 + i));
     await r.afterStore([ids[4]]);
     assert.deepEqual(listed(), ids.slice(2));
     assert.deepEqual(await filesOf(), ids.slice(2).flatMap((id) => [`${id}.json`, `${id}.png`]).sort());
     assert.equal(removals.length, 1);
-    assert.deepEqual(removals[0].ids, ids.slice(0, 2));
-    assert.equal(removals[0].bytes, 201);
+    assert.deepEqual(removals[0].map((image) => image.id), ids.slice(0, 2));
+    assert.equal(removals[0].reduce((sum, image) => sum + image.bytes, 0), 201);
     const status = await r.status();
     assert.equal(status.removed_images, 2);
     assert.equal(status.removed_bytes, 201);
@@ -76,14 +76,14 @@ describe('Retention', () => {
   it('never removes the images just acknowledged, nor those of uploads not answered yet', async () => {
     const r = retention({ max_stored_images: 1 });
     const ids = [];
-    for (let i = 0; i < 4; i++) ids.push(await add());
     // ids[0] is another upload's, stored but not answered yet.
-    r.hold(ids[0]);
+    for (let i = 0; i < 4; i++) ids.push(await add(1000, i !== 0));
     await r.afterStore([ids[2], ids[3]]);
     assert.deepEqual(listed(), [ids[0], ids[2], ids[3]]);
     // Once answered, it goes at the next run.
-    await r.afterStore([ids[0]]);
-    assert.deepEqual(listed(), [ids[0]]);
+    store.settle([ids[0]]);
+    await r.afterStore([ids[3]]);
+    assert.deepEqual(listed(), [ids[3]]);
   });
 
   it('frees space for min_free_disk_mb, then refuses with 507 when nothing is left to remove', async () => {
@@ -125,5 +125,16 @@ describe('Retention', () => {
     await Promise.all([r.afterStore([ids[5]]), r.afterStore([ids[4]]), r.afterStore([ids[5]])]);
     assert.deepEqual(listed(), ids.slice(4));
     assert.equal((await r.status()).removed_images, 4);
+  });
+
+  it('waits for durable consumers under max_stored_images, but not under a storage limit', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await add(0.4 * MB));
+    // A consumer has handled ids[0] only.
+    const isPending = (id: string) => id > ids[0];
+    await retention({ max_stored_images: 1 }, undefined, { isPending }).afterStore([ids[3]]);
+    assert.deepEqual(listed(), ids.slice(1), 'only the handled image went');
+    await retention({ max_storage_mb: 1 }, undefined, { isPending }).afterStore([ids[3]]);
+    assert.deepEqual(listed(), ids.slice(2), 'the storage limit removed an unhandled one too');
   });
 });

@@ -1,0 +1,21 @@
+import type { Context } from 'koa';
+import type { AppDeps } from '../app';
+import { DEFAULT_SETTINGS, publicSettings, SETTING_SPECS } from '../settings';
+import { renderPage } from './page';
+
+/** The pages that share their path with an API answer (JSON for scripts, a page for browsers). */
+
+/** The configuration page: a form for every setting, with its range and default. */
+export function renderConfigPage(ctx: Context, deps: AppDeps): Promise<void> {
+  return renderPage(ctx, 'config', {
+    title: 'Configuration',
+    settings: publicSettings(deps.settings.get()),
+    specs: SETTING_SPECS,
+    defaults: DEFAULT_SETTINGS,
+  });
+}
+
+/** The memory-status page: live readings and charts, and the durable consumers' states. */
+export async function renderMemoryPage(ctx: Context, deps: AppDeps): Promise<void> {
+  await renderPage(ctx, 'memory', { title: 'Memory', status: await deps.monitor.status() });
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { integer } from './images';
+
+const number = z.number();
+const dateTime = z.string().meta({ format: 'date-time' });
+const currentMax = z.strictObject({ current: integer, max: integer });
+
+/** What retention removed to keep the store within its limits, and the free disk. */
+export const RetentionStatusSchema = z.strictObject({
+  removed_images: integer,
+  removed_bytes: integer,
+  last_run_at: dateTime.nullable(),
+  last_run_removed: integer,
+  last_reason: z.enum(['max_stored_images', 'max_storage_mb', 'min_free_disk_mb']).nullable(),
+  refused_uploads: integer.describe('Uploads refused with 507 because the disk stayed below min_free_disk_mb'),
+  free_disk_bytes: integer.nullable().describe('Free bytes on the data dir\'s filesystem; null when it cannot be measured'),
+  stored_images: integer,
+  stored_bytes: integer,
+  limits: z.strictObject({ max_stored_images: integer, max_storage_mb: integer, min_free_disk_mb: integer }),
+});
+
+/** One durable consumer's progress over the store: its persisted state and what is live. */
+export const ConsumerStatusSchema = z.strictObject({
+  delivery: z.enum(['each', 'latest']),
+  cursor: z.string().nullable().describe('The id of the last image handled (or skipped); null before the first'),
+  pending: integer.describe('Committed images after the cursor'),
+  busy: z.boolean(),
+  delivered: integer,
+  skipped: integer.describe('Images never handled: passed over by latest delivery, or removed before their turn'),
+  failures: integer,
+  last_success_at: dateTime.nullable(),
+  last_error: z.string().nullable(),
+  last_error_at: dateTime.nullable(),
+});
+
+/** The MQTT link: off, or its connection and what came in from the broker. */
+const MqttStatusSchema = z.union([
+  z.strictObject({ enabled: z.literal(false) }),
+  z.strictObject({
+    enabled: z.literal(true),
+    state: z.enum(['connecting', 'connected', 'disconnected', 'stopped']),
+    url: z.string().describe('The broker, without credentials'),
+    client_id: z.string(),
+    topic_prefix: z.string(),
+    connected_since: dateTime.nullable(),
+    last_error: z.string().nullable(),
+    last_error_at: dateTime.nullable(),
+    attempts: integer.describe('Connection attempts since the last success'),
+    retry_in_ms: integer,
+    subscribe: z.array(z.string()),
+    discovery: z.boolean(),
+    ingest: z.strictObject({
+      received: integer, stored: integer,
+      ignored: z.record(z.string(), integer).describe('Refused or ignored messages by reason'),
+      last_stored_at: dateTime.nullable(),
+    }),
+  }),
+]);
+
+/** What GET /memory_status answers; every size in bytes unless its key says MB. */
+export function memoryStatusSchema(settings: z.ZodType) {
+  return z.strictObject({
+    memory_rss_mb: number.describe('The original receiver\'s key: RSS in MiB'),
+    memory_vms_mb: number.nullable().describe('The original receiver\'s key: VMS in MiB'),
+    cpu_percent: number.describe('The original receiver\'s key: CPU since the previous sample, percent of one core'),
+    config: settings,
+    sampled_at: dateTime,
+    uptime_s: integer,
+    process: z.strictObject({
+      rss_bytes: integer, vms_bytes: integer.nullable(), rss_mb: number, vms_mb: number.nullable(),
+      heap_used_bytes: integer, heap_total_bytes: integer, external_bytes: integer, array_buffers_bytes: integer, cpu_percent: number,
+    }),
+    system: z.strictObject({ total_memory_bytes: integer, available_memory_bytes: integer, load_average: z.tuple([number, number, number]) }),
+    libvips: z.strictObject({
+      cache: z.strictObject({ memory: z.strictObject({ current: number, high: number, max: number }), files: currentMax, items: currentMax })
+        .describe('sharp.cache(): memory (MiB), files and items, each current/high/max'),
+      counters: z.strictObject({ queue: integer, process: integer }),
+    }),
+    processing: z.strictObject({
+      received: integer, stored: integer, rejected: z.record(z.string(), integer).describe('By error code'),
+      rejected_total: integer, in_flight: integer, queued: integer, bytes_stored: integer, last_ms: integer.nullable(), average_ms: integer.nullable(),
+    }),
+    store: z.strictObject({ images: integer, bytes: integer }),
+    retention: RetentionStatusSchema,
+    consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
+    mqtt: MqttStatusSchema,
+  });
+}

@@ -1,0 +1,17 @@
+import type { ConsumerFactory } from '../consumers/durable-consumer';
+
+/**
+ * The durable consumer that publishes every stored image to MQTT, in commit order, at QoS 1:
+ * handle() resolves only after the broker's PUBACKs and throws while the broker is away, so the
+ * cursor stays on the first unsent image and nothing is held in memory meanwhile (store and
+ * forward). Called for only while mqtt_url is set; turned off and on again, it resumes.
+ */
+export const mqttConsumer: ConsumerFactory = (deps, settings) => {
+  const publisher = deps.mqtt;
+  if (!settings.mqtt_url || !publisher) return [];
+  return [{
+    name: 'mqtt',
+    delivery: 'each',
+    handle: (image, signal) => publisher.stored(image, signal),
+  }];
+};

@@ -1,0 +1,82 @@
+import sharp from 'sharp';
+import type { ImageStore, StoredImage } from '../storage/image-store';
+import type { MqttConnection } from './mqtt-connection';
+import type { MqttSettings } from './mqtt-settings';
+import { mqttTopics } from './mqtt-topics';
+
+/** A stored image as events carry it: the API's record, with an absolute url when public_url is set. */
+export type MqttImageEvent = StoredImage & { url: string };
+
+/** The record of `image` with its URL, absolute under `publicUrl` when that is set. */
+export function imageEvent(image: StoredImage, publicUrl: string): MqttImageEvent {
+  const path = `/images/${image.id}`;
+  const url = publicUrl ? new URL(path.slice(1), publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`).toString() : path;
+  const { id, source, ...rest } = image;
+  return { id, source, url, ...rest };
+}
+
+export interface MqttPublisherOptions {
+  connection: () => MqttConnection | undefined;
+  settings: () => MqttSettings;
+  store: Pick<ImageStore, 'pngPath' | 'latest'>;
+  /** Called once per source whose latest image was published, for Home Assistant discovery. */
+  onSource?: (source: string) => Promise<void>;
+}
+
+/**
+ * Publishes what happens to images. `stored` is the durable consumer's work: it throws while the
+ * broker is away, so the consumer's cursor stays and the event goes out when it is back.
+ * `removed` and `duplicate` come from in-process observers and are sent only while connected.
+ */
+export class MqttPublisher {
+  constructor(private readonly options: MqttPublisherOptions) {}
+
+  /**
+   * The JSON event on <prefix>/images/<source> and <prefix>/events, then (for the newest image of
+   * its source only, so a backlog is not re-encoded image by image) the retained JPEG on
+   * <prefix>/images/<source>/latest. Resolves after the broker's PUBACKs.
+   * @throws Error when not connected or the broker does not acknowledge.
+   */
+  async stored(image: StoredImage, signal?: AbortSignal): Promise<void> {
+    const connection = this.requireConnection();
+    const settings = this.options.settings();
+    const topics = mqttTopics(settings.topicPrefix);
+    const event = imageEvent(image, settings.publicUrl);
+    await connection.publish(topics.image(image.source), JSON.stringify(event), { qos: 1 }, signal);
+    await connection.publish(topics.events, JSON.stringify({ type: 'stored', image: event }), { qos: 1 }, signal);
+    if (this.options.store.latest(image.source)?.id !== image.id) return;
+    const jpeg = await latestJpeg(this.options.store.pngPath(image.id), settings.latestMaxDimension);
+    await connection.publish(topics.latest(image.source), jpeg, { qos: 1, retain: true }, signal);
+    await this.options.onSource?.(image.source);
+  }
+
+  /** `{"type":"removed","reason",...}` per removed image; dropped when not connected. */
+  async removed(images: readonly StoredImage[], reason: string): Promise<void> {
+    for (const image of images) await this.event({ type: 'removed', reason, id: image.id, source: image.source });
+  }
+
+  /** `{"type":"duplicate",...}` for an upload refused as a duplicate; dropped when not connected. */
+  async duplicate(details: Record<string, unknown>): Promise<void> {
+    await this.event({ type: 'duplicate', ...details });
+  }
+
+  private async event(body: Record<string, unknown>): Promise<void> {
+    const connection = this.options.connection();
+    if (!connection?.connected) return;
+    await connection.publish(mqttTopics(this.options.settings().topicPrefix).events, JSON.stringify(body), { qos: 1 });
+  }
+
+  private requireConnection(): MqttConnection {
+    const connection = this.options.connection();
+    if (!connection) throw new Error('MQTT is off');
+    return connection;
+  }
+}
+
+/** The stored PNG as a JPEG whose long side is at most `maxDimension`, for Home Assistant. */
+export function latestJpeg(pngPath: string, maxDimension: number): Promise<Buffer> {
+  return sharp(pngPath)
+    .resize(maxDimension, maxDimension, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 80, mozjpeg: false })
+    .toBuffer();
+}

@@ -1,0 +1,182 @@
+import type { RemovalReason, StoreObserver } from '../consumers/observer';
+import type { Logger } from '../log';
+import type { DuplicateRecord } from '../upload/upload-flow';
+import type { ImageStore, StoredImage } from '../storage/image-store';
+import { MqttConnection, type MqttConnectionStatus } from './mqtt-connection';
+import { discoveryMessages, imageDiscovery } from './mqtt-discovery';
+import { MqttIngest, type ImageIntake, type MqttIngestStatus } from './mqtt-ingest';
+import { MqttPublisher } from './mqtt-publisher';
+import { needsReconnect, type MqttSettings } from './mqtt-settings';
+import { mqttTopics } from './mqtt-topics';
+
+/** The readings published on <prefix>/stats. */
+export interface MqttStats {
+  rss_mb: number;
+  cpu_percent: number;
+  images: number;
+  /** Images waiting for processing. */
+  queue_length: number;
+  [key: string]: unknown;
+}
+
+/** The `mqtt` section of /memory_status. */
+export type MqttStatus =
+  | { enabled: false }
+  | ({ enabled: true; ingest: MqttIngestStatus; subscribe: readonly string[]; discovery: boolean } & MqttConnectionStatus);
+
+export interface MqttServiceOptions {
+  settings: () => MqttSettings;
+  store: ImageStore;
+  intake: ImageIntake;
+  log: Logger;
+  /** The readings for <prefix>/stats. */
+  stats: () => Promise<MqttStats>;
+  /** The largest accepted payload, as for HTTP uploads. */
+  maxBytes: () => number;
+  /** Called after each successful connect (to wake the durable consumer from its back-off). */
+  onConnected?: () => void;
+  /** Told the password in force before each connect, so that the log can mask it. */
+  onSecret?: (secret: string) => void;
+  /** Time between stats messages. @default 60000 */
+  statsIntervalMs?: number;
+  /** Longest wait between connection attempts. @default 30000 */
+  maxBackoffMs?: number;
+}
+
+/**
+ * The daemon's MQTT side: one connection built from the settings in force (rebuilt when they
+ * change), the publisher the durable consumer and the observers use, images in from subscribed
+ * topics, Home Assistant discovery and the stats timer. Off, it holds no client and no timer.
+ */
+export class MqttService implements StoreObserver {
+  readonly name = 'mqtt';
+  readonly publisher: MqttPublisher;
+  private connection: MqttConnection | undefined;
+  private ingest: MqttIngest | undefined;
+  private settings: MqttSettings;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly announced = new Set<string>();
+
+  constructor(private readonly options: MqttServiceOptions) {
+    this.settings = options.settings();
+    this.publisher = new MqttPublisher({
+      connection: () => this.connection,
+      settings: () => this.settings,
+      store: options.store,
+      onSource: (source) => this.announce(source),
+    });
+  }
+
+  /** Connects when mqtt_url is set; never throws and never waits for the broker. */
+  async start(): Promise<void> {
+    const settings = this.settings;
+    if (!settings.url) return;
+    const { log, store, intake } = this.options;
+    this.ingest = new MqttIngest({
+      intake, store, log,
+      topicPrefix: () => this.settings.topicPrefix,
+      sourceTopicLevel: () => this.settings.sourceTopicLevel,
+      maxBytes: this.options.maxBytes,
+    });
+    const ingest = this.ingest;
+    const connection = new MqttConnection({
+      settings, log, maxBackoffMs: this.options.maxBackoffMs, onSecret: this.options.onSecret,
+      // Room for the topic and properties beside the largest accepted image.
+      maxPacketBytes: this.options.maxBytes() + 65_536,
+      onMessage: settings.subscribe.length > 0 ? (topic, payload, packet) => ingest.handle(topic, payload, packet.qos) : undefined,
+    });
+    this.connection = connection;
+    connection.on('connected', () => {
+      this.options.onConnected?.();
+      void this.onConnected(connection);
+    });
+    await connection.start();
+    this.timer = setInterval(() => void this.publishStats(), this.options.statsIntervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  /** Applies new settings: a new connection when the broker, credentials or topics changed. */
+  async update(): Promise<void> {
+    const next = this.options.settings();
+    const reconnect = needsReconnect(this.settings, next);
+    this.settings = next;
+    if (!reconnect) return;
+    await this.stop();
+    await this.start();
+  }
+
+  /** The `mqtt` section of /memory_status: never the password. */
+  status(): MqttStatus {
+    if (!this.connection) return { enabled: false };
+    return {
+      enabled: true,
+      ...this.connection.status(),
+      subscribe: this.settings.subscribe,
+      discovery: this.settings.discovery,
+      ingest: this.ingest!.status(),
+    };
+  }
+
+  /** Publishes a removal event; never waits for the broker, so a removal is never held up. */
+  removed(images: readonly StoredImage[], reason: RemovalReason): void {
+    void this.publisher.removed(images, reason).catch((err) => this.options.log.debug(`mqtt: removed event not sent: ${(err as Error).message}`));
+  }
+
+  /** Publishes a duplicate event per refused repeat; never waits for the broker. */
+  duplicates(records: readonly DuplicateRecord[], source: string): void {
+    for (const record of records) {
+      void this.publisher.duplicate({ source, ...record }).catch((err) => this.options.log.debug(`mqtt: duplicate event not sent: ${(err as Error).message}`));
+    }
+  }
+
+  /** True while connected to the broker. */
+  get connected(): boolean {
+    return this.connection?.connected === true;
+  }
+
+  /** Says offline and disconnects; bounded. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    this.ingest = undefined;
+    this.announced.clear();
+    await connection?.stop();
+  }
+
+  private async onConnected(connection: MqttConnection): Promise<void> {
+    try {
+      await connection.subscribe(this.settings.subscribe);
+      if (this.settings.discovery) {
+        const sources = this.options.store.sources();
+        for (const message of discoveryMessages(this.settings, sources)) {
+          await connection.publish(message.topic, message.payload, { qos: 1, retain: true });
+        }
+        for (const source of sources) this.announced.add(source);
+      }
+      await this.publishStats();
+    } catch (err) {
+      this.options.log.warn(`mqtt: after connecting: ${(err as Error).message}`);
+    }
+  }
+
+  /** Announces a source's image entity the first time its latest image goes out. */
+  private async announce(source: string): Promise<void> {
+    if (!this.settings.discovery || this.announced.has(source) || !this.connection) return;
+    const message = imageDiscovery(this.settings, source);
+    await this.connection.publish(message.topic, message.payload, { qos: 1, retain: true });
+    this.announced.add(source);
+  }
+
+  private async publishStats(): Promise<void> {
+    const connection = this.connection;
+    if (!connection?.connected) return;
+    try {
+      const stats = await this.options.stats();
+      await connection.publish(mqttTopics(this.settings.topicPrefix).stats, JSON.stringify({ ...stats, at: new Date().toISOString() }), { qos: 1 });
+    } catch (err) {
+      this.options.log.debug(`mqtt: stats not sent: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { AfterStore } from '../consumers/after-store';
+import type { ImageStore } from '../storage/image-store';
+
+/**
+ * Removing images on a client's request, so that every observer hears of it as it hears of
+ * retention: thumbnails and frames go with their image, consumers count what they missed.
+ */
+export class ImageRemoval {
+  constructor(private readonly store: ImageStore, private readonly afterStore: AfterStore) {}
+
+  /** Removes one image; false when there is no such image. */
+  async remove(id: string): Promise<boolean> {
+    const removed = await this.store.delete(id);
+    if (removed) await this.afterStore.removed([removed], 'deleted');
+    return removed !== undefined;
+  }
+
+  /** Removes every image; returns how many. */
+  async removeAll(): Promise<number> {
+    const removed = await this.store.deleteAll();
+    await this.afterStore.removed(removed, 'deleted_all');
+    return removed.length;
+  }
+}

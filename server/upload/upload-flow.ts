@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { AppError } from '../errors';
+import type { AfterStore } from '../consumers/after-store';
+import { processImage, type ImageInput } from '../pipeline/process-image';
+import type { ProcessingQueue } from '../pipeline/queue';
+import { estimateInputMb } from '../pipeline/working-set';
+import type { Settings } from '../settings';
+import { asDiskError } from '../storage/disk-errors';
+import type { ImageStore, StoredImage } from '../storage/image-store';
+import type { Retention } from '../storage/retention';
+
+/** Per-request image options kept in each record, such as a display's rotation_mode. */
+export type ImageOptions = Record<string, unknown>;
+
+/** One upload request, its files already on disk: what every way in (HTTP, MQTT) hands the flow. */
+export interface UploadRequest {
+  /** The uploaded files, inside `workDir`: encoded images, or raw frames with their description. */
+  files: readonly ImageInput[];
+  /** The request's private temp folder, from {@link ImageStore.createTempDir}; the caller removes it. */
+  workDir: string;
+  source: string;
+  capturedAt: string | null;
+  receivedAt: string;
+  /** Kept in each record as `options` when not empty. */
+  options?: ImageOptions;
+}
+
+/** An upload that was not stored because it repeats an image already stored (issue 11). */
+export interface DuplicateRecord {
+  duplicate_of: string;
+  distance: number;
+}
+
+/** What became of an upload request. */
+export interface UploadResult {
+  images: StoredImage[];
+  duplicates: DuplicateRecord[];
+}
+
+export interface UploadFlowParts {
+  settings: () => Settings;
+  store: ImageStore;
+  queue: ProcessingQueue;
+  retention: Retention;
+  afterStore: AfterStore;
+}
+
+/**
+ * The upload use case, apart from any protocol: capacity checks, processing, storing, retention,
+ * the all-or-nothing rollback, and telling observers and consumers once a request has committed.
+ * HTTP routes and the MQTT subscriber only parse their input and present the result.
+ */
+export class UploadFlow {
+  /** Refusals already counted, so that a caller may report every error it sees without counting one twice. */
+  private readonly counted = new WeakSet<object>();
+
+  constructor(private readonly parts: UploadFlowParts) {}
+
+  /** The bounded queue every image goes through; its depth is shown on /memory_status. */
+  get queue(): ProcessingQueue {
+    return this.parts.queue;
+  }
+
+  /**
+   * The checks made before a byte of the body is read: a full queue, a full disk.
+   * @throws AppError busy or insufficient_storage, counted as a refusal of `source`.
+   */
+  async admit(source: string): Promise<void> {
+    try {
+      if (this.parts.queue.isFull) throw this.parts.queue.busyError();
+      await this.parts.retention.ensureSpace();
+    } catch (err) {
+      this.reject(err, source);
+      throw err;
+    }
+  }
+
+  /**
+   * Processes and stores every file of a request. All or nothing: when one image is refused, the
+   * images of the same request already stored are removed again, unseen by any consumer.
+   * @throws AppError for input that cannot become an image, or when the queue or disk is full.
+   */
+  async receive(request: UploadRequest): Promise<UploadResult> {
+    const stored: StoredImage[] = [];
+    try {
+      for (const file of request.files) stored.push(await this.processOne(file, request));
+      const ids = stored.map((image) => image.id);
+      await this.parts.retention.afterStore(ids);
+      this.parts.store.settle(ids);
+    } catch (err) {
+      for (const image of stored) await this.parts.store.delete(image.id);
+      this.reject(err, request.source);
+      throw err;
+    }
+    this.parts.afterStore.committed(stored);
+    return { images: stored, duplicates: [] };
+  }
+
+  /**
+   * Records a refusal, also one that happened before the flow got the request (a bad parameter, a
+   * body too large), so that every refusal is counted in one place; an error is counted once.
+   */
+  reject(err: unknown, source: string): void {
+    if (typeof err === 'object' && err !== null) {
+      if (this.counted.has(err)) return;
+      this.counted.add(err);
+    }
+    const error = err instanceof AppError ? err : asDiskError(err);
+    this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
+  }
+
+  private async processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage> {
+    // Weighed before it is queued (its header, or a raw frame's description), so that the queue
+    // can admit it against the memory budget beside the images in flight.
+    const costMb = await estimateInputMb(file, this.parts.settings());
+    return this.parts.queue.run(async () => {
+      // Settings are read when processing starts, so a change applies to the next image.
+      const settings = this.parts.settings();
+      const started = performance.now();
+      const output = join(request.workDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.png`);
+      const { exif, ...image } = await processImage(file, output, settings);
+      const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};
+      return this.parts.store.add(output, {
+        source: request.source,
+        ...image,
+        format: 'png',
+        received_at: request.receivedAt,
+        captured_at: request.capturedAt,
+        processing_ms: Math.round(performance.now() - started),
+        ...(exif.make || exif.model || exif.takenAt
+          ? { exif: { make: exif.make, model: exif.model, taken_at: exif.takenAt } }
+          : {}),
+        ...options,
+      });
+    }, costMb);
+  }
+}
