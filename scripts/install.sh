@@ -84,13 +84,15 @@ fi
 # --- The program: staged beside the old one, swapped in only once complete ---
 say "Installing the program to /opt/$NAME ..."
 rm -rf -- "$APP.new"
-mkdir -p -- "$APP.new/dist"
-cp -R -- "$SRC/dist/server" "$SRC/dist/config" "$APP.new/dist/"
-mkdir -p -- "$APP.new/scripts"
-cp -- "$SRC/scripts/pi-image-receiver" "$APP.new/scripts/"
-for item in config views public package.json package-lock.json README.md LICENSE; do
-  if [ -e "$SRC/$item" ]; then cp -R -- "$SRC/$item" "$APP.new/"; fi
-done
+# Exactly what scripts/runtime-files.txt lists: the one list of what the daemon needs at run time.
+while IFS= read -r item || [ -n "$item" ]; do
+  item=${item%%#*}
+  item=$(printf '%s' "$item" | tr -d '[:space:]')
+  [ -n "$item" ] || continue
+  [ -e "$SRC/$item" ] || die "$SRC/$item is missing (listed in scripts/runtime-files.txt): run npm ci && npm run build"
+  mkdir -p -- "$(dirname -- "$APP.new/$item")"
+  cp -R -- "$SRC/$item" "$APP.new/$item"
+done < "$SRC/scripts/runtime-files.txt"
 chmod -R u=rwX,go=rX -- "$APP.new"
 if [ "$NPM" = yes ]; then
   (cd "$APP.new" && npm ci --omit=dev --no-audit --no-fund)

@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeColour, jpegWithOrientation, QUADRANT_COLOURS, quadrantColours } from '../test/helpers/fixtures';
+import { copyRuntimeFiles } from './runtime-files';
 
 interface Target { label: string; debArch: string; nodePackage: string; qemu: string; cpu: string }
 
@@ -84,8 +85,8 @@ function app(target: Target): string {
     sh('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--os=linux', `--cpu=${target.cpu}`, '--libc=glibc'], dir);
     writeFileSync(join(dir, '.lock-stamp'), stamp);
   }
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
-  for (const part of ['server', 'config']) cpSync(join(REPO, 'dist', part), join(dir, 'dist', part), { recursive: true });
+  // The program as install.sh installs it: the one list of what the daemon needs at run time.
+  copyRuntimeFiles(REPO, dir);
   return dir;
 }
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { startDaemon } from '../test/helpers/daemon-process';
 import { jpegWithOrientation, photoLike } from '../test/helpers/fixtures';
+import { allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
 import { percentile, trend, withinNoise } from './soak-stats';
 
 /**
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '4' },
     'max-stored': { type: 'string', default: '500' },
     json: { type: 'string' },
+    allocator: { type: 'string', default: 'npm-start' },
+    'budget-mb': { type: 'string', default: '256' },
   },
 });
 const MINUTES = Number(args.minutes);
@@ -50,7 +53,10 @@ async function uploadMix(): Promise<Upload[]> {
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pir-soak-'));
-  const daemon = await startDaemon(dataDir, { MAX_STORED_IMAGES: String(MAX_STORED) });
+  // Started as a user starts it (npm start, through the wrapper) with the unit's budget, by default.
+  const launch = allocatorLaunch(args.allocator as Allocator);
+  const daemon = await startDaemon(dataDir, { ...launch.env, MAX_STORED_IMAGES: String(MAX_STORED), MEMORY_BUDGET_MB: args['budget-mb'] }, [], launch.program);
+  const pid = daemonPid(daemon.pid);
   const started = Date.now();
   const deadline = started + MINUTES * 60_000;
   const samples: Sample[] = [];
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     };
-    const sampler = setInterval(() => rss.push({ t: Date.now() - started, y: rssKb(daemon.pid) }), 5000);
+    const sampler = setInterval(() => rss.push({ t: Date.now() - started, y: rssKb(pid) }), 5000);
     await Promise.all([...Array.from({ length: CLIENTS }, (_, n) => client(n)), poller()]);
     clearInterval(sampler);
     const verdict = await verify(daemon.url, acknowledged);
@@ -144,7 +150,8 @@ function summarize(samples: Sample[], rss: Array<{ t: number; y: number }>, verd
   };
   const ms = (l: { p50: number; p99: number; max: number }) => `p50 ${l.p50.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms`;
   const text = [
-    `soak: ${MINUTES} min, ${CLIENTS} upload clients + 1 poller, max_stored_images ${MAX_STORED}`,
+    `soak: ${MINUTES} min, ${CLIENTS} upload clients + 1 poller, max_stored_images ${MAX_STORED}, memory_budget_mb ${args['budget-mb']}`,
+    `started: ${describeAllocator(args.allocator as Allocator)}`,
     `machine: ${figures.machine.cpus}, ${figures.machine.memory_mb} MB, node ${process.version}, load ${load.map((l) => l.toFixed(2)).join(' ')} -> ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `uploads by status: ${JSON.stringify(figures.uploads_by_status)}; ${ms(figures.upload_latency_ms)}`,
     `polls by status:   ${JSON.stringify(figures.polls_by_status)}; ${ms(figures.poll_latency_ms)}`,

@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
 import { createLogger, type Logger } from './log';
@@ -14,6 +15,11 @@ import { readSettingsFile, SETTING_KEYS, SETTING_SPECS, settingsFromEnv, setting
  * The daemon's entry point: the only file that reads process.env, listens and handles signals.
  */
 async function main(): Promise<void> {
+  // sharp runs each image on a thread of libuv's pool (4 by default), as do file writes and
+  // fsync: with one image per core on a 4-core Pi, uploads would wait for an image to finish
+  // before their bytes reach the disk. Two more threads than cores keep the file work moving.
+  // Set before the pool's first use, which creates it; an operator's value is kept.
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
   let options: DaemonOptions;
   try {
     options = parseOptions(process.argv.slice(2), process.env);

@@ -10,6 +10,7 @@ import { completeProfiles } from './display/profiles';
 import { Monitor, type MemoryStatus } from './monitoring/monitor';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
+import { automaticBudget, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { Thumbnails } from './pipeline/thumbnails';
@@ -47,9 +48,17 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const store = await ImageStore.open(dataDir);
   tuneSharp(settings.get());
   settings.on('change', tuneSharp);
+  // Read once at start: the cgroup's limits, or the memory available then (memory-budget.ts).
+  const automatic = automaticBudget(readSystemMemory());
+  const budget = memoryBudget(settings.get(), automatic);
+  options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
   const queue = new ProcessingQueue({
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
+    memory: {
+      budgetMb: () => memoryBudget(settings.get(), automatic)?.mb ?? null,
+      rssMb: () => process.memoryUsage.rss() / (1024 * 1024),
+    },
   });
   const afterStore = new AfterStore(log);
   const frames = new FrameStore(store);

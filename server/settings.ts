@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import defaultsFile from '../config/defaults.json';
-import { AppError, describeInvalid, type FieldErrors } from './errors';
+import { invalidSettings, operatorOnly, settingsNotObject, type FieldErrors } from './errors';
 import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
 import { writeFileAtomic } from './atomic-write';
 import { DISPLAYS_SPEC } from './display/displays-setting';
@@ -13,8 +13,10 @@ export interface Settings {
   readonly max_image_dimension: number;
   /** zlib level of the stored PNG: 0 is fastest and largest, 9 smallest and slowest. */
   readonly compression_quality: number;
-  /** One image at a time, one libvips thread, no operation cache: the low-memory mode. */
+  /** Images at once only as memory_budget_mb allows, one libvips thread, no operation cache: the low-memory mode. */
   readonly enable_memory_optimization: boolean;
+  /** Memory the daemon may use with enable_memory_optimization, in MB; 0 is automatic (cgroup limit, else half of MemAvailable). */
+  readonly memory_budget_mb: number;
   /** Largest accepted upload body, in bytes, enforced while streaming. */
   readonly max_upload_bytes: number;
   /** Largest accepted image, in pixels (width x height), checked from the header before decoding. */
@@ -85,7 +87,11 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   },
   enable_memory_optimization: {
     kind: 'boolean',
-    description: 'One image at a time, one libvips thread, no libvips cache: lowest memory, lower throughput.',
+    description: 'Several images at once only as memory_budget_mb allows (one per core at most), one libvips thread each, no libvips cache. Off: one image per core, every core for libvips, its cache.',
+  },
+  memory_budget_mb: {
+    kind: 'integer', min: 0, max: 65536, unit: 'MB',
+    description: 'With enable_memory_optimization, another image starts only while the RSS at rest plus the estimates of the images in flight fit in it. 0 is automatic: the cgroup\'s memory.high, else memory.max, else half of MemAvailable at start.',
   },
   max_upload_bytes: {
     kind: 'integer', min: 1024, max: 1024 * 1024 * 1024, unit: 'bytes',
@@ -187,9 +193,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze(
  */
 export function validateSettingsInput(input: unknown): SettingsInput {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new AppError('invalid_settings', 'Expected a JSON object of settings', {
-      fields: { _: describeInvalid('settings', 'object', input) },
-    });
+    throw settingsNotObject(input);
   }
   // No prototype, so that a key such as "__proto__" is recorded as the unknown key it is.
   const fields: FieldErrors = Object.create(null);
@@ -206,7 +210,7 @@ export function validateSettingsInput(input: unknown): SettingsInput {
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
-    throw new AppError('invalid_settings', `Invalid settings: ${bad.join(', ')}`, { fields });
+    throw invalidSettings(fields);
   }
   return valid as SettingsInput;
 }
@@ -225,9 +229,7 @@ export function validateRuntimeUpdate(input: unknown, current: Settings = DEFAUL
       if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
     }
     if (forbidden.length > 0) {
-      throw new AppError('forbidden_setting', `Only the operator may set ${forbidden.join(', ')}: use the settings file, the environment or a flag`, {
-        fields: Object.fromEntries(forbidden.map((key) => [key, `${key} is operator-only: set it in the settings file, the environment or with --set`])),
-      });
+      throw operatorOnly(forbidden);
     }
   }
   return validateSettingsInput(input);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN_JS } from '../../test/helpers/daemon-process';
 
@@ -27,7 +27,7 @@ export const GLIBC_TUNED = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '655
 export const JEMALLOC_CONF = 'narenas:2,tcache:false,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0';
 
 /** The memory allocator set-ups a load run can give the daemon. */
-export const ALLOCATORS = ['unit', 'recommended', 'glibc', 'arena2', 'glibc-tuned', 'jemalloc', 'jemalloc-tuned'] as const;
+export const ALLOCATORS = ['npm-start', 'unit', 'recommended', 'glibc', 'arena2', 'glibc-tuned', 'jemalloc', 'jemalloc-tuned'] as const;
 export type Allocator = (typeof ALLOCATORS)[number];
 
 /** How to start the daemon: the program and arguments, and the environment on top of ours. */
@@ -44,8 +44,8 @@ export function findJemalloc(): string | undefined {
 const CLEAN = { MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_CONF: undefined, LD_PRELOAD: undefined, JEMALLOC_LIB: undefined };
 
 /**
- * How to start the daemon with `allocator`: `unit` through the start wrapper, exactly as the
- * service starts it; `recommended` with the glibc and jemalloc variables both (jemalloc preloaded
+ * How to start the daemon with `allocator`: `npm-start` as a user does (npm execs the start
+ * wrapper); `unit` through the start wrapper, exactly as the service starts it; `recommended` with the glibc and jemalloc variables both (jemalloc preloaded
  * when installed), as docs/benchmarks.md proposes; or one allocator as it comes or tuned.
  * @throws Error when jemalloc is asked for and not installed.
  */
@@ -57,6 +57,7 @@ export function allocatorLaunch(allocator: Allocator): Launch {
   }
   // The wrapper finds node on PATH; give it this one.
   if (allocator === 'unit') return { program: ['sh', START_WRAPPER], env: { ...CLEAN, NODE: process.execPath } };
+  if (allocator === 'npm-start') return { program: ['npm', '--prefix', join(START_WRAPPER, '..', '..'), '--silent', 'start'], env: { ...CLEAN, NODE: process.execPath } };
   const env = {
     glibc: {},
     arena2: { MALLOC_ARENA_MAX: '2' },
@@ -72,6 +73,21 @@ export function allocatorLaunch(allocator: Allocator): Launch {
 export function describeAllocator(allocator: Allocator): string {
   const jemalloc = findJemalloc() ? 'jemalloc is installed' : 'no jemalloc here';
   if (allocator === 'unit') return `unit (the service's start wrapper, scripts/pi-image-receiver; ${jemalloc})`;
+  if (allocator === 'npm-start') return `npm-start (npm start, which execs the service's start wrapper; ${jemalloc})`;
   if (allocator === 'recommended') return `recommended (${jemalloc}: ${findJemalloc() ? 'jemalloc-tuned' : 'glibc-tuned'})`;
   return allocator;
+}
+
+/**
+ * The daemon's own pid below `pid`, the process that was started: npm's child when started with
+ * `npm start` (the wrapper execs node, so that child is node itself).
+ */
+export function daemonPid(pid: number): number {
+  for (let depth = 0; depth < 4; depth++) {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dist/server/main.js')) return pid;
+    const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
+    if (!child) break;
+    pid = child;
+  }
+  return pid;
 }

@@ -1,6 +1,6 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { AppError } from '../errors';
+import { emptyUpload, imageWithoutDimensions, notAnImage, tooManyPixels, undecodableImage, type AppError } from '../errors';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import { computeSignature, type ImageSignature } from '../similarity/signature';
@@ -8,7 +8,7 @@ import { readExif, type ExifSummary } from './exif';
 import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpec } from './raw-encodings';
 import { readRawFrame } from './raw-frame';
 import type { FileRegion } from './message-scan';
-import { sniffImageFormat, SNIFF_BYTES, type InputFormat } from './sniff';
+import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
 
 /** What processing learned of the upload and made of it. */
 export interface ProcessedImage {
@@ -100,19 +100,12 @@ export async function processImage(input: ImageInput, output: string, settings: 
 }
 
 async function sniff(ctx: PipelineContext): Promise<void> {
-  const handle = await open(ctx.input, 'r');
-  try {
-    const head = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-    const format = sniffImageFormat(head.subarray(0, bytesRead));
-    if (!format) {
-      throw new AppError('unsupported_media_type',
-        bytesRead === 0 ? 'The upload is empty' : 'The upload is not a JPEG, PNG, WebP, TIFF, GIF or AVIF/HEIF image');
-    }
-    ctx.format = format;
-  } finally {
-    await handle.close();
+  const head = await readFileHead(ctx.input);
+  const format = sniffImageFormat(head);
+  if (!format) {
+    throw head.length === 0 ? emptyUpload() : notAnImage();
   }
+  ctx.format = format;
   ctx.inputBytes = (await stat(ctx.input)).size;
 }
 
@@ -124,7 +117,7 @@ async function inspect(ctx: PipelineContext): Promise<void> {
     throw imageError(ctx, 'read', err);
   }
   const { width, height } = meta;
-  if (!width || !height) throw new AppError('invalid_image', `The ${ctx.format} image has no dimensions`);
+  if (!width || !height) throw imageWithoutDimensions(ctx.format!);
   // A decompression bomb is refused from its header, before a single pixel is decoded.
   checkPixelCount(ctx, width, height);
   ctx.width = width;
@@ -133,8 +126,7 @@ async function inspect(ctx: PipelineContext): Promise<void> {
 
 function checkPixelCount(ctx: PipelineContext, width: number, height: number): void {
   if (width * height > ctx.settings.max_input_pixels) {
-    throw new AppError('too_many_pixels',
-      `The image is ${width}x${height} = ${width * height} pixels; the limit is ${ctx.settings.max_input_pixels}`);
+    throw tooManyPixels(width, height, ctx.settings.max_input_pixels);
   }
 }
 
@@ -246,7 +238,7 @@ async function sign(ctx: PipelineContext): Promise<void> {
  */
 function imageError(ctx: PipelineContext, verb: 'read' | 'decoded', err: unknown): AppError {
   return asDiskError(err)
-    ?? new AppError('invalid_image', `The ${ctx.format} image cannot be ${verb}: ${libvipsReason(err)}`, { cause: err });
+    ?? undecodableImage(ctx.format!, verb, libvipsReason(err), err);
 }
 
 /** The first line of a libvips error, without the internal paths it may carry. */

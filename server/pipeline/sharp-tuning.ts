@@ -4,7 +4,7 @@ import type { Settings } from '../settings';
 
 /** How images are processed in one mode: the whole meaning of enable_memory_optimization. */
 export interface ProcessingProfile {
-  /** Images processed at once; the others wait in the queue as files on disk. */
+  /** Most images processed at once (the memory budget may allow fewer); the others wait in the queue as files on disk. */
   imagesAtOnce: number;
   /** libvips worker threads per image. */
   threads: number;
@@ -13,15 +13,19 @@ export interface ProcessingProfile {
 }
 
 /**
- * The profile of each mode. On: one image at a time on one libvips thread with no cache, so that
- * only one image's pixels are ever in memory and they are freed as soon as it is written. Off: one
- * image per core, every core for libvips and its default cache, for throughput. (Every upload is a
- * new file, so the cache rarely hits; it is kept because it is libvips' default, and is bounded.)
+ * The profile of each mode. On: one image per core at most, and as many as memory_budget_mb
+ * allows (the queue admits them; a budget with room for one image processes one at a time), each
+ * on one libvips thread with no cache, so that an image's pixels are freed as soon as it is
+ * written. One thread each, because most of an image's time is the PNG's zlib compression, which
+ * runs on one thread anyway: a second thread per image measured no faster, and with one image per
+ * core the cores are used by the images themselves. Off: one image per core, every core for
+ * libvips and its default cache, for throughput with no memory bound. (Every upload is a new
+ * file, so the cache rarely hits; it is kept because it is libvips' default, and is bounded.)
  * Decoding is the same in both modes (see process-image.ts): it costs no throughput.
  */
 export function processingProfile(settings: Settings): ProcessingProfile {
-  if (settings.enable_memory_optimization) return { imagesAtOnce: 1, threads: 1, cache: false };
   const cores = availableParallelism();
+  if (settings.enable_memory_optimization) return { imagesAtOnce: cores, threads: 1, cache: false };
   return { imagesAtOnce: cores, threads: cores, cache: { memory: 50, files: 20, items: 100 } };
 }
 
@@ -33,7 +37,7 @@ export function tuneSharp(settings: Settings): void {
   sharp.concurrency(threads);
 }
 
-/** How many images are processed at once, for the queue. */
+/** How many images may be processed at once, for the queue: one per core. */
 export function processingConcurrency(settings: Settings): number {
   return processingProfile(settings).imagesAtOnce;
 }

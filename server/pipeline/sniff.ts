@@ -1,8 +1,22 @@
 /** Image formats the daemon accepts, named as sharp names them. */
 export type InputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif' | 'heif';
 
+import { open } from 'node:fs/promises';
+
 /** How many leading bytes {@link sniffImageFormat} needs. */
 export const SNIFF_BYTES = 16;
+
+/** The first {@link SNIFF_BYTES} bytes of a file, or fewer when it is shorter. */
+export async function readFileHead(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Tells the image format from the magic bytes of a file's start, whatever the client claimed.

@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import type { AfterStore } from '../consumers/after-store';
 import { processImage, type ImageInput } from '../pipeline/process-image';
 import type { ProcessingQueue } from '../pipeline/queue';
+import { estimateInputMb } from '../pipeline/working-set';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -124,7 +125,10 @@ export class UploadFlow {
     this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
   }
 
-  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
+  private async processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
+    // Weighed before it is queued (its header, or a raw frame's description), so that the queue
+    // can admit it against the memory budget beside the images in flight.
+    const costMb = await estimateInputMb(file, this.parts.settings());
     return this.parts.queue.run(async () => {
       // Settings are read when processing starts, so a change applies to the next image.
       const settings = this.parts.settings();
@@ -146,6 +150,6 @@ export class UploadFlow {
           : {}),
         ...options,
       });
-    });
+    }, costMb);
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
@@ -67,7 +67,8 @@ async function withApp(settings: Parameters<typeof startTestApp>[0], run: (app: 
 async function whileQueueFull(app: TestApp, run: () => Promise<Response>): Promise<Answer> {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => { release = resolve; });
-  const holders = [app.deps.flow.queue.run(() => gate), app.deps.flow.queue.run(() => gate)];
+  // Every processing slot (one per core; these tasks weigh nothing against the memory budget) and the one waiting place.
+  const holders = Array.from({ length: availableParallelism() + 1 }, () => app.deps.flow.queue.run(() => gate));
   try {
     return await answer(await run());
   } finally {

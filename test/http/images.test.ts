@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { filesIn, form, postImage, startTestApp, statusOf, type TestApp } from '../helpers/test-app';
@@ -182,10 +183,11 @@ describe('a full queue', () => {
   it('answers 503 busy with Retry-After and keeps nothing of the refused upload', async () => {
     const app = await startTestApp({ settings: { max_queue_length: 1 } });
     try {
-      // Hold the one processing slot and the one waiting place.
+      // Hold every processing slot (one per core; these tasks weigh nothing against the memory
+      // budget) and the one waiting place.
       let release!: () => void;
       const gate = new Promise<void>((resolve) => { release = resolve; });
-      const holders = [app.deps.flow.queue.run(() => gate), app.deps.flow.queue.run(() => gate)];
+      const holders = Array.from({ length: availableParallelism() + 1 }, () => app.deps.flow.queue.run(() => gate));
       const res = await postImage(app, await solidPng(8, 8), '', 'image/png');
       assert.equal(res.status, 503);
       assert.ok(Number(res.headers.get('retry-after')) >= 1);

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runtimeFiles } from '../../scripts/runtime-files';
 import { startDaemon } from '../helpers/daemon-process';
 import { jpegWithOrientation } from '../helpers/fixtures';
 import { REPO_ROOT, run } from '../helpers/repo';
@@ -66,17 +67,13 @@ describe('scripts/install.sh and scripts/uninstall.sh', () => {
     assert.equal(result.code, 0, result.stderr);
     const installed = await tree(root);
 
+    // The program is exactly what scripts/runtime-files.txt lists.
     const program = new Map<string, string>();
-    for (const [path, digest] of await tree(join(REPO_ROOT, 'dist', 'server'))) program.set(`${APP}/dist/server/${path}`, digest);
-    program.set(`${APP}/scripts/pi-image-receiver`, (await tree(join(REPO_ROOT, 'scripts'))).get('pi-image-receiver')!);
-    for (const item of ['config', 'views', 'public', 'package.json', 'package-lock.json', 'README.md', 'LICENSE']) {
+    for (const item of runtimeFiles(REPO_ROOT)) {
       const source = join(REPO_ROOT, item);
-      const isDir = await stat(source).then((s) => s.isDirectory(), () => undefined);
-      if (isDir === undefined) continue;
-      if (isDir) for (const [path, digest] of await tree(source)) program.set(`${APP}/${item}/${path}`, digest);
-      else program.set(`${APP}/${item}`, (await tree(REPO_ROOT)).get(item)!);
+      if ((await stat(source)).isDirectory()) for (const [path, digest] of await tree(source)) program.set(`${APP}/${item}/${path}`, digest);
+      else program.set(`${APP}/${item}`, (await tree(join(source, '..'))).get(basename(item))!);
     }
-    program.set(`${APP}/dist/config/defaults.json`, (await tree(join(REPO_ROOT, 'dist', 'config'))).get('defaults.json')!);
     const expected = [
       ...program.keys(), ...ACCOUNT_FILES,
       'etc/pi-image-receiver/environment', 'etc/pi-image-receiver/settings.json',

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ProcessingQueue } from '../../../server/pipeline/queue';
+import { estimateInputMb, estimateWorkingSetMb, readImageHeader } from '../../../server/pipeline/working-set';
+import { photoLike } from '../../helpers/fixtures';
+import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
+
+describe('the working-set estimate in the upload path', () => {
+  let pipeline: TestPipeline;
+  before(async () => { pipeline = await openPipeline(); });
+  after(() => pipeline.remove());
+
+  /** Writes `bytes` as an upload in a fresh temp dir of the store. */
+  async function upload(bytes: Buffer): Promise<{ dir: string; file: string }> {
+    const dir = await pipeline.store.createTempDir();
+    const file = join(dir, 'upload');
+    await writeFile(file, bytes);
+    return { dir, file };
+  }
+
+  it('reads the format and dimensions from the header, and null for what is no image', async () => {
+    assert.deepEqual(await readImageHeader((await upload(await photoLike(300, 200, 'png'))).file), { format: 'png', width: 300, height: 200 });
+    assert.deepEqual(await readImageHeader((await upload(await photoLike(120, 90, 'webp'))).file), { format: 'webp', width: 120, height: 90 });
+    assert.equal(await readImageHeader((await upload(Buffer.from('not an image at all'))).file), null);
+    const jpeg = await photoLike(400, 300);
+    assert.equal(await readImageHeader((await upload(jpeg.subarray(0, 40))).file), null);
+  });
+
+  it('hands the queue each upload\'s estimate before it is admitted', async () => {
+    // The pipeline's own queue, watched: what each run() is asked to weigh.
+    const costs: number[] = [];
+    const run = ProcessingQueue.prototype.run;
+    pipeline.queue.run = function <T>(this: ProcessingQueue, task: () => Promise<T>, costMb?: number): Promise<T> {
+      costs.push(costMb ?? NaN);
+      return run.call(this, task, costMb) as Promise<T>;
+    };
+    const receive = (files: string[], workDir: string) => pipeline.flow.receive({ files, workDir, source: 'test', capturedAt: null, receivedAt: new Date().toISOString() });
+    const { dir, file } = await upload(await photoLike(800, 600));
+    const { images: [stored] } = await receive([file], dir);
+    assert.equal(stored.width, 800);
+    const garbage = await upload(Buffer.from('GIF89a but nothing else'));
+    await assert.rejects(receive([garbage.file], garbage.dir), { code: 'invalid_image' });
+    const settings = pipeline.settings.get();
+    assert.deepEqual(costs, [estimateWorkingSetMb({ format: 'jpeg', width: 800, height: 600 }, settings), 0]);
+  });
+
+  it('weighs a raw frame by its frame buffer, from its description alone', async () => {
+    const settings = pipeline.settings.get();
+    // 4056x3040 rgb8: a 35.3 MiB buffer, stored at 2000x1499 after a resize.
+    const rgb = await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'rgb8', width: 4056, height: 3040 } }, settings);
+    assert.ok(rgb > 35.3 && rgb < 35.3 + 40, String(rgb));
+    const mono = await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'mono8', width: 4056, height: 3040 } }, settings);
+    assert.ok(Math.abs(rgb - mono - (2 * 4056 * 3040) / 2 ** 20) < 0.01);
+    assert.equal(await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'no-such', width: 4, height: 4 } }, settings), 0);
+  });
+});
