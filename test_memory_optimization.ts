@@ -190,7 +190,8 @@ function check(reports: ModeReport[], budgetMb: number): string[] {
     const peakMb = Math.max(...phases.map((p) => p.peakMb));
     if (peakMb > budgetMb) problems.push(`peak RSS ${peakMb.toFixed(1)} MiB above the budget of ${budgetMb} MiB`);
     const ratio = scaling(phases);
-    if (ratio < BOUNDS.clientsRatio) {
+    // Written so that a ratio that could not be measured (NaN) fails too.
+    if (!(ratio >= BOUNDS.clientsRatio)) {
       problems.push(`4 clients posting 12 MP JPEGs got ${ratio.toFixed(2)}x one client's images/s (target ${BOUNDS.clientsRatio}x; ` +
         `bare sharp got ${scaling(phases, 'bare').toFixed(2)}x from the same rounds on this machine)`);
     }

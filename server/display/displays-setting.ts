@@ -1,7 +1,9 @@
 import type { FieldErrors } from '../errors';
 import type { SettingSpec } from '../setting-kinds';
 import { DITHER_METHODS, PALETTES } from './dither';
-import { DISPLAY_PRESETS, FITS, PROFILE_LIMITS, RENDERS, ROTATION_MODES, validateDisplays, type DisplayProfile } from './profiles';
+import {
+  DISPLAY_PRESETS, FITS, NAME_PATTERN, PROFILE_DEFAULTS, PROFILE_LIMITS, RENDERS, ROTATION_MODES, validateDisplays, type DisplayProfile,
+} from './profiles';
 
 /**
  * The `displays` setting: a list of display profiles (server/display/profiles.ts). Everything but
@@ -42,19 +44,19 @@ export const DISPLAYS_SPEC: SettingSpec = {
       required: ['name'],
       additionalProperties: false,
       properties: {
-        name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+        name: { type: 'string', pattern: NAME_PATTERN.source },
         preset: { enum: Object.keys(DISPLAY_PRESETS), description: 'Inherit width, height and palette from a real panel' },
         width: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max },
         height: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max },
         palette: { oneOf: [{ enum: Object.keys(PALETTES) }, { type: 'array', minItems: 2, maxItems: 256, items: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' } }] },
-        dither: { enum: [...DITHER_METHODS], default: 'floyd-steinberg' },
-        fit: { enum: [...FITS], default: 'cover' },
-        rotation_mode: { enum: [...ROTATION_MODES], default: 'auto' },
-        background: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$', default: '#ffffff' },
-        saturation: { type: 'number', minimum: PROFILE_LIMITS.saturation.min, maximum: PROFILE_LIMITS.saturation.max, default: 1 },
-        render: { enum: [...RENDERS], default: 'on_store' },
+        dither: { enum: [...DITHER_METHODS], default: PROFILE_DEFAULTS.dither },
+        fit: { enum: [...FITS], default: PROFILE_DEFAULTS.fit },
+        rotation_mode: { enum: [...ROTATION_MODES], default: PROFILE_DEFAULTS.rotation_mode },
+        background: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$', default: PROFILE_DEFAULTS.background },
+        saturation: { type: 'number', minimum: PROFILE_LIMITS.saturation.min, maximum: PROFILE_LIMITS.saturation.max, default: PROFILE_DEFAULTS.saturation },
+        render: { enum: [...RENDERS], default: PROFILE_DEFAULTS.render },
         command: { type: 'array', items: { type: 'string' }, minItems: 1, 'x-operator-only': true, description: 'argv; placeholders {frame} {image} {id} {source} {display}' },
-        command_timeout_s: { type: 'integer', minimum: PROFILE_LIMITS.command_timeout_s.min, maximum: PROFILE_LIMITS.command_timeout_s.max, default: 120 },
+        command_timeout_s: { type: 'integer', minimum: PROFILE_LIMITS.command_timeout_s.min, maximum: PROFILE_LIMITS.command_timeout_s.max, default: PROFILE_DEFAULTS.command_timeout_s },
       },
     },
   },

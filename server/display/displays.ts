@@ -55,6 +55,8 @@ export interface DisplaysDeps {
 export class Displays {
   private readonly lanes = new Map<string, Lane>();
   private readonly records = new Map<string, Promise<DisplayRecord>>();
+  /** The records' folder, made once. */
+  private recordsDir?: Promise<unknown>;
 
   constructor(private readonly deps: DisplaysDeps) {}
 
@@ -160,7 +162,8 @@ export class Displays {
   private async count(name: string, change: (record: DisplayRecord) => void): Promise<void> {
     const record = await this.record(name);
     change(record);
-    await mkdir(join(this.deps.dataDir, 'displays'), { recursive: true });
+    this.recordsDir ??= mkdir(join(this.deps.dataDir, 'displays'), { recursive: true });
+    await this.recordsDir;
     await writeFileAtomic(this.recordPath(name), `${JSON.stringify(record)}\n`);
   }
 

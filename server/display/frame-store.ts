@@ -66,15 +66,12 @@ export class FrameStore implements StoreObserver {
     return pending;
   }
 
-  /** Removes the frames of removed images: derived files go with their image. */
+  /** Removes the frames of removed images, on every display: derived files go with their image. */
   async removed(images: readonly StoredImage[], _reason: RemovalReason): Promise<void> {
-    for (const image of images) await this.removeFrames(image.id);
-  }
-
-  /** Removes every frame of image `id`, on every display. */
-  async removeFrames(id: string): Promise<void> {
     const displays = await readdir(this.framesDir).catch(() => [] as string[]);
-    for (const display of displays) await rm(this.framePath(display, id), { force: true });
+    for (const image of images) {
+      for (const display of displays) await rm(this.framePath(display, image.id), { force: true });
+    }
   }
 
   /** Drops a display's frames when they were made with other rendering fields than `profile`'s. */

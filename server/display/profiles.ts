@@ -59,7 +59,7 @@ export const PROFILE_DEFAULTS = {
 } as const satisfies Partial<DisplayProfile>;
 
 /** Display names become file and consumer names (data/frames/<name>/, display-<name>). */
-const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const FIELDS = new Set([
   'name', 'preset', 'width', 'height', 'palette', 'dither', 'fit', 'rotation_mode', 'background',
   'saturation', 'render', 'command', 'command_timeout_s',

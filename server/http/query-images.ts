@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Context } from 'koa';
 import type { AppDeps } from '../app';
 import { wrongImageCount } from '../errors';
-import { processImage, type ProcessedImage } from '../pipeline/process-image';
+import type { ProcessedImage } from '../pipeline/process-image';
 import { receiveUpload } from './upload-body';
 
 /** An uploaded query image, processed as an upload would be, living only as long as the request. */
@@ -37,8 +37,9 @@ export async function withQueryImages<T>(
     const images: QueryImage[] = [];
     for (const [i, file] of upload.files.entries()) {
       const png = join(dir, `query-${i}.png`);
-      // Through the upload queue, so that queries and uploads together keep its memory bound.
-      const processed = await queue.run(() => processImage(file, png, settings));
+      // Through the upload flow's queue, weighed as an upload is, so that queries and uploads
+      // together keep within the memory budget.
+      const processed = await deps.flow.process(file, png, (result) => result);
       images.push({ png, processed });
     }
     return await use(images);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { AfterStore } from '../consumers/after-store';
-import { processImage, type ImageInput } from '../pipeline/process-image';
+import { processImage, type ImageInput, type ProcessedImage } from '../pipeline/process-image';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { estimateInputMb } from '../pipeline/working-set';
 import type { Settings } from '../settings';
@@ -125,16 +125,28 @@ export class UploadFlow {
     this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
   }
 
-  private async processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
-    // Weighed before it is queued (its header, or a raw frame's description), so that the queue
-    // can admit it against the memory budget beside the images in flight.
+  /**
+   * Runs one file through the pipeline into `output`, in the bounded queue, weighed first (its
+   * header, or a raw frame's description) so that the queue admits it against the memory budget
+   * beside the images in flight. Uploads and queries (search, compare) share it, so together they
+   * keep memory within the budget. `then` runs in the same slot, with the settings read when
+   * processing started (a change applies to the next image) and the processing time in ms.
+   * @throws AppError as the pipeline refuses the file, or busy when the queue is full.
+   */
+  async process<T>(file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T): Promise<T> {
     const costMb = await estimateInputMb(file, this.parts.settings());
     return this.parts.queue.run(async () => {
-      // Settings are read when processing starts, so a change applies to the next image.
       const settings = this.parts.settings();
       const started = performance.now();
-      const output = join(request.workDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.png`);
-      const { exif, ...image } = await processImage(file, output, settings);
+      const processed = await processImage(file, output, settings);
+      return then(processed, settings, performance.now() - started);
+    }, costMb);
+  }
+
+  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
+    const output = join(request.workDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.png`);
+    return this.process<StoredImage | DuplicateRecord>(file, output, (processed, settings, ms) => {
+      const { exif, ...image } = processed;
       const duplicate = this.parts.duplicates?.duplicateOf(image.signature, request.source, settings.duplicate_max_distance);
       if (duplicate) return duplicate;
       const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};
@@ -144,12 +156,12 @@ export class UploadFlow {
         format: 'png',
         received_at: request.receivedAt,
         captured_at: request.capturedAt,
-        processing_ms: Math.round(performance.now() - started),
+        processing_ms: Math.round(ms),
         ...(exif.make || exif.model || exif.takenAt
           ? { exif: { make: exif.make, model: exif.model, taken_at: exif.takenAt } }
           : {}),
         ...options,
       });
-    }, costMb);
+    });
   }
 }

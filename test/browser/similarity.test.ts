@@ -55,7 +55,9 @@ describe('similarity pages in chromium', () => {
     await page.setInputFiles('#search-file', { name: 'query.jpg', mimeType: 'image/jpeg', buffer: await variantOf(still, 'resized') });
     await page.waitForSelector('#search-results li.thumb');
     const first = page.locator('#search-results li.thumb').first();
-    assert.ok(Number(await first.getAttribute('data-distance')) <= 10);
+    const distance = await first.getAttribute('data-distance');
+    assert.match(distance ?? '', /^\d+$/);
+    assert.ok(Number(distance) <= 10);
     assert.match((await first.locator('img').getAttribute('alt')) ?? '', new RegExp(ids[0]));
     // The thumbnail really loaded.
     await page.waitForFunction((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0, await first.locator('img').elementHandle());
