@@ -56,7 +56,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
     memory: {
-      budgetMb: () => memoryBudget(settings.get(), automatic)?.mb ?? null,
+      budget: () => memoryBudget(settings.get(), automatic),
       rssMb: () => process.memoryUsage.rss() / (1024 * 1024),
     },
   });

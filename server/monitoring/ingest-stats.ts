@@ -1,5 +1,5 @@
 import type { Rejection, StoreObserver } from '../consumers/observer';
-import type { ProcessingQueue } from '../pipeline/queue';
+import type { ProcessingQueue, QueueMemory } from '../pipeline/queue';
 import type { StoredImage } from '../storage/image-store';
 
 /** What the pipeline has done since start, as /memory_status shows it. */
@@ -14,12 +14,22 @@ export interface ProcessingStats {
   in_flight: number;
   /** Images waiting for a processing slot. */
   queued: number;
+  /** The memory budget images are admitted by, and what is weighed against it; null when enable_memory_optimization is off. */
+  memory_budget: { budget_mb: number; origin: string; baseline_mb: number | null; in_flight_mb: number } | null;
   /** PNG bytes written since start. */
   bytes_stored: number;
   /** Processing time of the last stored image, in ms; null before the first. */
   last_ms: number | null;
   /** Mean processing time of the stored images, in ms; null before the first. */
   average_ms: number | null;
+}
+
+const round1 = (mb: number): number => Math.round(mb * 10) / 10;
+
+function budgetStatus(memory: QueueMemory | null): ProcessingStats['memory_budget'] {
+  if (!memory) return null;
+  const { budget, baselineMb, inFlightMb } = memory;
+  return { budget_mb: budget.mb, origin: budget.origin, baseline_mb: baselineMb === null ? null : round1(baselineMb), in_flight_mb: round1(inFlightMb) };
 }
 
 /**
@@ -63,6 +73,7 @@ export class IngestStats implements StoreObserver {
       rejected_total: this.rejectedTotal,
       in_flight: this.queue.inFlight,
       queued: this.queue.queued,
+      memory_budget: budgetStatus(this.queue.memory),
       bytes_stored: this.bytesStored,
       last_ms: this.lastMs,
       average_ms: this.stored === 0 ? null : Math.round(this.totalMs / this.stored),

@@ -1,7 +1,9 @@
+import type { MemoryBudget } from './memory-budget';
+
 /** How the queue learns the memory budget and the process's RSS; see {@link admits}. */
 export interface MemoryAdmission {
-  /** The budget in MiB, or null for none (enable_memory_optimization off); read at every admission. */
-  budgetMb(): number | null;
+  /** The budget, or null for none (enable_memory_optimization off); read at every admission. */
+  budget(): MemoryBudget | null;
   /** The process's RSS now, in MiB: read as the baseline whenever no task is in flight. */
   rssMb(): number;
 }

@@ -1,5 +1,6 @@
 import { queueFull, type AppError } from '../errors';
 import { admits, type MemoryAdmission } from './memory-admission';
+import type { MemoryBudget } from './memory-budget';
 
 export interface QueueLimits {
   /** How many tasks may run at once; read at every start, so a settings change applies at once. */
@@ -8,6 +9,15 @@ export interface QueueLimits {
   maxWaiting: () => number;
   /** When set, a task is admitted only while the estimates of the tasks in flight fit its budget. */
   memory?: MemoryAdmission;
+}
+
+/** The memory admission as it stands, for /memory_status. */
+export interface QueueMemory {
+  budget: MemoryBudget;
+  /** The RSS last read with nothing in flight, in MiB; null before the first admission. */
+  baselineMb: number | null;
+  /** The sum of the running tasks' estimates, in MiB. */
+  inFlightMb: number;
 }
 
 interface Waiter {
@@ -42,6 +52,12 @@ export class ProcessingQueue {
   /** The sum of the running tasks' memory estimates, in MiB. */
   get inFlightMb(): number {
     return this.runningMb;
+  }
+
+  /** The budget, the baseline and the estimates in flight; null without a budget. */
+  get memory(): QueueMemory | null {
+    const budget = this.limits.memory?.budget() ?? null;
+    return budget && { budget, baselineMb: this.baselineMb ?? null, inFlightMb: this.runningMb };
   }
 
   /** True when one more task would be refused. */
@@ -90,7 +106,7 @@ export class ProcessingQueue {
 
   private admits(costMb: number): boolean {
     const memory = this.limits.memory;
-    const budgetMb = memory?.budgetMb() ?? null;
+    const budgetMb = memory?.budget()?.mb ?? null;
     // The baseline is the RSS with nothing in flight: read whenever the queue is empty of work.
     if (memory && budgetMb !== null && (this.running === 0 || this.baselineMb === undefined)) this.baselineMb = memory.rssMb();
     return admits({

@@ -92,6 +92,26 @@ describe('GET /memory_status and /metrics', () => {
     assert.ok(metric(text, 'nodejs_heap_size_used_bytes') > 0);
   });
 
+  it('shows the memory budget uploads are admitted by, and none with enable_memory_optimization off', async () => {
+    const budgeted = await startTestApp({ settings: { memory_budget_mb: 300 } });
+    const unbounded = await startTestApp({ settings: { enable_memory_optimization: false } });
+    try {
+      assert.equal((await postImage(budgeted, await photoLike(120, 90))).status, 201);
+      const { processing } = await (await budgeted.fetch('/memory_status')).json() as { processing: { memory_budget: { budget_mb: number; origin: string; baseline_mb: number; in_flight_mb: number } } };
+      assert.equal(processing.memory_budget.budget_mb, 300);
+      assert.equal(processing.memory_budget.origin, 'memory_budget_mb');
+      assert.equal(processing.memory_budget.in_flight_mb, 0);
+      // Read before the image was admitted: this process's RSS then.
+      const rssMb = process.memoryUsage().rss / MIB;
+      assert.ok(processing.memory_budget.baseline_mb > rssMb / 2 && processing.memory_budget.baseline_mb < rssMb * 2, String(processing.memory_budget.baseline_mb));
+      const off = await (await unbounded.fetch('/memory_status')).json() as { processing: { memory_budget: unknown } };
+      assert.equal(off.processing.memory_budget, null);
+    } finally {
+      await budgeted.destroy();
+      await unbounded.destroy();
+    }
+  });
+
   it('shows the memory page to a browser, and JSON to anyone else', async () => {
     const page = await app.fetch('/memory_status', { headers: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     assert.equal(page.status, 200);

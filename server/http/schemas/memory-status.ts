@@ -80,6 +80,11 @@ export function memoryStatusSchema(settings: z.ZodType) {
     processing: z.strictObject({
       received: integer, stored: integer, rejected: z.record(z.string(), integer).describe('By error code'),
       rejected_total: integer, in_flight: integer, queued: integer, bytes_stored: integer, last_ms: integer.nullable(), average_ms: integer.nullable(),
+      memory_budget: z.strictObject({
+        budget_mb: integer, origin: z.string().describe('memory_budget_mb, or where the automatic budget came from'),
+        baseline_mb: number.nullable().describe('RSS with no image in flight, as last read; null before the first image'),
+        in_flight_mb: number.describe('The working-set estimates of the images being processed'),
+      }).nullable().describe('What images are admitted by when enable_memory_optimization is on; null when off'),
     }),
     store: z.strictObject({ images: integer, bytes: integer }),
     retention: RetentionStatusSchema,

@@ -10,7 +10,7 @@ function harness(options: { budgetMb: number | null; baselineMb?: number; concur
   const queue = new ProcessingQueue({
     concurrency: () => options.concurrency ?? 4,
     maxWaiting: () => 100,
-    memory: { budgetMb: () => options.budgetMb, rssMb: () => options.baselineMb ?? 50 },
+    memory: { budget: () => (options.budgetMb === null ? null : { mb: options.budgetMb, origin: 'test' }), rssMb: () => options.baselineMb ?? 50 },
   });
   const running = new Set<string>();
   const started: string[] = [];
@@ -56,6 +56,8 @@ describe('ProcessingQueue under a memory budget', () => {
     await tick();
     assert.deepEqual([...h.running], ['a', 'b']);
     assert.equal(h.queue.queued, 2);
+    // What /memory_status shows of it.
+    assert.deepEqual(h.queue.memory, { budget: { mb: 140, origin: 'test' }, baselineMb: 50, inFlightMb: 80 });
     await h.finish('a');
     assert.deepEqual([...h.running].sort(), ['b', 'c']);
     await h.finish('b');
@@ -104,7 +106,7 @@ describe('ProcessingQueue under a memory budget', () => {
 
   it('takes the RSS with nothing in flight as the baseline, read again each time the queue empties', async () => {
     let rss = 50;
-    const queue = new ProcessingQueue({ concurrency: () => 4, maxWaiting: () => 10, memory: { budgetMb: () => 140, rssMb: () => rss } });
+    const queue = new ProcessingQueue({ concurrency: () => 4, maxWaiting: () => 10, memory: { budget: () => ({ mb: 140, origin: 'test' }), rssMb: () => rss } });
     const gates: Array<() => void> = [];
     const hold = () => new Promise<void>((resolve) => gates.push(resolve));
     // At rest 50: 50 + 40 + 40 fits.
