@@ -3,7 +3,6 @@ import sharp from 'sharp';
 import { emptyUpload, imageWithoutDimensions, notAnImage, tooManyPixels, undecodableImage, type AppError } from '../errors';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
-import { computeSignature, type ImageSignature } from '../similarity/signature';
 import { readExif, type ExifSummary } from './exif';
 import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpec } from './raw-encodings';
 import { readRawFrame } from './raw-frame';
@@ -20,8 +19,6 @@ export interface ProcessedImage {
   rotated: boolean;
   resized: boolean;
   exif: Omit<ExifSummary, 'orientation'>;
-  /** Perceptual hash and colour summary of the stored PNG (server/similarity). */
-  signature: ImageSignature;
 }
 
 /**
@@ -55,7 +52,6 @@ interface PipelineContext {
   image?: sharp.Sharp;
   resized?: boolean;
   result?: sharp.OutputInfo;
-  signature?: ImageSignature;
 }
 
 type Step = (ctx: PipelineContext) => Promise<void> | void;
@@ -66,13 +62,13 @@ type Step = (ctx: PipelineContext) => Promise<void> | void;
  * orienting because sharp turns an image before resizing it only by giving up shrink-on-load:
  * a 12 MP JPEG turned first is decoded whole (36 MB of pixels) instead of at half size.
  */
-const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, encode, sign];
+const STEPS: Step[] = [sniff, inspect, readOrientation, decode, resize, orient, encode];
 
 /**
  * A raw frame has no header to sniff and no EXIF: its description is checked against the file's
  * length, then its pixels are read into one frame-sized buffer that sharp decodes in place.
  */
-const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode, sign];
+const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode];
 
 /**
  * Turns the uploaded file (or raw frame) `input` into an upright, bounded PNG at `output`.
@@ -84,7 +80,7 @@ export async function processImage(input: ImageInput, output: string, settings: 
     ? { input, output, settings }
     : { input: input.file, rawSpec: input.raw, region: input.region, output, settings };
   for (const step of ctx.rawSpec ? RAW_STEPS : STEPS) await step(ctx);
-  const { format, inputBytes, width, height, exif, result, resized, signature } = ctx as Required<PipelineContext>;
+  const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;
   const { orientation, ...camera } = exif;
   return {
     width: result.width,
@@ -95,7 +91,6 @@ export async function processImage(input: ImageInput, output: string, settings: 
     rotated: orientation !== 1,
     resized,
     exif: camera,
-    signature,
   };
 }
 
@@ -213,20 +208,6 @@ async function encode(ctx: PipelineContext): Promise<void> {
     ctx.result = await ctx.image!
       .png(pngOptions(ctx.settings))
       .toFile(ctx.output);
-  } catch (err) {
-    throw imageError(ctx, 'decoded', err);
-  }
-}
-
-/**
- * Hashes the PNG just written rather than the upload: a clone() of the decode pipeline re-reads
- * and re-decodes the upload (measured: as long as a fresh decode), while the stored PNG is at most
- * max_image_dimension, upright, and exactly what a background re-hash of an older image reads, so
- * both give the same signature. About 50 ms for a 2000 px PNG (docs/similarity.md).
- */
-async function sign(ctx: PipelineContext): Promise<void> {
-  try {
-    ctx.signature = await computeSignature(ctx.output);
   } catch (err) {
     throw imageError(ctx, 'decoded', err);
   }

@@ -34,6 +34,8 @@ export interface DuplicateRecord {
 
 /** The near-duplicate decision (issue 11: server/similarity/similarity.ts). */
 export interface DuplicateCheck {
+  /** The perceptual signature of a processed PNG. */
+  signatureOf(png: string): Promise<ImageSignature>;
   /** The stored image an upload repeats: the newest of its source, within `maxDistance` hash bits. */
   duplicateOf(signature: ImageSignature, source: string, maxDistance: number): DuplicateRecord | undefined;
 }
@@ -145,9 +147,12 @@ export class UploadFlow {
 
   private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
     const output = join(request.workDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.png`);
-    return this.process<StoredImage | DuplicateRecord>(file, output, (processed, settings, ms) => {
+    return this.process<StoredImage | DuplicateRecord>(file, output, async (processed, settings, ms) => {
       const { exif, ...image } = processed;
-      const duplicate = this.parts.duplicates?.duplicateOf(image.signature, request.source, settings.duplicate_max_distance);
+      // Hashed here only when the decision needs it; otherwise after the upload is answered (similarity.ts).
+      const check = settings.duplicate_max_distance > 0 ? this.parts.duplicates : undefined;
+      const signature = check && await check.signatureOf(output);
+      const duplicate = signature && check.duplicateOf(signature, request.source, settings.duplicate_max_distance);
       if (duplicate) return duplicate;
       const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};
       return this.parts.store.add(output, {
@@ -157,6 +162,7 @@ export class UploadFlow {
         received_at: request.receivedAt,
         captured_at: request.capturedAt,
         processing_ms: Math.round(ms),
+        ...(signature ? { signature } : {}),
         ...(exif.make || exif.model || exif.takenAt
           ? { exif: { make: exif.make, model: exif.model, taken_at: exif.takenAt } }
           : {}),

@@ -61,7 +61,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     url,
     dataDir,
     deps,
-    fetch: (path, init) => fetch(`${url}${path}`, init),
+    async fetch(path, init) {
+      const res = await fetch(`${url}${path}`, init);
+      // New images are hashed just after their upload is answered, rewriting their record: let
+      // that finish, so that what a test reads next (files, records) is at rest. A test of the
+      // hashing itself fetches from app.url directly.
+      await deps.similarity.settled();
+      return res;
+    },
     close,
     async restart() {
       await close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { filesIn, form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 import { scene, variantOf } from '../helpers/scenes';
+import { computeSignature } from '../../server/similarity/signature';
 
 let app: TestApp;
 const ids: Record<string, string> = {};
@@ -18,10 +19,33 @@ after(() => app.destroy());
 
 interface Answer { query: string | null; results: Array<{ image: { id: string; signature: { phash: string } }; distance: number; similarity: number }> }
 
-test('every stored image carries its signature', async () => {
+test('every stored image carries its signature once hashed, the one its stored PNG gives', async () => {
+  await app.deps.similarity.settled();
   const meta = (await (await app.fetch(`/images/${ids.a}/meta`)).json()) as { signature: { phash: string; colors: string } };
   assert.match(meta.signature.phash, /^[0-9a-f]{16}$/);
   assert.match(meta.signature.colors, /^[0-9a-f]{24}$/);
+  assert.deepEqual(meta.signature, await computeSignature(app.deps.store.pngPath(ids.a)));
+});
+
+test('a new image is hashed after its upload is answered, and a query asked at once waits for it', async () => {
+  const fresh = await startTestApp();
+  try {
+    // Straight to the server: the helper's fetch would wait for the hashing.
+    const res = await fetch(`${fresh.url}/images?source=cam-x`, { method: 'POST', body: await scene(311, 320, 240), headers: { 'Content-Type': 'image/png' } });
+    assert.equal(res.status, 201);
+    const { images: [stored] } = (await res.json()) as { images: Array<{ id: string; signature?: unknown }> };
+    // Asked before anything else: answered from the image's signature, never "not hashed yet".
+    const similar = await fetch(`${fresh.url}/images/${stored.id}/similar`);
+    assert.equal(similar.status, 200);
+    assert.equal(((await similar.json()) as Answer).query, stored.id);
+    const record = fresh.deps.store.get(stored.id)!;
+    assert.deepEqual(record.signature, await computeSignature(fresh.deps.store.pngPath(stored.id)));
+    assert.ok(fresh.deps.similarity.index.has(stored.id));
+    const status = (await (await fresh.fetch('/memory_status')).json()) as { similarity: { hashing: { pending: number; done: number; failed: number } } };
+    assert.deepEqual(status.similarity.hashing, { pending: 0, done: 1, failed: 0 });
+  } finally {
+    await fresh.destroy();
+  }
 });
 
 test('GET /images/:id/similar lists the others nearest first, without the query image', async () => {
@@ -86,7 +110,10 @@ test('near-duplicates: dropped per source with duplicate_max_distance set, store
     const still = await scene(601, 320, 240);
     const first = await postImage(dup, still, '?source=door', 'image/png');
     assert.equal(first.status, 201);
-    const firstId = ((await first.json()) as { images: Array<{ id: string }> }).images[0].id;
+    const [firstImage] = ((await first.json()) as { images: Array<{ id: string; signature?: unknown }> }).images;
+    const firstId = firstImage.id;
+    // Hashed before it was stored, since the decision needed it: the answer carries it.
+    assert.deepEqual(firstImage.signature, await computeSignature(dup.deps.store.pngPath(firstId)));
     // The same still, re-encoded: not stored.
     const again = await postImage(dup, await variantOf(still, 'jpeg_q30'), '?source=door');
     assert.equal(again.status, 200);

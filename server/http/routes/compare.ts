@@ -28,11 +28,13 @@ export function compareRoutes(router: Router, deps: AppDeps): void {
     if (ctx.is('multipart')) {
       ctx.body = await withQueryImages(ctx, deps, ['image1', 'image2'], 2, async ([a, b]) => ({
         ...(await matcher.compare(a.png, b.png)),
-        phash_distance: hammingDistance(a.processed.signature.phash, b.processed.signature.phash),
+        phash_distance: hammingDistance((await deps.similarity.signatureOf(a.png)).phash, (await deps.similarity.signatureOf(b.png)).phash),
       }));
       return;
     }
     const body = await readJson(ctx, ID_PAIR_BODY) as { id1?: unknown; id2?: unknown } | null;
+    // Images just stored are hashed after their upload was answered: wait for their signatures.
+    await deps.similarity.settled();
     const [a, b] = [storedImage(deps, body?.id1, 'id1'), storedImage(deps, body?.id2, 'id2')];
     ctx.body = {
       ...(await matcher.compare(deps.store.pngPath(a.id), deps.store.pngPath(b.id))),

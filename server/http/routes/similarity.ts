@@ -51,12 +51,15 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
   router.get('/images/:id/similar', async (ctx) => {
     const limit = parseIntParam('limit', ctx.query.limit, 10, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
+    if (!deps.store.get(ctx.params.id)) throw imageNotFound(ctx.params.id);
+    // A new image is hashed just after its upload was answered: wait for it.
+    await deps.similarity.settled();
     const image = deps.store.get(ctx.params.id);
     if (!image) throw imageNotFound(ctx.params.id);
     if (!isSignature(image.signature)) {
       throw notHashedYet();
     }
-    const results = deps.similarity.search(image.signature, { limit, maxDistance, exclude: image.id });
+    const results = await deps.similarity.search(image.signature, { limit, maxDistance, exclude: image.id });
     const verify = parseBoolean('verify', ctx.query.verify);
     const body = { query: image.id, results: verify ? await verifyResults(deps, image.id, results) : results.map(presentResult) };
     ctx.vary('Accept');
@@ -73,8 +76,8 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     const limit = parseIntParam('top_k', ctx.query.top_k, 5, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     const source = parseSource(ctx.query.source);
-    const signature = await withQueryImages(ctx, deps, ['image', 'file'], 1, async ([query]) => query.processed.signature);
-    const results = deps.similarity.search(signature, { limit, maxDistance, source });
+    const signature = await withQueryImages(ctx, deps, ['image', 'file'], 1, ([query]) => deps.similarity.signatureOf(query.png));
+    const results = await deps.similarity.search(signature, { limit, maxDistance, source });
     ctx.body = { query: null, results: results.map(presentResult) };
   });
 }

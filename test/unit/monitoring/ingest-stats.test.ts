@@ -15,7 +15,7 @@ describe('IngestStats', () => {
     const stats = new IngestStats(pipeline.queue);
     pipeline.watch(stats);
     assert.deepEqual(stats.read(), {
-      received: 0, stored: 0, rejected: {}, rejected_total: 0, in_flight: 0, queued: 0,
+      received: 0, stored: 0, rejected: {}, rejected_total: 0, in_flight: 0, queued: 0, memory_budget: null,
       bytes_stored: 0, last_ms: null, average_ms: null,
     });
     stats.detach();

@@ -13,6 +13,7 @@ test('images stored before signatures are hashed in the background after a start
       const res = await postImage(app, await scene(seed, 200, 150), '', 'image/png');
       ids.push(((await res.json()) as { images: Array<{ id: string }> }).images[0].id);
     }
+    await app.deps.similarity.settled();
     const signed = app.deps.store.get(ids[0])!.signature!;
     // Make them look as an older version stored them.
     for (const id of ids) {
@@ -25,7 +26,7 @@ test('images stored before signatures are hashed in the background after a start
     await app.deps.similarity.backfilled;
     assert.deepEqual(app.deps.similarity.backfill, { pending: 0, done: 2, failed: 0 });
     assert.equal(app.deps.similarity.index.size, 2);
-    // The same signature as at upload: both hash the stored PNG.
+    // The same signature as after the upload: both hash the stored PNG.
     assert.deepEqual(app.deps.store.get(ids[0])!.signature, signed);
     const onDisk = JSON.parse(await readFile(join(app.dataDir, 'images', `${ids[0]}.json`), 'utf8'));
     assert.deepEqual(onDisk.signature, signed);
