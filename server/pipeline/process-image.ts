@@ -8,6 +8,7 @@ import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpe
 import { readRawFrame } from './raw-frame';
 import type { FileRegion } from './message-scan';
 import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
+import type { ImageHeader } from './working-set';
 
 /** What processing learned of the upload and made of it. */
 export interface ProcessedImage {
@@ -43,6 +44,8 @@ interface PipelineContext {
   /** Set for raw frames only. */
   readonly rawSpec?: RawFrameSpec;
   readonly region?: FileRegion;
+  /** The header, when the caller has read it already (the upload flow, to weigh the image). */
+  readonly header?: ImageHeader;
   rawLayout?: RawFrameLayout;
   format?: InputFormat | 'raw';
   inputBytes?: number;
@@ -72,12 +75,13 @@ const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode
 
 /**
  * Turns the uploaded file (or raw frame) `input` into an upright, bounded PNG at `output`.
+ * `header`, when given, is what {@link readImageHeader} read of `input`: it is not read again.
  * @throws AppError unsupported_media_type, too_many_pixels or invalid_image; invalid_parameter
  *   for a raw frame whose description or length is wrong.
  */
-export async function processImage(input: ImageInput, output: string, settings: Settings): Promise<ProcessedImage> {
+export async function processImage(input: ImageInput, output: string, settings: Settings, header?: ImageHeader): Promise<ProcessedImage> {
   const ctx: PipelineContext = typeof input === 'string'
-    ? { input, output, settings }
+    ? { input, output, settings, header }
     : { input: input.file, rawSpec: input.raw, region: input.region, output, settings };
   for (const step of ctx.rawSpec ? RAW_STEPS : STEPS) await step(ctx);
   const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;
@@ -95,28 +99,34 @@ export async function processImage(input: ImageInput, output: string, settings: 
 }
 
 async function sniff(ctx: PipelineContext): Promise<void> {
-  const head = await readFileHead(ctx.input);
-  const format = sniffImageFormat(head);
-  if (!format) {
-    throw head.length === 0 ? emptyUpload() : notAnImage();
+  if (ctx.header) {
+    ctx.format = ctx.header.format;
+  } else {
+    const head = await readFileHead(ctx.input);
+    const format = sniffImageFormat(head);
+    if (!format) {
+      throw head.length === 0 ? emptyUpload() : notAnImage();
+    }
+    ctx.format = format;
   }
-  ctx.format = format;
   ctx.inputBytes = (await stat(ctx.input)).size;
 }
 
 async function inspect(ctx: PipelineContext): Promise<void> {
-  let meta: sharp.Metadata;
-  try {
-    meta = await sharp(ctx.input, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw imageError(ctx, 'read', err);
-  }
-  const { width, height } = meta;
+  const { width, height } = ctx.header ?? await readDimensions(ctx);
   if (!width || !height) throw imageWithoutDimensions(ctx.format!);
   // A decompression bomb is refused from its header, before a single pixel is decoded.
   checkPixelCount(ctx, width, height);
   ctx.width = width;
   ctx.height = height;
+}
+
+async function readDimensions(ctx: PipelineContext): Promise<sharp.Metadata> {
+  try {
+    return await sharp(ctx.input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw imageError(ctx, 'read', err);
+  }
 }
 
 function checkPixelCount(ctx: PipelineContext, width: number, height: number): void {

@@ -74,15 +74,23 @@ function rawEstimateMb(spec: RawFrameSpec, settings: Pick<Settings, 'max_image_d
   return FIXED_MB + (width * height * channels * (bits / 8)) / (1024 * 1024) + outputMb(width, height, ratio);
 }
 
+/** What the flow learns of an input before queuing it. */
+export interface InputWeight {
+  /** The working-set estimate the queue admits the input by. */
+  costMb: number;
+  /** The encoded file's header, handed to the pipeline so that it is read once; null for a raw frame or no image. */
+  header: ImageHeader | null;
+}
+
 /**
- * The estimate for what the upload flow hands the pipeline, read before the image is queued: from
- * the header of an encoded file, or from a raw frame's description. 0 for a file that is no
- * image: the pipeline refuses it before decoding a pixel.
+ * Weighs what the upload flow hands the pipeline, before the image is queued: from the header of
+ * an encoded file, or from a raw frame's description. 0 for a file that is no image: the pipeline
+ * refuses it before decoding a pixel.
  */
-export async function estimateInputMb(input: ImageInput, settings: Pick<Settings, 'max_image_dimension'>): Promise<number> {
-  if (typeof input !== 'string') return rawEstimateMb(input.raw, settings);
+export async function weighInput(input: ImageInput, settings: Pick<Settings, 'max_image_dimension'>): Promise<InputWeight> {
+  if (typeof input !== 'string') return { costMb: rawEstimateMb(input.raw, settings), header: null };
   const header = await readImageHeader(input);
-  return header ? estimateWorkingSetMb(header, settings) : 0;
+  return { costMb: header ? estimateWorkingSetMb(header, settings) : 0, header };
 }
 
 /**

@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import type { AfterStore } from '../consumers/after-store';
 import { processImage, type ImageInput, type ProcessedImage } from '../pipeline/process-image';
 import type { ProcessingQueue } from '../pipeline/queue';
-import { estimateInputMb } from '../pipeline/working-set';
+import { weighInput } from '../pipeline/working-set';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -129,18 +129,18 @@ export class UploadFlow {
 
   /**
    * Runs one file through the pipeline into `output`, in the bounded queue, weighed first (its
-   * header, or a raw frame's description) so that the queue admits it against the memory budget
+   * header, which the pipeline then need not read again, or a raw frame's description) so that the queue admits it against the memory budget
    * beside the images in flight. Uploads and queries (search, compare) share it, so together they
    * keep memory within the budget. `then` runs in the same slot, with the settings read when
    * processing started (a change applies to the next image) and the processing time in ms.
    * @throws AppError as the pipeline refuses the file, or busy when the queue is full.
    */
   async process<T>(file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T): Promise<T> {
-    const costMb = await estimateInputMb(file, this.parts.settings());
+    const { costMb, header } = await weighInput(file, this.parts.settings());
     return this.parts.queue.run(async () => {
       const settings = this.parts.settings();
       const started = performance.now();
-      const processed = await processImage(file, output, settings);
+      const processed = await processImage(file, output, settings, header ?? undefined);
       return then(processed, settings, performance.now() - started);
     }, costMb);
   }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../../../server/errors';
 import { processImage } from '../../../server/pipeline/process-image';
+import { readImageHeader } from '../../../server/pipeline/working-set';
 import { DEFAULT_SETTINGS, type Settings } from '../../../server/settings';
 import { closeColour, jpegWithOrientation, photoLike, pngDeclaring, QUADRANT_COLOURS, quadrantColours } from '../../helpers/fixtures';
 
@@ -48,6 +49,22 @@ describe('processImage', () => {
       assert.equal(result.resized, true);
     });
   }
+
+  it('uses the header the upload flow read to weigh the image, instead of reading it again', async () => {
+    const jpeg = await jpegWithOrientation(6, 192, 128);
+    const input = join(dir, `in-${++n}`);
+    await writeFile(input, jpeg);
+    const settings = { ...DEFAULT_SETTINGS, max_image_dimension: 96 };
+    const header = await readImageHeader(input);
+    // Stored sideways (orientation 6): the header gives the stored size.
+    assert.deepEqual(header, { format: 'jpeg', width: 128, height: 192 });
+    const withHeader = await processImage(input, join(dir, `out-${n}-a.png`), settings, header!);
+    const without = await processImage(input, join(dir, `out-${n}-b.png`), settings);
+    assert.deepEqual(withHeader, without);
+    assert.deepEqual(await readFile(join(dir, `out-${n}-a.png`)), await readFile(join(dir, `out-${n}-b.png`)));
+    // The header is trusted: one naming too many pixels is refused as such, before any decoding.
+    await assert.rejects(processImage(input, join(dir, `out-${n}-c.png`), settings, { format: 'jpeg', width: 20_000, height: 20_000 }), { code: 'too_many_pixels' });
+  });
 
   it('bounds the longest side and keeps the aspect ratio, after turning', async () => {
     // Stored 300 wide x 450 high with orientation 6: upright it is 450 x 300.

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProcessingQueue } from '../../../server/pipeline/queue';
-import { estimateInputMb, estimateWorkingSetMb, readImageHeader } from '../../../server/pipeline/working-set';
+import { estimateWorkingSetMb, readImageHeader, weighInput } from '../../../server/pipeline/working-set';
 import { photoLike } from '../../helpers/fixtures';
 import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
 
@@ -49,10 +49,11 @@ describe('the working-set estimate in the upload path', () => {
   it('weighs a raw frame by its frame buffer, from its description alone', async () => {
     const settings = pipeline.settings.get();
     // 4056x3040 rgb8: a 35.3 MiB buffer, stored at 2000x1499 after a resize.
-    const rgb = await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'rgb8', width: 4056, height: 3040 } }, settings);
-    assert.ok(rgb > 35.3 && rgb < 35.3 + 40, String(rgb));
-    const mono = await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'mono8', width: 4056, height: 3040 } }, settings);
-    assert.ok(Math.abs(rgb - mono - (2 * 4056 * 3040) / 2 ** 20) < 0.01);
-    assert.equal(await estimateInputMb({ file: '/nonexistent', raw: { encoding: 'no-such', width: 4, height: 4 } }, settings), 0);
+    const rgb = await weighInput({ file: '/nonexistent', raw: { encoding: 'rgb8', width: 4056, height: 3040 } }, settings);
+    assert.ok(rgb.costMb > 35.3 && rgb.costMb < 35.3 + 40, String(rgb.costMb));
+    assert.equal(rgb.header, null);
+    const mono = await weighInput({ file: '/nonexistent', raw: { encoding: 'mono8', width: 4056, height: 3040 } }, settings);
+    assert.ok(Math.abs(rgb.costMb - mono.costMb - (2 * 4056 * 3040) / 2 ** 20) < 0.01);
+    assert.equal((await weighInput({ file: '/nonexistent', raw: { encoding: 'no-such', width: 4, height: 4 } }, settings)).costMb, 0);
   });
 });
