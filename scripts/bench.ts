@@ -1,8 +1,11 @@
 /**
  * The benchmark (`npm run bench`; not part of `npm test`). For each image size at 1 and 4
  * clients, with enable_memory_optimization on and off: the daemon's throughput, latency p50/p99,
- * peak RSS and mean stored PNG size, beside the same work done by bare sharp in this process (the
- * ceiling) and the ratio of the two. Also what each dependency costs at start-up.
+ * peak RSS, page faults and mean stored PNG size, beside the same work done by bare sharp (the
+ * ceiling) twice: in this process, under glibc as it comes, and in a child process under the
+ * daemon's allocator settings, so that what the allocator costs and what the daemon itself costs
+ * are told apart. Also what a page fault costs on this machine, and what each dependency costs at
+ * start-up.
  *
  * Then the RSS a 12 MP raw camera frame adds (`--raw-only` runs just that part).
  *
@@ -18,12 +21,12 @@ import { parseArgs } from 'node:util';
 import { startDaemon } from '../test/helpers/daemon-process';
 import { processingConcurrency } from '../server/pipeline/sharp-tuning';
 import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
-import { ALLOCATORS, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
-import { barePngBytes, runCeiling } from './load/ceiling';
-import { describeMachine } from './load/machine';
+import { ALLOCATORS, allocatorEnv, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
+import { barePngBytes, CeilingProcess, runCeiling, type CeilingResult } from './load/ceiling';
+import { describeMachine, pageFaultMicros } from './load/machine';
 import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages } from './load/post-load';
-import { readCpuSeconds, RssSampler } from './load/rss-sampler';
+import { readCpuSeconds, readMinorFaults, RssSampler } from './load/rss-sampler';
 import { measureStartupCost } from './load/startup-cost';
 import { benchFrame } from './bench-frame';
 import { measureRawFrameRss } from './load/raw-frame-rss';
@@ -58,7 +61,8 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const sizes = values.sizes!.split(',');
 
-  out(`# pi-image-receiver benchmark\n\n${describeMachine()}\nallocator: ${describeAllocator(allocator)}; memory_budget_mb ${budgetMb}\n`);
+  out(`# pi-image-receiver benchmark\n\n${describeMachine()}\nallocator: ${describeAllocator(allocator)}; memory_budget_mb ${budgetMb}`);
+  out(`page fault (first touch of a fresh page): ${pageFaultMicros().toFixed(2)} µs\n`);
   out('## Start-up cost (fresh process, after two GCs; MiB, cumulative)\n');
   out(formatTable(['step', 'RSS', 'anon', 'file'], measureStartupCost().map((c) =>
     [c.label, c.rssMb.toFixed(1), c.anonMb.toFixed(1), c.fileMb.toFixed(1)])));
@@ -78,28 +82,35 @@ async function main(): Promise<void> {
     const scratch = await mkdtemp(join(tmpdir(), 'pir-bench-ceiling-'));
     const launch = allocatorLaunch(allocator);
     const daemon = await startDaemon(dataDir, { ...launch.env, MEMORY_BUDGET_MB: budgetMb }, [], launch.program);
+    const sameAllocator = CeilingProcess.start({ ...process.env, ...allocatorEnv(allocator) });
     try {
       await postConfig(daemon.url, { enable_memory_optimization: settings.enable_memory_optimization });
-      const bench: Bench = { url: daemon.url, pid: daemonPid(daemon.pid), settings, scratch, rounds };
+      const bench: Bench = { url: daemon.url, pid: daemonPid(daemon.pid), settings, scratch, rounds, sameAllocator };
       for (const size of sizes) {
         const images = workload.get(size)!;
         const jobs = Array.from({ length: COUNTS[size] ?? 8 }, (_, i) => images[i % images.length]);
         // Warm both up on this size, so that neither pays for first-time code paths in the figures.
         await runCeiling(images, 1, settings, scratch);
+        await sameAllocator.run(images, 1, settings, scratch);
         await postImages(daemon.url, images, { concurrency: 1, timeLimitMs: 120_000 });
         let single = NaN;
         for (const clients of CLIENTS) {
           process.stderr.write(`[${mode}] ${size} x${jobs.length}, ${clients} client(s)...\n`);
           const m = await measure(bench, jobs, clients);
-          const ratio = m.ceilingSeconds / m.serverSeconds;
+          const ratio = m.ceiling.seconds / m.serverSeconds;
+          const sameRatio = m.sameAllocator.seconds / m.serverSeconds;
+          const perImage = (total: number): string => (total / m.images).toFixed(0);
           rows.push([mode, size, String(clients), (m.images / m.serverSeconds).toFixed(2),
             percentile(m.latencies, 50).toFixed(0), percentile(m.latencies, 99).toFixed(0), m.peakMb.toFixed(1),
-            Math.round(mean(m.storedBytes)).toString(), (m.images / m.ceilingSeconds).toFixed(2), percent(ratio),
-            (1000 * m.serverCpu / m.images).toFixed(0), (1000 * m.ceilingCpu / m.images).toFixed(0), percent(m.ceilingCpu / m.serverCpu)]);
+            Math.round(mean(m.storedBytes)).toString(), (m.images / m.ceiling.seconds).toFixed(2), percent(ratio), percent(sameRatio),
+            perImage(1000 * m.serverCpu), perImage(1000 * m.ceiling.cpuSeconds), percent(m.ceiling.cpuSeconds / m.serverCpu),
+            perImage(m.serverFaults), perImage(m.sameAllocator.minorFaults), perImage(m.ceiling.minorFaults)]);
           if (size === TARGET.size && clients === 1) {
             single = m.images / m.serverSeconds;
             verdicts.push(`${ratio >= TARGET.ratio ? 'meets' : 'MISSES'} target: optimization ${mode}, 1 client: ` +
-              `${percent(ratio)} of bare sharp's throughput (target ${percent(TARGET.ratio)}); by CPU time ${percent(m.ceilingCpu / m.serverCpu)}`);
+              `${percent(ratio)} of bare sharp's throughput (target ${percent(TARGET.ratio)}); by CPU time ${percent(m.ceiling.cpuSeconds / m.serverCpu)}; ` +
+              `${percent(sameRatio)} of bare sharp under the daemon's allocator settings (page faults per image: daemon ${perImage(m.serverFaults)}, ` +
+              `bare sharp ${perImage(m.sameAllocator.minorFaults)} under the same settings, ${perImage(m.ceiling.minorFaults)} under glibc as it comes)`);
           }
           if (size === TARGET.size && clients > 1) {
             const scaling = m.images / m.serverSeconds / single;
@@ -110,15 +121,17 @@ async function main(): Promise<void> {
         }
       }
     } finally {
+      sameAllocator.stop();
       await daemon.stop();
       await rm(dataDir, { recursive: true, force: true });
       await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  out('\n## Throughput and memory (daemon over HTTP vs bare sharp in-process)\n');
+  out('\n## Throughput and memory (daemon over HTTP vs bare sharp in-process, under glibc as it comes, and in a child process under the daemon\'s allocator settings)\n');
   out(formatTable(['optimization', 'size', 'clients', 'images/s', 'p50 ms', 'p99 ms', 'peak RSS MiB',
-    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU'], rows));
+    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon/bare same allocator', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU',
+    'page faults/img', 'bare same allocator', 'bare'], rows));
   out(`\n${verdicts.join('\n')}`);
 
   out('\n## Stored size: adaptive row filtering vs none (zlib level 6, mean over the orientations)\n');
@@ -149,37 +162,45 @@ interface Bench {
   settings: Settings;
   scratch: string;
   rounds: number;
+  /** Bare sharp under the daemon's allocator environment. */
+  sameAllocator: CeilingProcess;
 }
 
 interface Measurement {
   images: number;
   serverSeconds: number;
   serverCpu: number;
-  ceilingSeconds: number;
-  ceilingCpu: number;
+  serverFaults: number;
+  /** Bare sharp in this process, glibc as it comes. */
+  ceiling: CeilingResult;
+  /** Bare sharp in a child process under the daemon's allocator environment. */
+  sameAllocator: CeilingResult;
   latencies: number[];
   storedBytes: number[];
   peakMb: number;
 }
 
 /**
- * Runs `jobs` through bare sharp, then through the daemon from `clients` clients, `rounds` times.
- * They alternate, so that a noisy neighbour weighs on both alike; CPU time is measured too, as it
- * hardly moves with the neighbours.
+ * Runs `jobs` through bare sharp (in this process, then under the daemon's allocator), then through
+ * the daemon from `clients` clients, `rounds` times. They alternate, so that a noisy neighbour
+ * weighs on all alike; CPU time and page faults are measured too, as they hardly move with the
+ * neighbours.
  */
 async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Promise<Measurement> {
-  const m: Measurement = { images: 0, serverSeconds: 0, serverCpu: 0, ceilingSeconds: 0, ceilingCpu: 0, latencies: [], storedBytes: [], peakMb: 0 };
+  const none = (): CeilingResult => ({ seconds: 0, cpuSeconds: 0, minorFaults: 0 });
+  const m: Measurement = { images: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
   const sampler = new RssSampler(bench.pid, 50);
   for (let round = 0; round < bench.rounds; round++) {
-    const ceiling = await runCeiling(jobs, clients, bench.settings, bench.scratch);
-    m.ceilingSeconds += ceiling.seconds;
-    m.ceilingCpu += ceiling.cpuSeconds;
+    addCeiling(m.ceiling, await runCeiling(jobs, clients, bench.settings, bench.scratch));
+    addCeiling(m.sameAllocator, await bench.sameAllocator.run(jobs, clients, bench.settings, bench.scratch));
     const cpuBefore = readCpuSeconds(bench.pid);
+    const faultsBefore = readMinorFaults(bench.pid);
     sampler.start();
     const load = await postImages(bench.url, jobs, { concurrency: clients, timeLimitMs: 300_000 });
     sampler.stop();
     if (load.failures.length > 0) throw new Error(`uploads failed: ${load.failures.join('; ')}`);
     m.serverCpu += readCpuSeconds(bench.pid) - cpuBefore;
+    m.serverFaults += readMinorFaults(bench.pid) - faultsBefore;
     m.serverSeconds += load.seconds;
     m.images += jobs.length;
     m.latencies.push(...load.latenciesMs);
@@ -187,6 +208,12 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
     m.peakMb = Math.max(m.peakMb, sampler.peak);
   }
   return m;
+}
+
+function addCeiling(total: CeilingResult, run: CeilingResult): void {
+  total.seconds += run.seconds;
+  total.cpuSeconds += run.cpuSeconds;
+  total.minorFaults += run.minorFaults;
 }
 
 function percent(ratio: number): string {

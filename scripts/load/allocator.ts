@@ -50,23 +50,35 @@ const CLEAN = { MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, 
  * @throws Error when jemalloc is asked for and not installed.
  */
 export function allocatorLaunch(allocator: Allocator): Launch {
-  const node = [process.execPath, MAIN_JS];
+  // The wrapper finds node on PATH; give it this one.
+  if (allocator === 'unit') return { program: ['sh', START_WRAPPER], env: { ...CLEAN, NODE: process.execPath } };
+  if (allocator === 'npm-start') return { program: ['npm', '--prefix', join(START_WRAPPER, '..', '..'), '--silent', 'start'], env: { ...CLEAN, NODE: process.execPath } };
+  return { program: [process.execPath, MAIN_JS], env: allocatorEnv(allocator) };
+}
+
+/**
+ * The allocator environment node runs under with `allocator`: for `npm-start` and `unit`, what
+ * the start wrapper sets (the glibc variables, and jemalloc's when it is installed), so that
+ * other work (bench.ts's bare sharp) can be run under the same allocator as the daemon.
+ * @throws Error when jemalloc is asked for and not installed.
+ */
+export function allocatorEnv(allocator: Allocator): NodeJS.ProcessEnv {
   const jemalloc = findJemalloc();
   if (allocator.startsWith('jemalloc') && !jemalloc) {
     throw new Error(`jemalloc is not installed (apt-get install libjemalloc2); looked for ${JEMALLOC_PATHS.join(', ')}`);
   }
-  // The wrapper finds node on PATH; give it this one.
-  if (allocator === 'unit') return { program: ['sh', START_WRAPPER], env: { ...CLEAN, NODE: process.execPath } };
-  if (allocator === 'npm-start') return { program: ['npm', '--prefix', join(START_WRAPPER, '..', '..'), '--silent', 'start'], env: { ...CLEAN, NODE: process.execPath } };
+  const wrapper = { ...GLIBC_TUNED, ...(jemalloc ? { MALLOC_CONF: JEMALLOC_CONF, LD_PRELOAD: jemalloc } : {}) };
   const env = {
     glibc: {},
     arena2: { MALLOC_ARENA_MAX: '2' },
     'glibc-tuned': GLIBC_TUNED,
     jemalloc: { LD_PRELOAD: jemalloc },
     'jemalloc-tuned': { LD_PRELOAD: jemalloc, MALLOC_CONF: JEMALLOC_CONF },
-    recommended: { ...GLIBC_TUNED, MALLOC_CONF: JEMALLOC_CONF, LD_PRELOAD: jemalloc },
+    recommended: wrapper,
+    unit: wrapper,
+    'npm-start': wrapper,
   }[allocator];
-  return { program: node, env: { ...CLEAN, ...env } };
+  return { ...CLEAN, ...env };
 }
 
 /** Names what `allocatorLaunch(allocator)` amounts to on this machine, for reports. */

@@ -102,14 +102,26 @@ export async function settledRss(pid: number, options: SettleOptions = SETTLE): 
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name, which is in parentheses and may hold spaces. */
+function readStatFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /**
  * CPU time (user + system) process `pid` has used so far, in seconds, from /proc/<pid>/stat.
  * Unlike wall-clock time it hardly moves when other processes compete for the cores.
  */
 export function readCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = readStatFields(pid);
   // utime and stime are fields 14 and 15 of the line, in USER_HZ ticks: 100 per second on Linux.
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Minor page faults process `pid` has taken so far (field 10 of /proc/<pid>/stat): each first
+ * touch of a fresh page, which is what an allocator that returns memory at once pays again.
+ */
+export function readMinorFaults(pid: number): number {
+  return Number(readStatFields(pid)[7]);
 }
