@@ -62,12 +62,21 @@ export interface SimilarityOptions {
 }
 
 /**
+ * How many new images may wait for their hash while uploads are being processed. A burst of up to
+ * this many is processed at full speed and hashed once it is over; past it, one image is hashed
+ * beside the uploads for each new one, so that a query never waits for more than this many.
+ */
+export const FRESH_HASH_BACKLOG = 16;
+
+/**
  * Finds stored images by perceptual hash: keeps the in-memory index in step with the store.
- * A new image is hashed just after its upload is answered, from its PNG, so that the hash (a
- * second decode, 8% of a 12 MP upload's work) never delays an upload; an upload is hashed at once
- * only when duplicate_max_distance needs its hash to decide whether to store it. Queries wait for
- * the hashes in progress, so they always see every stored image. Images stored before signatures
- * existed are re-hashed in the background, while no upload is being processed.
+ * A new image is hashed after its upload is answered, from its PNG, at the first moment no upload
+ * is being processed, so that the hash (a second decode, 8% of a 12 MP upload's work) neither
+ * delays an upload nor takes a core from a burst of them; sooner when a query is waiting for it or
+ * {@link FRESH_HASH_BACKLOG} images are. An upload is hashed at once only when
+ * duplicate_max_distance needs its hash to decide whether to store it. Queries wait for the hashes
+ * still to be made, so they always see every stored image. Images stored before signatures existed
+ * are re-hashed in the background, also while no upload is being processed, after the new ones.
  */
 export class Similarity implements StoreObserver, DuplicateCheck {
   readonly name = 'similarity';
@@ -84,6 +93,8 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   private readonly older: string[] = [];
   private draining: Promise<void> | undefined;
   private freshWaiters: Array<() => void> = [];
+  /** Ends the hashing loop's wait for a moment without uploads, when it is waiting. */
+  private wakeDrain: (() => void) | undefined;
   private stopped = false;
   /** Settles when the background re-hash has finished (or stopped). */
   backfilled: Promise<void> = Promise.resolve();
@@ -111,6 +122,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   stop(): void {
     this.stopped = true;
     this.releaseFreshWaiters();
+    this.wakeDrain?.();
   }
 
   /** Indexes newly committed images, and hashes those that come without a signature. */
@@ -120,6 +132,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
       else this.fresh.push(image.id);
     }
     if (this.fresh.length > 0 && !this.stopped) this.draining ??= this.drain();
+    if (this.fresh.length > FRESH_HASH_BACKLOG) this.wakeDrain?.();
   }
 
   /** The hashing of new images, for /memory_status. */
@@ -130,7 +143,9 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   /** Resolves once every image committed so far has its signature (or failed to get one). */
   async settled(): Promise<void> {
     if (this.hashing.pending === 0 || this.stopped) return;
-    await new Promise<void>((resolve) => this.freshWaiters.push(resolve));
+    const hashed = new Promise<void>((resolve) => this.freshWaiters.push(resolve));
+    this.wakeDrain?.();
+    await hashed;
   }
 
   /** The signature of a processed PNG (a stored image's, or a query's). */
@@ -199,28 +214,28 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   }
 
   /**
-   * Hashes the unsigned images one at a time: new ones first, older ones only while no upload is
-   * being processed (low priority). Ends when both lists are empty.
+   * Hashes the unsigned images one at a time, new ones first, while no upload is being processed
+   * (new ones also when a query waits for them or too many wait). Ends when both lists are empty.
    */
   private async drain(): Promise<void> {
     try {
       while (!this.stopped) {
         // After pending I/O, so that an upload's response goes out first.
         await new Promise((resolve) => setImmediate(resolve));
-        const id = this.fresh.shift();
-        if (id !== undefined) {
+        const busy = this.options.busy();
+        if (this.fresh.length > 0 && (!busy || this.freshWaiters.length > 0 || this.fresh.length > FRESH_HASH_BACKLOG)) {
           this.hashingFresh = true;
           try {
-            this.count(this.hashed, await this.hash(id));
+            this.count(this.hashed, await this.hash(this.fresh.shift()!));
           } finally {
             this.hashingFresh = false;
           }
           if (this.fresh.length === 0) this.releaseFreshWaiters();
           continue;
         }
-        if (this.older.length === 0) return;
-        if (this.options.busy()) {
-          await new Promise((resolve) => setTimeout(resolve, 200).unref());
+        if (this.fresh.length === 0 && this.older.length === 0) return;
+        if (busy) {
+          await this.nap(200);
           continue;
         }
         this.backfill.pending--;
@@ -231,6 +246,20 @@ export class Similarity implements StoreObserver, DuplicateCheck {
       // Committed while the loop was ending.
       if (this.fresh.length > 0 && !this.stopped) this.draining = this.drain();
     }
+  }
+
+  /** Waits `ms` for the uploads to be over, or less when a query or the backlog wakes it. */
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakeDrain = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.wakeDrain = wake;
+    });
   }
 
   private count(counters: { done: number; failed: number }, outcome: 'done' | 'failed' | 'skipped'): void {

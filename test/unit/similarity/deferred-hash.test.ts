@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { silentLogger } from '../../../server/log';
+import { FRESH_HASH_BACKLOG, Similarity } from '../../../server/similarity/similarity';
+import { isSignature } from '../../../server/similarity/signature';
+import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
+
+let pipeline: TestPipeline;
+before(async () => { pipeline = await openPipeline(); });
+after(() => pipeline.remove());
+
+/** Lets the hashing loop run: several turns of the event loop and a few ms of timers. */
+async function letItRun(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** Waits until `check` holds, for at most 10 s (it holds in well under a second). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > 10_000) assert.fail(`still not ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('new images wait for their hash while uploads are processed, unless a query or the backlog needs it', async () => {
+  let busy = true;
+  const similarity = new Similarity({ store: pipeline.store, log: silentLogger, busy: () => busy });
+  similarity.start();
+  pipeline.watch(similarity);
+  try {
+    // Uploads in flight: the two new images are not hashed, however long the loop runs.
+    const first = [await pipeline.storeImage('cam'), await pipeline.storeImage('cam')];
+    await letItRun();
+    assert.deepEqual(similarity.hashing, { pending: 2, done: 0, failed: 0 });
+    assert.equal(pipeline.store.get(first[0].id)!.signature, undefined);
+
+    // A query waiting for them has them hashed at once, uploads or not.
+    await similarity.settled();
+    assert.deepEqual(similarity.hashing, { pending: 0, done: 2, failed: 0 });
+    for (const image of first) assert.ok(isSignature(pipeline.store.get(image.id)!.signature));
+    assert.equal(similarity.index.size, 2);
+
+    // Past the backlog, each new image has one hashed beside the uploads.
+    for (let i = 0; i < FRESH_HASH_BACKLOG + 3; i++) await pipeline.storeImage('cam');
+    await until(() => similarity.hashing.pending === FRESH_HASH_BACKLOG, `down to the backlog (${JSON.stringify(similarity.hashing)})`);
+    await letItRun();
+    assert.deepEqual(similarity.hashing, { pending: FRESH_HASH_BACKLOG, done: 5, failed: 0 });
+
+    // Once no upload is processed, the rest is hashed without anyone asking.
+    busy = false;
+    await until(() => similarity.hashing.pending === 0, 'all hashed');
+    assert.deepEqual(similarity.hashing, { pending: 0, done: FRESH_HASH_BACKLOG + 5, failed: 0 });
+    assert.equal(similarity.index.size, FRESH_HASH_BACKLOG + 5);
+  } finally {
+    similarity.stop();
+  }
+});
