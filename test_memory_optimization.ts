@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALLOCATORS, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './scripts/load/allocator';
 import { cachedPhotoJpegs, type WorkloadImage } from './scripts/load/photo-jpeg';
-import { formatTable, percentile, postConfig, postImages, type LoadResult } from './scripts/load/post-load';
+import { formatTable, percentile, postConfig, postImages, waitForHashing, type LoadResult } from './scripts/load/post-load';
 import { readStatusMb, RssSampler, settledRss } from './scripts/load/rss-sampler';
 import { runCeiling } from './scripts/load/ceiling';
 import { DEFAULT_SETTINGS } from './server/settings';
@@ -123,6 +123,7 @@ async function runMode(mode: 'on' | 'off', phases: Phase[], allocator: Allocator
     const settings = { ...DEFAULT_SETTINGS, enable_memory_optimization: mode === 'on' };
     for (const phase of phases) {
       // Bare sharp in this process, as many at once as the daemon may run: what the machine gives now.
+      await waitForHashing(daemon.url);
       const ceilingSeconds = phase.ceiling ? (await runCeiling(phase.jobs, phase.concurrency, settings, dataDir)).seconds : undefined;
       sampler.start();
       const load = await postImages(daemon.url, phase.jobs, { concurrency: phase.concurrency, timeLimitMs: TIME_LIMIT_MS });

@@ -25,7 +25,7 @@ import { ALLOCATORS, allocatorEnv, allocatorLaunch, daemonPid, describeAllocator
 import { barePngBytes, CeilingProcess, runCeiling, type CeilingResult } from './load/ceiling';
 import { describeMachine, pageFaultMicros } from './load/machine';
 import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
-import { formatTable, percentile, postConfig, postImages } from './load/post-load';
+import { formatTable, percentile, postConfig, postImages, waitForHashing } from './load/post-load';
 import { readCpuSeconds, readMinorFaults, RssSampler } from './load/rss-sampler';
 import { measureStartupCost } from './load/startup-cost';
 import { benchFrame } from './bench-frame';
@@ -191,6 +191,7 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
   const m: Measurement = { images: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
   const sampler = new RssSampler(bench.pid, 50);
   for (let round = 0; round < bench.rounds; round++) {
+    await waitForHashing(bench.url);
     addCeiling(m.ceiling, await runCeiling(jobs, clients, bench.settings, bench.scratch));
     addCeiling(m.sameAllocator, await bench.sameAllocator.run(jobs, clients, bench.settings, bench.scratch));
     const cpuBefore = readCpuSeconds(bench.pid);

@@ -70,6 +70,22 @@ export async function postConfig(url: string, settings: Record<string, unknown>)
   if (response.status !== 200) throw new Error(`POST /config ${JSON.stringify(settings)}: ${response.status} ${await response.text()}`);
 }
 
+/**
+ * Waits until the daemon has hashed every image it stored (`similarity.hashing.pending` of
+ * /memory_status is 0). It hashes new images once the uploads stop, and that work must not fall
+ * on what is measured next, bare sharp above all.
+ * @throws Error when images are still waiting after `timeoutMs`.
+ */
+export async function waitForHashing(url: string, timeoutMs = 120_000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const status = (await (await fetch(`${url}/memory_status`)).json()) as { similarity: { hashing: { pending: number } } };
+    if (status.similarity.hashing.pending === 0) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`the daemon still has ${status.similarity.hashing.pending} images to hash after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Renders rows of cells as an aligned plain-text table with a header rule. */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i].length)));
