@@ -85,10 +85,8 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   readonly duplicateCounts = new DuplicateCounts();
   readonly backfill: BackfillStatus = { pending: 0, done: 0, failed: 0 };
   private readonly hashed = { done: 0, failed: 0 };
-  /** Newly committed images without a signature, hashed first, one at a time. */
+  /** Newly committed images without a signature, hashed first, one at a time; the first stays listed while it is hashed. */
   private readonly fresh: string[] = [];
-  /** True while one of the fresh images is being hashed. */
-  private hashingFresh = false;
   /** Older images without a signature, hashed when nothing else is to be done. */
   private readonly older: string[] = [];
   private draining: Promise<void> | undefined;
@@ -137,7 +135,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
 
   /** The hashing of new images, for /memory_status. */
   get hashing(): HashingStatus {
-    return { pending: this.fresh.length + (this.hashingFresh ? 1 : 0), ...this.hashed };
+    return { pending: this.fresh.length, ...this.hashed };
   }
 
   /** Resolves once every image committed so far has its signature (or failed to get one). */
@@ -224,11 +222,10 @@ export class Similarity implements StoreObserver, DuplicateCheck {
         await new Promise((resolve) => setImmediate(resolve));
         const busy = this.options.busy();
         if (this.fresh.length > 0 && (!busy || this.freshWaiters.length > 0 || this.fresh.length > FRESH_HASH_BACKLOG)) {
-          this.hashingFresh = true;
           try {
-            this.count(this.hashed, await this.hash(this.fresh.shift()!));
+            this.count(this.hashed, await this.hash(this.fresh[0]));
           } finally {
-            this.hashingFresh = false;
+            this.fresh.shift();
           }
           if (this.fresh.length === 0) this.releaseFreshWaiters();
           continue;

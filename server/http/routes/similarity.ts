@@ -52,7 +52,7 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     const limit = parseIntParam('limit', ctx.query.limit, 10, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     if (!deps.store.get(ctx.params.id)) throw imageNotFound(ctx.params.id);
-    // A new image is hashed just after its upload was answered: wait for it.
+    // A new image is hashed after its upload was answered: have it hashed, and wait for it.
     await deps.similarity.settled();
     const image = deps.store.get(ctx.params.id);
     if (!image) throw imageNotFound(ctx.params.id);
