@@ -1,9 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { matcherBusy } from '../errors';
 import { FEATURE_IMAGE_SIZE, scoreMatch, type Comparison, type Features, type GreyImage, type MatchCounts } from './features';
-import type { WorkerRequest, WorkerResponse } from './feature-worker';
+import type { WorkerRequest } from './feature-worker';
+import { WorkerProcess } from '../worker-process';
 
 export interface FeatureMatcherOptions {
   /** How long the worker may sit idle before it is ended, in milliseconds; read after every job. */
@@ -13,8 +13,6 @@ export interface FeatureMatcherOptions {
 }
 
 /** A request without its id, kept apart per operation. */
-type Waiter = { resolve: (value: unknown) => void; reject: (err: Error) => void };
-
 type Job = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
 /**
@@ -28,26 +26,27 @@ type Job = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'i
  * gives every page back when it exits (docs/similarity.md).
  */
 export class FeatureMatcher {
-  private worker?: ChildProcess;
-  private idleTimer?: NodeJS.Timeout;
+  private readonly worker: WorkerProcess<Job>;
   private running = false;
   private readonly waiting: Array<() => void> = [];
-  private nextId = 1;
-  /** The answers the current worker owes; each worker has its own, so a dying one fails only its jobs. */
-  private pending = new Map<number, Waiter>();
-  /** Times the worker was started, for /memory_status and tests. */
-  starts = 0;
 
-  constructor(private readonly options: FeatureMatcherOptions) {}
+  constructor(private readonly options: FeatureMatcherOptions) {
+    this.worker = new WorkerProcess<Job>({ script: join(__dirname, 'feature-worker.js'), name: 'feature worker', idleMs: options.idleMs });
+  }
 
   /** True while the worker process (and OpenCV) is alive. */
   get workerRunning(): boolean {
-    return this.worker !== undefined;
+    return this.worker.running;
   }
 
   /** The worker's process id while it runs, for tests and the log. */
   get workerPid(): number | undefined {
-    return this.worker?.pid;
+    return this.worker.pid;
+  }
+
+  /** Times the worker was started, for /memory_status and tests. */
+  get starts(): number {
+    return this.worker.starts;
   }
 
   /** ORB features of an image file, reduced to at most 1024 px first. @throws AppError busy when the wait queue is full. */
@@ -68,16 +67,11 @@ export class FeatureMatcher {
   }
 
   /** Ends the worker now (daemon stop). */
-  async close(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    const worker = this.worker;
-    this.worker = undefined;
-    if (!worker || worker.exitCode !== null || worker.signalCode !== null) return;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.kill('SIGTERM');
-    await exited;
+  close(): Promise<void> {
+    return this.worker.close();
   }
 
+  /** One job at a time: OpenCV's work is single-threaded and holds much memory per job. */
   private async run(job: Job): Promise<unknown> {
     if (this.running) {
       if (this.waiting.length >= this.options.maxWaiting) {
@@ -86,57 +80,12 @@ export class FeatureMatcher {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.running = true;
-    clearTimeout(this.idleTimer);
     try {
-      return await this.send(job);
+      return await this.worker.run(job);
     } finally {
       this.running = false;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.armIdleTimer();
+      this.waiting.shift()?.();
     }
-  }
-
-  private send(job: Job): Promise<unknown> {
-    const worker = this.worker ?? this.startWorker();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.send({ ...job, id });
-    });
-  }
-
-  private startWorker(): ChildProcess {
-    // Advanced serialization passes the pixel and descriptor arrays as they are, not as JSON.
-    const worker = fork(join(__dirname, 'feature-worker.js'), [], {
-      serialization: 'advanced', execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    const pending = new Map<number, Waiter>();
-    this.pending = pending;
-    this.starts++;
-    worker.on('message', (response: WorkerResponse) => {
-      const waiter = pending.get(response.id);
-      pending.delete(response.id);
-      if (response.error !== undefined) waiter?.reject(new Error(`feature worker: ${response.error}`));
-      else waiter?.resolve(response.result);
-    });
-    const fail = (err: Error): void => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const waiter of pending.values()) waiter.reject(err);
-      pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code, signal) => fail(new Error(`feature worker exited with ${signal ?? `code ${code}`}`)));
-    this.worker = worker;
-    return worker;
-  }
-
-  private armIdleTimer(): void {
-    clearTimeout(this.idleTimer);
-    if (!this.worker) return;
-    this.idleTimer = setTimeout(() => void this.close(), this.options.idleMs());
-    // An idle worker's timer never keeps the process alive.
-    this.idleTimer.unref();
   }
 }
 

@@ -1,4 +1,5 @@
 import { DESCRIPTOR_BYTES, MAX_KEYPOINTS, SAME_OBJECT_INLIERS, SAME_OBJECT_SPREAD, spreadOf, type Features, type GreyImage, type KeyPoint, type MatchCounts } from './features';
+import { serveJobs } from '../worker-process';
 
 /**
  * The worker process that holds OpenCV (WebAssembly, about 85 MB of RSS once loaded). It is
@@ -12,8 +13,6 @@ export type WorkerRequest =
   | { id: number; op: 'match'; a: Features; b: Features }
   | { id: number; op: 'compare'; a: GreyImage; b: GreyImage };
 
-/** An answer: the result, or the error's message. */
-export type WorkerResponse = { id: number; result?: unknown; error?: string };
 
 // OpenCV's embind API is untyped at this boundary; its objects are freed by hand with delete().
 type Cv = any;
@@ -111,11 +110,4 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   }
 }
 
-process.on('message', (request: WorkerRequest) => {
-  handle(request).then(
-    (result) => process.send!({ id: request.id, result } satisfies WorkerResponse),
-    (err: unknown) => process.send!({ id: request.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerResponse),
-  );
-});
-// The daemon gone (crashed, killed): nothing left to serve.
-process.on('disconnect', () => process.exit(0));
+serveJobs(handle);

@@ -1,0 +1,171 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { AppError, type ErrorCode, type FieldErrors } from './errors';
+
+/**
+ * A child process that does one kind of heavy work for the daemon (processing images, OpenCV): it
+ * is started by the first job and ended after a while without one, so that what the work holds is
+ * held only while there is work. A child process, not a worker thread: a thread's memory goes back
+ * to the daemon's malloc when it ends, a process gives every page back to the system when it exits.
+ */
+export interface WorkerProcessOptions {
+  /** The compiled script the worker runs; it calls {@link serveJobs}. */
+  script: string;
+  /** Its name in errors and the log, such as "image worker". */
+  name: string;
+  /** How long it may sit idle before it is ended, in milliseconds; read each time it goes idle. */
+  idleMs: () => number;
+  /** Its environment; the daemon's when not given. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** An error as it crosses from the worker: an AppError keeps its code, a system error its errno code. */
+export interface WorkerError {
+  message: string;
+  app?: { code: ErrorCode; fields?: FieldErrors; headers?: Record<string, string>; cause?: string };
+  errno?: string;
+}
+
+/** A job as the worker receives it, and its answer: each echoes the job's id. */
+export type WorkerJob<J> = J & { id: number };
+export interface WorkerAnswer { id: number; result?: unknown; error?: WorkerError }
+
+/** How long a worker told to end may take before it is killed. */
+const EXIT_GRACE_MS = 2000;
+
+type Waiter = { resolve: (value: unknown) => void; reject: (err: Error) => void };
+
+export class WorkerProcess<J extends object> {
+  private worker?: ChildProcess;
+  private idleTimer?: NodeJS.Timeout;
+  private nextId = 1;
+  /** The answers the current worker owes; each worker has its own, so a dying one fails only its jobs. */
+  private pending = new Map<number, Waiter>();
+  /** Times the worker was started, for /memory_status and tests. */
+  starts = 0;
+
+  constructor(private readonly options: WorkerProcessOptions) {}
+
+  /** True while the worker process is alive. */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** The worker's process id while it runs. */
+  get pid(): number | undefined {
+    return this.worker?.pid;
+  }
+
+  /**
+   * Has the worker do `job`, starting it first when it is not running. Jobs sent together run
+   * together in the worker: the caller bounds how many.
+   * @throws the worker's error, rebuilt ({@link rebuildError}); Error when the worker dies first.
+   */
+  async run(job: J): Promise<unknown> {
+    clearTimeout(this.idleTimer);
+    const worker = this.worker ?? this.start();
+    const pending = this.pending;
+    const id = this.nextId++;
+    try {
+      return await new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.send({ ...job, id }, (err) => {
+          // The channel closed under the job (the worker is exiting): its exit fails the others.
+          if (err && pending.delete(id)) reject(err);
+        });
+      });
+    } finally {
+      if (pending.size === 0) this.armIdleTimer();
+    }
+  }
+
+  /**
+   * Ends the worker now (daemon stop, or idle): it exits when its channel closes, and is killed
+   * if it has not within {@link EXIT_GRACE_MS}.
+   */
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker || worker.exitCode !== null || worker.signalCode !== null) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    if (worker.connected) worker.disconnect();
+    const timer = setTimeout(() => worker.kill('SIGKILL'), EXIT_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private start(): ChildProcess {
+    // Advanced serialization passes typed arrays (pixels, descriptors) as they are, not as JSON.
+    const worker = fork(this.options.script, [], {
+      serialization: 'advanced', execArgv: [], env: this.options.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const pending = new Map<number, Waiter>();
+    this.pending = pending;
+    this.starts++;
+    worker.on('message', (answer: WorkerAnswer) => {
+      const waiter = pending.get(answer.id);
+      pending.delete(answer.id);
+      if (answer.error !== undefined) waiter?.reject(rebuildError(answer.error, this.options.name));
+      else waiter?.resolve(answer.result);
+    });
+    const fail = (err: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiter of pending.values()) waiter.reject(err);
+      pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code, signal) => fail(new Error(`${this.options.name} exited with ${signal ?? `code ${code}`}`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private armIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    if (!this.worker) return;
+    this.idleTimer = setTimeout(() => void this.close(), this.options.idleMs());
+    // An idle worker's timer never keeps the daemon alive.
+    this.idleTimer.unref();
+  }
+}
+
+/**
+ * The worker's side: answers each job the daemon sends with `handle`'s result or error, and exits
+ * when its channel closes: the daemon ended it, or is gone (crashed, killed). It ignores SIGTERM
+ * and SIGINT, which systemd's stop and Ctrl-C send to every process of the daemon at once: the
+ * daemon lets the jobs in flight finish, then ends it.
+ */
+export function serveJobs<J extends object>(handle: (job: WorkerJob<J>) => Promise<unknown>): void {
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
+  process.on('message', (job: WorkerJob<J>) => {
+    handle(job).then(
+      (result) => process.send!({ id: job.id, result } satisfies WorkerAnswer),
+      (err: unknown) => process.send!({ id: job.id, error: describeError(err) } satisfies WorkerAnswer),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** An error as the worker sends it. */
+export function describeError(err: unknown): WorkerError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof AppError) {
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    return { message, app: { code: err.code, fields: err.fields, headers: err.headers, cause } };
+  }
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  return { message, ...(typeof errno === 'string' ? { errno } : {}) };
+}
+
+/**
+ * The worker's error as the daemon throws it: the same AppError (code, message, fields, headers;
+ * its cause as text, for the log), or an Error named after the worker that keeps the errno code,
+ * so that a full disk is still told from a bad image.
+ */
+export function rebuildError(error: WorkerError, name: string): Error {
+  if (error.app) {
+    const { code, fields, headers, cause } = error.app;
+    return new AppError(code, error.message, { fields, headers, cause: cause === undefined ? undefined : new Error(cause) });
+  }
+  return Object.assign(new Error(`${name}: ${error.message}`), error.errno ? { code: error.errno } : {});
+}
