@@ -13,6 +13,7 @@ import type { ImageStore } from './storage/image-store';
 import type { Retention } from './storage/retention';
 import type { Similarity } from './similarity/similarity';
 import type { FeatureMatcher } from './similarity/feature-matcher';
+import type { ImageProcessor } from './pipeline/image-processor';
 import type { ImageRemoval } from './upload/image-removal';
 import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
@@ -53,6 +54,8 @@ export interface AppDeps {
   similarity: Similarity;
   /** Local-feature comparison in an OpenCV worker started on demand; close() it with the daemon. */
   features: FeatureMatcher;
+  /** The image worker that runs the pipeline; ended at stop. */
+  images: ImageProcessor;
   log: Logger;
   /** The newest log lines, masked, for GET /logs (issue 10). */
   logs: LogRing;

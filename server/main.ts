@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         settingsFromEnv(process.env),
         settingsFromFlags(options.settings),
       ],
+      env: process.env,
       log,
       logs,
       apiToken: token?.value,
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
     // Says offline at once and takes no more images from the broker; the consumer resumes at the next start.
     const mqttStopped = deps.mqtt.stop();
     void shutdown(server, flow.queue, consumers, options.shutdownGraceMs, log, signal)
+      // The image worker finishes the images in flight first: it ignores the stop signal itself.
+      .then(() => deps.images.close())
       .then(() => mqttStopped)
       // Deliver STOPPING=1 before exiting, but never wait long for it.
       .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))

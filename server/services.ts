@@ -11,6 +11,7 @@ import { Monitor, type MemoryStatus } from './monitoring/monitor';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
 import { automaticBudget, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
+import { ImageProcessor } from './pipeline/image-processor';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { Thumbnails } from './pipeline/thumbnails';
@@ -32,6 +33,8 @@ export interface ServiceOptions {
   logs?: LogRing;
   /** The API token, when access control is on. */
   apiToken?: string;
+  /** The daemon's environment, which the image worker's is made from (image-processor.ts). */
+  env: NodeJS.ProcessEnv;
   /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
   secrets?: string[];
 }
@@ -52,12 +55,14 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const automatic = automaticBudget(readSystemMemory());
   const budget = memoryBudget(settings.get(), automatic);
   options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
+  const images = new ImageProcessor({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env });
   const queue = new ProcessingQueue({
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
     memory: {
       budget: () => memoryBudget(settings.get(), automatic),
-      rssMb: () => process.memoryUsage.rss() / (1024 * 1024),
+      // The daemon's RSS and the image worker's own memory, or what starting it will cost.
+      rssMb: () => process.memoryUsage.rss() / (1024 * 1024) + images.privateMb(),
     },
   });
   const afterStore = new AfterStore(log);
@@ -86,11 +91,11 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const similarity = new Similarity({ store, log, busy: () => queue.inFlight > 0 });
   similarity.start();
   const features = new FeatureMatcher({ idleMs: () => settings.get().feature_worker_idle_seconds * 1000, maxWaiting: 4 });
-  const flow = new UploadFlow({ settings: current, store, queue, retention, afterStore, duplicates: similarity });
+  const flow = new UploadFlow({ settings: current, pipeline: images.process, store, queue, retention, afterStore, duplicates: similarity });
   const removal = new ImageRemoval(store, afterStore);
   const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
-  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt, similarity: () => similarity.status(features) });
+  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt, similarity: () => similarity.status(features), imageWorker: () => images.status() });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
   afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, mqtt, log, frames }));
@@ -100,7 +105,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   await mqtt.start();
   settings.on('change', () => void mqtt.update());
   return {
-    settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, log, apiToken: options.apiToken,
+    settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, images, log, apiToken: options.apiToken,
     logs: options.logs ?? new LogRing(), frames, displays,
   };
 }

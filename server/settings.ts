@@ -35,6 +35,8 @@ export interface Settings {
   readonly duplicate_max_distance: number;
   /** Seconds the local-feature worker (OpenCV) may sit idle before it is ended (issue 11). */
   readonly feature_worker_idle_seconds: number;
+  /** Seconds the image worker, which runs the pipeline, may sit idle before it is ended (issue 14). */
+  readonly image_worker_idle_seconds: number;
   /**
    * A file to which the built-in id-log consumer appends the id of every committed image, one per
    * line, in commit order: an audit trail, and the simplest durable consumer. Empty is off.
@@ -128,6 +130,10 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   feature_worker_idle_seconds: {
     kind: 'integer', min: 1, max: 3600, unit: 's',
     description: 'The compare worker (OpenCV, about 85 MB) is ended after this long without a comparison.',
+  },
+  image_worker_idle_seconds: {
+    kind: 'integer', min: 1, max: 3600, unit: 's',
+    description: 'The image worker, which processes uploads, is ended after this long without an image, giving back all it held; the next image starts it again.',
   },
   id_log_file: {
     kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',

@@ -4,6 +4,7 @@ import type { ConsumerStatus } from '../consumers/durable-consumer';
 import type { StoreObserver } from '../consumers/observer';
 import type { SimilarityStatus } from '../similarity/similarity';
 import type { MqttStatus } from '../mqtt/mqtt-service';
+import type { ImageWorkerStatus } from '../pipeline/image-processor';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { publicSettings, type Settings, type SettingsStore } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -35,6 +36,8 @@ export interface MemoryStatus {
   similarity?: SimilarityStatus;
   /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
   mqtt: MqttStatus;
+  /** The worker process that runs the pipeline (issue 14). */
+  image_worker?: ImageWorkerStatus;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -61,6 +64,8 @@ export interface MonitorOptions {
   retention: Retention;
   /** The MQTT side, when the daemon has one. */
   mqtt?: { status(): MqttStatus };
+  /** The image worker's state, read at every status. */
+  imageWorker?: () => ImageWorkerStatus;
   /** Time between samples; also the live pages' refresh. @default 1000 */
   intervalMs?: number;
   /** Samples kept for the charts. @default 300 (five minutes at one a second) */
@@ -178,6 +183,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       consumers: this.options.consumers(),
       ...(this.options.similarity ? { similarity: this.options.similarity() } : {}),
       mqtt: this.options.mqtt?.status() ?? { enabled: false },
+      ...(this.options.imageWorker ? { image_worker: this.options.imageWorker() } : {}),
     };
   }
 }

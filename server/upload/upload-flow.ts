@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { AfterStore } from '../consumers/after-store';
-import { processImage, type ImageInput, type ProcessedImage } from '../pipeline/process-image';
+import type { ImageInput, ProcessedImage } from '../pipeline/process-image';
+import type { ImageHeader } from '../pipeline/working-set';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { weighInput } from '../pipeline/working-set';
 import type { Settings } from '../settings';
@@ -46,8 +47,12 @@ export interface UploadResult {
   duplicates: DuplicateRecord[];
 }
 
+/** Runs the pipeline: processImage() itself, or the same in the image worker (image-processor.ts). */
+export type ImagePipeline = (input: ImageInput, output: string, settings: Settings, header?: ImageHeader) => Promise<ProcessedImage>;
+
 export interface UploadFlowParts {
   settings: () => Settings;
+  pipeline: ImagePipeline;
   store: ImageStore;
   queue: ProcessingQueue;
   retention: Retention;
@@ -140,7 +145,7 @@ export class UploadFlow {
     return this.parts.queue.run(async () => {
       const settings = this.parts.settings();
       const started = performance.now();
-      const processed = await processImage(file, output, settings, header ?? undefined);
+      const processed = await this.parts.pipeline(file, output, settings, header ?? undefined);
       return then(processed, settings, performance.now() - started);
     }, costMb);
   }

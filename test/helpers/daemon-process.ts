@@ -74,3 +74,13 @@ export function runDaemon(env: NodeJS.ProcessEnv, args: string[]): Promise<{ cod
     child.once('exit', (code) => resolve({ code, output }));
   });
 }
+
+/** Whether process `pid` still exists (signal 0 only checks that it does). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -40,6 +40,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     runtimeConfigFile: join(dataDir, 'settings.json'),
     settingsLayers: [options.settings ?? {}],
+    env: process.env,
     log: options.log ?? silentLogger,
     logs: options.logs,
     apiToken: options.apiToken,
@@ -51,6 +52,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     deps.monitor.stop();
     deps.similarity.stop();
     void deps.features.close();
+    void deps.images.close();
     // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
     // data dir does not leave an old runner moving the same cursor.
     await deps.mqtt.stop();

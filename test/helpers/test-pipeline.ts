@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AfterStore } from '../../server/consumers/after-store';
 import type { ConsumerStatus } from '../../server/consumers/durable-consumer';
 import type { StoreObserver } from '../../server/consumers/observer';
+import { processImage } from '../../server/pipeline/process-image';
 import { ProcessingQueue } from '../../server/pipeline/queue';
 import { SettingsStore } from '../../server/settings';
 import { ImageStore, type StoredImage } from '../../server/storage/image-store';
@@ -36,7 +37,8 @@ export async function openPipeline(): Promise<TestPipeline> {
   const retention = new Retention({ store, settings: () => settings.get(), log: silentLogger });
   const afterStore = new AfterStore(silentLogger);
   const observers: StoreObserver[] = [];
-  const flow = new UploadFlow({ settings: () => settings.get(), store, queue, retention, afterStore });
+  // In process: the monitoring modules watch the flow, not where its pipeline runs.
+  const flow = new UploadFlow({ settings: () => settings.get(), pipeline: processImage, store, queue, retention, afterStore });
   return {
     flow,
     retention,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../helpers/daemon-process';
 import { filesIn, form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 import { scene, variantOf } from '../helpers/scenes';
 
@@ -137,12 +138,3 @@ test('a full wait queue is 503 busy, and the worker ends after the idle time', a
   for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
   assert.equal(isAlive(pid), false);
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

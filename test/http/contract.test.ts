@@ -225,7 +225,10 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'POST /displays/{name}/show 202': () => withApp(DISPLAY_APP, async (app) => {
     const res = await postImage(app, await solidPng(24, 16), '', 'image/png');
     const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
-    return app.fetch('/displays/panel/show', { method: 'POST', body: JSON.stringify({ id }) });
+    const accepted = await answer(await app.fetch('/displays/panel/show', { method: 'POST', body: JSON.stringify({ id }) }));
+    // The frame is rendered after the 202: let it be written before the data dir is removed.
+    for (let i = 0; i < 200 && (await app.deps.displays.record('panel')).shown?.id !== id; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    return accepted;
   }),
   'POST /displays/{name}/show 400': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays/panel/show', { method: 'POST', body: '{}' })),
   'POST /displays/{name}/show 404': ({ app }) => app.fetch('/displays/nope/show', { method: 'POST', body: JSON.stringify({ id: NO_SUCH_ID }) }),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WORKER_START_MB } from '../../server/pipeline/image-processor';
 import { postImage, startTestApp, type TestApp } from '../helpers/test-app';
 import { photoLike } from '../helpers/fixtures';
 
@@ -101,14 +102,37 @@ describe('GET /memory_status and /metrics', () => {
       assert.equal(processing.memory_budget.budget_mb, 300);
       assert.equal(processing.memory_budget.origin, 'memory_budget_mb');
       assert.equal(processing.memory_budget.in_flight_mb, 0);
-      // Read before the image was admitted: this process's RSS then.
-      const rssMb = process.memoryUsage().rss / MIB;
+      // Read before the image was admitted: this process's RSS then, and what starting the image worker costs.
+      const rssMb = process.memoryUsage().rss / MIB + WORKER_START_MB;
       assert.ok(processing.memory_budget.baseline_mb > rssMb / 2 && processing.memory_budget.baseline_mb < rssMb * 2, String(processing.memory_budget.baseline_mb));
       const off = await (await unbounded.fetch('/memory_status')).json() as { processing: { memory_budget: unknown } };
       assert.equal(off.processing.memory_budget, null);
     } finally {
       await budgeted.destroy();
       await unbounded.destroy();
+    }
+  });
+
+  it('shows the image worker: started by the first image, its own memory, ended when idle', async () => {
+    const idle = await startTestApp({ settings: { image_worker_idle_seconds: 1 } });
+    type Worker = { running: boolean; pid: number | null; private_mb: number | null; starts: number; idle_seconds: number };
+    const worker = async () => ((await (await idle.fetch('/memory_status')).json()) as { image_worker: Worker }).image_worker;
+    try {
+      assert.deepEqual(await worker(), { running: false, pid: null, private_mb: null, starts: 0, idle_seconds: 1 });
+      assert.equal((await postImage(idle, await photoLike(120, 90))).status, 201);
+      const running = await worker();
+      assert.equal(running.running, true);
+      assert.ok(running.pid !== null && running.pid !== process.pid);
+      assert.ok(running.private_mb !== null && running.private_mb > 1, `private ${running.private_mb} MiB`);
+      assert.equal(running.starts, 1);
+      let ended = running;
+      for (let i = 0; i < 120 && ended.running; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        ended = await worker();
+      }
+      assert.deepEqual(ended, { running: false, pid: null, private_mb: null, starts: 1, idle_seconds: 1 });
+    } finally {
+      await idle.destroy();
     }
   });
 

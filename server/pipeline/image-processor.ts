@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { readProcFields } from '../monitoring/process-stats';
+import type { Settings } from '../settings';
+import { WorkerProcess } from '../worker-process';
+import type { ImageJob } from './image-worker';
+import type { ImageInput, ProcessedImage } from './process-image';
+import type { ImageHeader } from './working-set';
+
+/** The image worker as /memory_status shows it. */
+export interface ImageWorkerStatus {
+  running: boolean;
+  pid: number | null;
+  /** Its private memory (RssAnon) in MiB while it runs; null when it does not. */
+  private_mb: number | null;
+  /** Times it was started since the daemon started. */
+  starts: number;
+  idle_seconds: number;
+}
+
+export interface ImageProcessorOptions {
+  /** How long the worker may sit idle before it is ended, in milliseconds. */
+  idleMs: () => number;
+  /** The daemon's environment, which the worker's is made from. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * What a started worker holds of its own before its first image, in MiB: Node's, sharp's and
+ * libvips' private memory (RssAnon: 14.3-14.4 MiB on x86-64, measured once a small image was
+ * processed). The admission counts it while no worker runs, since the next image starts one.
+ */
+export const WORKER_START_MB = 15;
+
+/**
+ * Runs the pipeline (process-image.ts) in a worker process, started by the first image and ended
+ * after `idleMs` without one.
+ *
+ * Why a process: glibc malloc cannot both give an image's memory back and be quick. Mapping
+ * libvips' row buffers on their own (the start wrapper's 64 kB threshold) gives memory back as
+ * each image ends, but costs a page fault per page, 11-15% of a 12 MP image's time where faults
+ * are dear; glibc's own threshold is quick but keeps 60-150 MB after a burst. The worker runs
+ * glibc's own threshold, quick, and its exit gives everything back; the daemon keeps the wrapper's
+ * settings for its own, small, allocations (docs/benchmarks.md, "Fourth session").
+ */
+export class ImageProcessor {
+  private readonly worker: WorkerProcess<ImageJob>;
+
+  constructor(private readonly options: ImageProcessorOptions) {
+    this.worker = new WorkerProcess<ImageJob>({
+      script: join(__dirname, 'image-worker.js'), name: 'image worker', idleMs: options.idleMs, env: imageWorkerEnv(options.env),
+    });
+  }
+
+  /**
+   * processImage() in the worker: the same result, and the same AppError when it refuses the image.
+   * @throws Error when the worker dies under the image (a crash in a decoder): the daemon stays up.
+   */
+  process = (input: ImageInput, output: string, settings: Settings, header?: ImageHeader): Promise<ProcessedImage> =>
+    this.worker.run({ input, output, settings, header }) as Promise<ProcessedImage>;
+
+  /** True while the worker runs. */
+  get running(): boolean {
+    return this.worker.running;
+  }
+
+  /** The worker's process id while it runs. */
+  get pid(): number | undefined {
+    return this.worker.pid;
+  }
+
+  /** Times the worker was started. */
+  get starts(): number {
+    return this.worker.starts;
+  }
+
+  /**
+   * The worker's private memory (RssAnon) in MiB, or {@link WORKER_START_MB} while none runs, as
+   * the next image starts one. Its file pages (node, libvips) are the daemon's too: counted once.
+   */
+  privateMb(): number {
+    const pid = this.worker.pid;
+    const bytes = pid === undefined ? undefined : readProcFields(`/proc/${pid}/status`).RssAnon;
+    return bytes === undefined ? WORKER_START_MB : bytes / (1024 * 1024);
+  }
+
+  /** The worker as /memory_status shows it. */
+  status(): ImageWorkerStatus {
+    const running = this.worker.running;
+    return {
+      running, pid: this.worker.pid ?? null, private_mb: running ? Math.round(this.privateMb() * 10) / 10 : null,
+      starts: this.worker.starts, idle_seconds: Math.round(this.options.idleMs() / 1000),
+    };
+  }
+
+  /** Ends the worker now (daemon stop). */
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}
+
+/**
+ * The worker's environment: the daemon's, without a fixed mmap threshold, so that glibc raises
+ * it as libvips' buffers come and go and reuses them instead of faulting in fresh pages. The arena
+ * limit stays: it bounds what the worker holds while it lives.
+ */
+export function imageWorkerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const worker = { ...env };
+  delete worker.MALLOC_MMAP_THRESHOLD_;
+  return worker;
+}

@@ -1,0 +1,25 @@
+import type { Settings } from '../settings';
+import { serveJobs } from '../worker-process';
+import { processImage, type ImageInput } from './process-image';
+import { tuneSharp } from './sharp-tuning';
+import type { ImageHeader } from './working-set';
+
+/**
+ * The worker process that runs the pipeline (image-processor.ts starts and ends it): each job is
+ * one processImage() call, with the settings the daemon read when the image's turn came.
+ */
+export interface ImageJob {
+  input: ImageInput;
+  output: string;
+  settings: Settings;
+  header?: ImageHeader;
+}
+
+let tunedFor: Settings | undefined;
+
+serveJobs<ImageJob>(({ input, output, settings, header }) => {
+  // libvips' threads and cache follow the settings, as in the daemon (sharp-tuning.ts).
+  if (tunedFor?.enable_memory_optimization !== settings.enable_memory_optimization) tuneSharp(settings);
+  tunedFor = settings;
+  return processImage(input, output, settings, header);
+});
