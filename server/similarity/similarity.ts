@@ -69,14 +69,22 @@ export interface SimilarityOptions {
 export const FRESH_HASH_BACKLOG = 16;
 
 /**
+ * How long uploads must have paused before the hashing starts. Not merely "none in flight": one
+ * client posting image after image leaves the queue empty for the few milliseconds between an
+ * answer and the next body, and a hash started then shares the cores with that next image; on
+ * the 2-core test machine that made one client 6-7% slower (docs/benchmarks.md, "Fourth session").
+ */
+export const UPLOAD_PAUSE_MS = 1000;
+
+/**
  * Finds stored images by perceptual hash: keeps the in-memory index in step with the store.
- * A new image is hashed after its upload is answered, from its PNG, at the first moment no upload
- * is being processed, so that the hash (a second decode, 8% of a 12 MP upload's work) neither
+ * A new image is hashed after its upload is answered, from its PNG, once uploads have paused
+ * ({@link UPLOAD_PAUSE_MS}), so that the hash (a second decode, 8% of a 12 MP upload's work) neither
  * delays an upload nor takes a core from a burst of them; sooner when a query is waiting for it or
  * {@link FRESH_HASH_BACKLOG} images are. An upload is hashed at once only when
  * duplicate_max_distance needs its hash to decide whether to store it. Queries wait for the hashes
  * still to be made, so they always see every stored image. Images stored before signatures existed
- * are re-hashed in the background, also while no upload is being processed, after the new ones.
+ * are re-hashed in the background, also once uploads have paused, after the new ones.
  */
 export class Similarity implements StoreObserver, DuplicateCheck {
   readonly name = 'similarity';
@@ -94,6 +102,8 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   /** Ends the hashing loop's wait for a moment without uploads, when it is waiting. */
   private wakeDrain: (() => void) | undefined;
   private stopped = false;
+  /** When the last image was committed (performance.now()), for {@link UPLOAD_PAUSE_MS}. */
+  private lastCommitAt = -Infinity;
   /** Settles when the background re-hash has finished (or stopped). */
   backfilled: Promise<void> = Promise.resolve();
 
@@ -125,6 +135,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
 
   /** Indexes newly committed images, and hashes those that come without a signature. */
   committed(images: readonly StoredImage[]): void {
+    this.lastCommitAt = performance.now();
     for (const image of images) {
       if (isSignature(image.signature)) this.index.add(image.id, image.signature.phash);
       else this.fresh.push(image.id);
@@ -212,7 +223,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   }
 
   /**
-   * Hashes the unsigned images one at a time, new ones first, while no upload is being processed
+   * Hashes the unsigned images one at a time, new ones first, once uploads have paused
    * (new ones also when a query waits for them or too many wait). Ends when both lists are empty.
    */
   private async drain(): Promise<void> {
@@ -220,7 +231,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
       while (!this.stopped) {
         // After pending I/O, so that an upload's response goes out first.
         await new Promise((resolve) => setImmediate(resolve));
-        const busy = this.options.busy();
+        const busy = this.options.busy() || performance.now() - this.lastCommitAt < UPLOAD_PAUSE_MS;
         if (this.fresh.length > 0 && (!busy || this.freshWaiters.length > 0 || this.fresh.length > FRESH_HASH_BACKLOG)) {
           try {
             this.count(this.hashed, await this.hash(this.fresh[0]));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { silentLogger } from '../../../server/log';
-import { FRESH_HASH_BACKLOG, Similarity } from '../../../server/similarity/similarity';
+import { FRESH_HASH_BACKLOG, Similarity, UPLOAD_PAUSE_MS } from '../../../server/similarity/similarity';
 import { isSignature } from '../../../server/similarity/signature';
 import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
 
@@ -51,6 +51,13 @@ test('new images wait for their hash while uploads are processed, unless a query
     await until(() => similarity.hashing.pending === 0, 'all hashed');
     assert.deepEqual(similarity.hashing, { pending: 0, done: FRESH_HASH_BACKLOG + 5, failed: 0 });
     assert.equal(similarity.index.size, FRESH_HASH_BACKLOG + 5);
+
+    // Right after an upload, with none in flight, the hash still waits for the uploads to pause:
+    // one client's next image may be on its way.
+    await pipeline.storeImage('cam');
+    await letItRun();
+    assert.deepEqual(similarity.hashing, { pending: 1, done: FRESH_HASH_BACKLOG + 5, failed: 0 });
+    await until(() => similarity.hashing.pending === 0, `hashed after a pause of ${UPLOAD_PAUSE_MS} ms`);
   } finally {
     similarity.stop();
   }
