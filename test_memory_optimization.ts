@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { ALLOCATORS, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './scripts/load/allocator';
 import { cachedPhotoJpegs, type WorkloadImage } from './scripts/load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages, waitForHashing, type LoadResult } from './scripts/load/post-load';
-import { readStatusMb, RssSampler, settledRss } from './scripts/load/rss-sampler';
+import { readStatusMb, RssSampler, settledRss, workersEnded } from './scripts/load/rss-sampler';
 import { runCeiling } from './scripts/load/ceiling';
 import { DEFAULT_SETTINGS } from './server/settings';
 import { startDaemon, type DaemonProcess } from './test/helpers/daemon-process';
@@ -31,6 +31,9 @@ const BOUNDS = {
   /** 4 clients posting 12 MP JPEGs against 1 client, in images/s, where the budget has room for several. */
   clientsRatio: 1.6,
 };
+
+/** Longest wait for the image worker to end after the last phase: its idle time, and some. */
+const WORKER_WAIT_MS = (DEFAULT_SETTINGS.image_worker_idle_seconds + 30) * 1000;
 
 /** The daemon's default longest side. */
 const MAX_DIMENSION = 2000;
@@ -131,6 +134,9 @@ async function runMode(mode: 'on' | 'off', phases: Phase[], allocator: Allocator
       results.push({ phase, load, peakMb: sampler.peak, ceilingSeconds });
       process.stdout.write(`[${mode}] ${phase.name}: ${load.stored.length} images in ${load.seconds.toFixed(1)} s, peak ${sampler.peak.toFixed(1)} MiB\n`);
     }
+    // What the daemon gives back once its image worker has ended (image_worker_idle_seconds).
+    const waitedMs = await workersEnded(pid, WORKER_WAIT_MS);
+    process.stdout.write(`[${mode}] image worker ended ${(waitedMs / 1000).toFixed(1)} s after the last phase\n`);
     const settledMb = await settledRss(pid);
     return { mode, idleMb, baselineMb, settledMb, settledAnonMb: readStatusMb(pid, 'RssAnon'), phases: results };
   } finally {

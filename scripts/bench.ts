@@ -22,6 +22,7 @@ import { startDaemon } from '../test/helpers/daemon-process';
 import { processingConcurrency } from '../server/pipeline/sharp-tuning';
 import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
 import { ALLOCATORS, allocatorEnv, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
+import { imageWorkerEnv } from '../server/pipeline/image-processor';
 import { barePngBytes, CeilingProcess, runCeiling, type CeilingResult } from './load/ceiling';
 import { describeMachine, pageFaultMicros } from './load/machine';
 import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
     const scratch = await mkdtemp(join(tmpdir(), 'pir-bench-ceiling-'));
     const launch = allocatorLaunch(allocator);
     const daemon = await startDaemon(dataDir, { ...launch.env, MEMORY_BUDGET_MB: budgetMb }, [], launch.program);
-    const sameAllocator = CeilingProcess.start({ ...process.env, ...allocatorEnv(allocator) });
+    // Bare sharp under the allocator settings the daemon's image worker runs with.
+    const sameAllocator = CeilingProcess.start(imageWorkerEnv({ ...process.env, ...allocatorEnv(allocator) }));
     try {
       await postConfig(daemon.url, { enable_memory_optimization: settings.enable_memory_optimization });
       const bench: Bench = { url: daemon.url, pid: daemonPid(daemon.pid), settings, scratch, rounds, sameAllocator };
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
             single = m.images / m.serverSeconds;
             verdicts.push(`${ratio >= TARGET.ratio ? 'meets' : 'MISSES'} target: optimization ${mode}, 1 client: ` +
               `${percent(ratio)} of bare sharp's throughput (target ${percent(TARGET.ratio)}); by CPU time ${percent(m.ceiling.cpuSeconds / m.serverCpu)}; ` +
-              `${percent(sameRatio)} of bare sharp under the daemon's allocator settings (page faults per image: daemon ${perImage(m.serverFaults)}, ` +
+              `${percent(sameRatio)} of bare sharp under the image worker's allocator settings (page faults per image: daemon and worker ${perImage(m.serverFaults)}, ` +
               `bare sharp ${perImage(m.sameAllocator.minorFaults)} under the same settings, ${perImage(m.ceiling.minorFaults)} under glibc as it comes)`);
           }
           if (size === TARGET.size && clients > 1) {
@@ -194,14 +196,14 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
     await waitForHashing(bench.url);
     addCeiling(m.ceiling, await runCeiling(jobs, clients, bench.settings, bench.scratch));
     addCeiling(m.sameAllocator, await bench.sameAllocator.run(jobs, clients, bench.settings, bench.scratch));
-    const cpuBefore = readCpuSeconds(bench.pid);
-    const faultsBefore = readMinorFaults(bench.pid);
+    const cpuBefore = readCpuSeconds(bench.pid, true);
+    const faultsBefore = readMinorFaults(bench.pid, true);
     sampler.start();
     const load = await postImages(bench.url, jobs, { concurrency: clients, timeLimitMs: 300_000 });
     sampler.stop();
     if (load.failures.length > 0) throw new Error(`uploads failed: ${load.failures.join('; ')}`);
-    m.serverCpu += readCpuSeconds(bench.pid) - cpuBefore;
-    m.serverFaults += readMinorFaults(bench.pid) - faultsBefore;
+    m.serverCpu += readCpuSeconds(bench.pid, true) - cpuBefore;
+    m.serverFaults += readMinorFaults(bench.pid, true) - faultsBefore;
     m.serverSeconds += load.seconds;
     m.images += jobs.length;
     m.latencies.push(...load.latenciesMs);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * One memory figure of process `pid` in MiB from /proc/<pid>/status: VmRSS (all resident pages),
@@ -12,9 +12,40 @@ export function readStatusMb(pid: number, key: 'VmRSS' | 'RssAnon' | 'RssFile'):
   return Number(match[1]) / 1024;
 }
 
-/** The resident set size of process `pid` in MiB. */
+/**
+ * The memory of the daemon `pid` and its workers (the image worker, the compare worker), in MiB:
+ * the daemon's resident set (VmRSS) plus each worker's private memory (RssAnon). A worker's file
+ * pages are the same files' as the daemon's (node, libvips), which a cgroup's memory.high, the
+ * unit's budget, counts once; adding its whole VmRSS would count them twice.
+ */
 export function readRssMb(pid: number): number {
-  return readStatusMb(pid, 'VmRSS');
+  let mb = readStatusMb(pid, 'VmRSS');
+  for (const child of descendants(pid)) {
+    try {
+      mb += readStatusMb(child, 'RssAnon');
+    } catch {
+      // The worker exited since it was listed: it holds nothing now.
+    }
+  }
+  return mb;
+}
+
+/** The live descendants of process `pid`, from each of its threads' children lists. */
+export function descendants(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const children = tasks.flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+  return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
 /**
@@ -102,6 +133,17 @@ export async function settledRss(pid: number, options: SettleOptions = SETTLE): 
   }
 }
 
+/**
+ * Waits until the daemon `pid` has no worker left, at most `maxMs`: the image worker ends
+ * image_worker_idle_seconds after the last image, and its exit gives back what it held.
+ * @returns how long it waited, in ms.
+ */
+export async function workersEnded(pid: number, maxMs: number): Promise<number> {
+  const started = Date.now();
+  while (descendants(pid).length > 0 && Date.now() - started < maxMs) await new Promise((resolve) => setTimeout(resolve, 250));
+  return Date.now() - started;
+}
+
 /** The fields of /proc/<pid>/stat after the command name, which is in parentheses and may hold spaces. */
 function readStatFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -110,18 +152,35 @@ function readStatFields(pid: number): string[] {
 
 /**
  * CPU time (user + system) process `pid` has used so far, in seconds, from /proc/<pid>/stat.
- * Unlike wall-clock time it hardly moves when other processes compete for the cores.
+ * Unlike wall-clock time it hardly moves when other processes compete for the cores. With
+ * `workers`, the daemon's workers' too: those that ended and those that run.
  */
-export function readCpuSeconds(pid: number): number {
-  const fields = readStatFields(pid);
-  // utime and stime are fields 14 and 15 of the line, in USER_HZ ticks: 100 per second on Linux.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+export function readCpuSeconds(pid: number, workers = false): number {
+  // utime and stime are fields 14 and 15 of the line, cutime and cstime (children that ended) 16
+  // and 17, in USER_HZ ticks: 100 per second on Linux.
+  const ticks = (fields: string[], ended: boolean) => Number(fields[11]) + Number(fields[12]) + (ended ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks(readStatFields(pid), workers) + (workers ? sumOverWorkers(pid, (fields) => ticks(fields, false)) : 0)) / 100;
 }
 
 /**
  * Minor page faults process `pid` has taken so far (field 10 of /proc/<pid>/stat): each first
- * touch of a fresh page, which is what an allocator that returns memory at once pays again.
+ * touch of a fresh page, which is what an allocator that returns memory at once pays again. With
+ * `workers`, the daemon's workers' too (field 11 holds those of children that ended).
  */
-export function readMinorFaults(pid: number): number {
-  return Number(readStatFields(pid)[7]);
+export function readMinorFaults(pid: number, workers = false): number {
+  const fields = readStatFields(pid);
+  if (!workers) return Number(fields[7]);
+  return Number(fields[7]) + Number(fields[8]) + sumOverWorkers(pid, (child) => Number(child[7]));
+}
+
+function sumOverWorkers(pid: number, figure: (fields: string[]) => number): number {
+  let sum = 0;
+  for (const child of descendants(pid)) {
+    try {
+      sum += figure(readStatFields(child));
+    } catch {
+      // Ended since it was listed: its figures are now in the parent's fields for ended children.
+    }
+  }
+  return sum;
 }
