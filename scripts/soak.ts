@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { startDaemon } from '../test/helpers/daemon-process';
 import { jpegWithOrientation, photoLike } from '../test/helpers/fixtures';
+import { readRssMb } from './load/rss-sampler';
 import { allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
 import { percentile, trend, withinNoise } from './soak-stats';
 
@@ -165,8 +165,13 @@ function summarize(samples: Sample[], rss: Array<{ t: number; y: number }>, verd
   return { text, figures, pass: Object.values(checks).every(Boolean) };
 }
 
+/** The daemon's RSS with its image worker's private memory (rss-sampler.ts), in kB. */
 function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  try {
+    return readRssMb(pid) * 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 void main();
