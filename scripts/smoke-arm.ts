@@ -96,8 +96,10 @@ async function prove(target: Target): Promise<string> {
   const [root, node, dir] = [sysroot(target), nodeBinary(target), app(target)];
   const version = sh(target.qemu, ['-L', root, node, '-p', 'process.version + " " + process.arch']).trim();
   const dataDir = mkdtempSync(join(tmpdir(), `pir-smoke-${target.cpu}-`));
-  const child = spawn(target.qemu, ['-L', root, node, join(dir, 'dist', 'server', 'main.js')], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, MAX_IMAGE_DIMENSION: '48' },
+  const emulated = [target.qemu, '-L', root, node];
+  // qemu-user cannot exec an ARM node itself (no binfmt_misc here): the workers go through qemu too.
+  const child = spawn(emulated[0], [...emulated.slice(1), join(dir, 'dist', 'server', 'main.js')], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, MAX_IMAGE_DIMENSION: '48', WORKER_EXEC: JSON.stringify(emulated) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -124,9 +126,11 @@ async function prove(target: Target): Promise<string> {
     if (width !== 48 || height !== 32) throw new Error(`stored PNG is ${width}x${height}, expected 48x32`);
     if (!colours.every((colour, i) => closeColour(colour, expected[i]))) throw new Error(`stored PNG is not upright: quadrants ${JSON.stringify(colours)}`);
     const on = readFileSync(join(dataDir, 'images', `${image.id}.png`)).subarray(1, 4).toString();
+    const worker = ((await (await fetch(`${url}/memory_status`)).json()) as { image_worker: { starts: number; running: boolean } }).image_worker;
+    if (worker.starts !== 1 || !worker.running) throw new Error(`the image worker did not process it: ${JSON.stringify(worker)}`);
     const sharpPackages = [`sharp-linux-${target.cpu}`, `sharp-libvips-linux-${target.cpu}`].map((name) =>
       `@img/${name} ${(JSON.parse(readFileSync(join(dir, 'node_modules', '@img', name, 'package.json'), 'utf8')) as { version: string }).version}`);
-    return `node ${version} with ${sharpPackages.join(' and ')} under ${target.qemu} listened after ${seconds} s, turned a 64x96 EXIF-6 JPEG upright and stored a ${width}x${height} ${on} with the four quadrants in place`;
+    return `node ${version} with ${sharpPackages.join(' and ')} under ${target.qemu} listened after ${seconds} s, turned a 64x96 EXIF-6 JPEG upright in its image worker and stored a ${width}x${height} ${on} with the four quadrants in place`;
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         settingsFromFlags(options.settings),
       ],
       env: process.env,
+      workerExec: options.workerExec,
       log,
       logs,
       apiToken: token?.value,

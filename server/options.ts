@@ -25,6 +25,11 @@ export interface DaemonOptions {
   limits: ConnectionLimits;
   /** `--set key=value` flags: settings above the environment, below POST /config. */
   settings: string[];
+  /**
+   * The command that runs the worker processes (images, OpenCV) in place of this node, the
+   * script appended: for a daemon run under an emulator (qemu-user), which cannot exec node itself.
+   */
+  workerExec?: string[];
   help: boolean;
 }
 
@@ -53,6 +58,7 @@ const FLAGS = {
   'request-timeout-ms': { env: 'REQUEST_TIMEOUT_MS', help: 'time a client has to send a whole request', fallback: '300000' },
   'keep-alive-timeout-ms': { env: 'KEEP_ALIVE_TIMEOUT_MS', help: 'how long an idle connection is kept', fallback: '5000' },
   'max-connections': { env: 'MAX_CONNECTIONS', help: 'connections at once; more are closed', fallback: '128' },
+  'worker-exec': { env: 'WORKER_EXEC', help: 'JSON array: the command that runs worker processes instead of node, for an emulator', fallback: undefined },
 } as const;
 
 /** The flags of {@link ConnectionLimits}: whole numbers of at least 1. */
@@ -94,6 +100,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
     limits[key] = Number(pick(flag));
     if (!Number.isInteger(limits[key]) || limits[key] < 1) problems.push(`${flag} must be a whole number of at least 1, got ${pick(flag)}`);
   }
+  const workerExec = parseWorkerExec(pick('worker-exec'), problems);
   // Node refuses a server whose headers may take longer than the whole request.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) problems.push('headers-timeout-ms must not exceed request-timeout-ms');
   if (problems.length > 0) throw new Error(`Bad options: ${problems.join('; ')}`);
@@ -113,8 +120,23 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DaemonOpti
     apiTokenFile: tokenFile ? resolve(tokenFile) : resolve(dataDir, 'api-token'),
     limits,
     settings: (parsed.set as string[] | undefined) ?? [],
+    workerExec,
     help: values.help === true,
   };
+}
+
+/** `--worker-exec`: a JSON array of at least one non-empty string, such as ["qemu-aarch64-static", "-L", "/arm", "/arm/node"]. */
+function parseWorkerExec(text: string | undefined, problems: string[]): string[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((part) => typeof part === 'string' && part !== '')) return parsed as string[];
+  problems.push(`worker-exec must be a JSON array of non-empty strings, got ${text}`);
+  return undefined;
 }
 
 /** The --help text: flags, their variables and defaults, and the settings variables. */

@@ -35,6 +35,8 @@ export interface ServiceOptions {
   apiToken?: string;
   /** The daemon's environment, which the image worker's is made from (image-processor.ts). */
   env: NodeJS.ProcessEnv;
+  /** The command that runs the worker processes in place of node (--worker-exec). */
+  workerExec?: string[];
   /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
   secrets?: string[];
 }
@@ -55,7 +57,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const automatic = automaticBudget(readSystemMemory());
   const budget = memoryBudget(settings.get(), automatic);
   options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
-  const images = new ImageProcessor({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env });
+  const images = new ImageProcessor({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env, exec: options.workerExec });
   const queue = new ProcessingQueue({
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
@@ -90,7 +92,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   });
   const similarity = new Similarity({ store, log, busy: () => queue.inFlight > 0 });
   similarity.start();
-  const features = new FeatureMatcher({ idleMs: () => settings.get().feature_worker_idle_seconds * 1000, maxWaiting: 4 });
+  const features = new FeatureMatcher({ idleMs: () => settings.get().feature_worker_idle_seconds * 1000, maxWaiting: 4, exec: options.workerExec });
   const flow = new UploadFlow({ settings: current, pipeline: images.process, store, queue, retention, afterStore, duplicates: similarity });
   const removal = new ImageRemoval(store, afterStore);
   const thumbnails = await Thumbnails.open(store);

@@ -16,6 +16,8 @@ export interface WorkerProcessOptions {
   idleMs: () => number;
   /** Its environment; the daemon's when not given. */
   env?: NodeJS.ProcessEnv;
+  /** The command that runs the script in place of this node (an emulator; options.ts, --worker-exec). */
+  exec?: readonly string[];
 }
 
 /** An error as it crosses from the worker: an AppError keeps its code, a system error its errno code. */
@@ -96,8 +98,9 @@ export class WorkerProcess<J extends object> {
 
   private start(): ChildProcess {
     // Advanced serialization passes typed arrays (pixels, descriptors) as they are, not as JSON.
+    const [execPath, ...execArgv] = this.options.exec ?? [process.execPath];
     const worker = fork(this.options.script, [], {
-      serialization: 'advanced', execArgv: [], env: this.options.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced', execPath, execArgv, env: this.options.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const pending = new Map<number, Waiter>();
     this.pending = pending;

@@ -22,6 +22,8 @@ export interface ImageProcessorOptions {
   idleMs: () => number;
   /** The daemon's environment, which the worker's is made from. */
   env: NodeJS.ProcessEnv;
+  /** The command that runs the worker in place of node (--worker-exec). */
+  exec?: readonly string[];
 }
 
 /**
@@ -47,7 +49,7 @@ export class ImageProcessor {
 
   constructor(private readonly options: ImageProcessorOptions) {
     this.worker = new WorkerProcess<ImageJob>({
-      script: join(__dirname, 'image-worker.js'), name: 'image worker', idleMs: options.idleMs, env: imageWorkerEnv(options.env),
+      script: join(__dirname, 'image-worker.js'), name: 'image worker', idleMs: options.idleMs, env: imageWorkerEnv(options.env), exec: options.exec,
     });
   }
 

@@ -10,6 +10,8 @@ export interface FeatureMatcherOptions {
   idleMs: () => number;
   /** Jobs that may wait while one runs; one more is refused with 503 busy. */
   maxWaiting: number;
+  /** The command that runs the worker in place of node (--worker-exec). */
+  exec?: readonly string[];
 }
 
 /** A request without its id, kept apart per operation. */
@@ -31,7 +33,7 @@ export class FeatureMatcher {
   private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly options: FeatureMatcherOptions) {
-    this.worker = new WorkerProcess<Job>({ script: join(__dirname, 'feature-worker.js'), name: 'feature worker', idleMs: options.idleMs });
+    this.worker = new WorkerProcess<Job>({ script: join(__dirname, 'feature-worker.js'), name: 'feature worker', idleMs: options.idleMs, exec: options.exec });
   }
 
   /** True while the worker process (and OpenCV) is alive. */

@@ -22,4 +22,14 @@ describe('daemon options', () => {
     assert.equal(parseOptions(['--api-token-file', 'secret'], { DATA_DIR: '/srv/pir' }).apiTokenFile, resolve('secret'));
     assert.equal(parseOptions([], { API_TOKEN_FILE: '/etc/pir/token' }).apiTokenFile, '/etc/pir/token');
   });
+
+  it('takes the command that runs the workers as a JSON array, from the flag or WORKER_EXEC, and refuses anything else', () => {
+    assert.equal(parseOptions([], {}).workerExec, undefined);
+    const qemu = ['qemu-aarch64-static', '-L', '/arm', '/arm/node'];
+    assert.deepEqual(parseOptions([], { WORKER_EXEC: JSON.stringify(qemu) }).workerExec, qemu);
+    assert.deepEqual(parseOptions(['--worker-exec', '["/usr/bin/node"]'], { WORKER_EXEC: JSON.stringify(qemu) }).workerExec, ['/usr/bin/node']);
+    for (const bad of ['qemu-aarch64-static', '[]', '[""]', '["node", 3]', '{"cmd":"node"}']) {
+      assert.throws(() => parseOptions([], { WORKER_EXEC: bad }), /worker-exec must be a JSON array of non-empty strings/, bad);
+    }
+  });
 });

@@ -104,6 +104,18 @@ describe('ImageProcessor: the pipeline in a worker process', () => {
     assert.equal(images.starts, starts + 1);
   });
 
+  it('runs the worker through the command given in place of node (--worker-exec, for an emulator)', async () => {
+    const wrapped = new ImageProcessor({ idleMs: () => 60_000, env: process.env, exec: ['/usr/bin/env', 'PIR_RAN_THROUGH=env', process.execPath] });
+    try {
+      const job = await input(await jpegWithOrientation(6));
+      const result = await wrapped.process(job.input, job.output, DEFAULT_SETTINGS);
+      assert.deepEqual([result.width, result.height, result.rotated], [96, 64, true]);
+      assert.ok(environOf(wrapped.pid!).includes('PIR_RAN_THROUGH=env'), 'the worker was started by the command');
+    } finally {
+      await wrapped.close();
+    }
+  });
+
   it('ends the worker after idleMs without an image', async () => {
     idleMs = 100;
     const job = await input(await jpegWithOrientation(1));
