@@ -76,7 +76,7 @@ export class WorkerProcess<J extends object> {
         });
       });
     } finally {
-      if (pending.size === 0) this.armIdleTimer();
+      this.armIdleTimer();
     }
   }
 
@@ -122,9 +122,10 @@ export class WorkerProcess<J extends object> {
     return worker;
   }
 
+  /** Arms the idle timer once the current worker owes nothing (a job of a worker that died may end while a new one works). */
   private armIdleTimer(): void {
     clearTimeout(this.idleTimer);
-    if (!this.worker) return;
+    if (!this.worker || this.pending.size > 0) return;
     this.idleTimer = setTimeout(() => void this.close(), this.options.idleMs());
     // An idle worker's timer never keeps the daemon alive.
     this.idleTimer.unref();
