@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import sharp from 'sharp';
 import type { ConsumerStatus } from '../consumers/durable-consumer';
 import type { Rejection, StoreObserver } from '../consumers/observer';
+import type { ImageWorkerStatus } from '../pipeline/image-processor';
 import type { ProcessingQueue } from '../pipeline/queue';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 
@@ -24,7 +25,7 @@ export class Metrics implements StoreObserver {
   private detached = false;
   private readonly count: { committed: (image: StoredImage) => void; rejected: (event: Rejection) => void };
 
-  constructor(queue: ProcessingQueue, store: ImageStore, consumers: () => Record<string, ConsumerStatus>) {
+  constructor(queue: ProcessingQueue, store: ImageStore, consumers: () => Record<string, ConsumerStatus>, imageWorker?: () => ImageWorkerStatus) {
     // Event-loop lag is sampled once a second, not every 10 ms: an idle Pi should stay asleep.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     const registers = [this.registry];
@@ -45,9 +46,16 @@ export class Metrics implements StoreObserver {
     });
     new Gauge({ name: `${METRIC_PREFIX}store_images`, help: 'Images in the store', registers, collect() { this.set(store.totals().count); } });
     new Gauge({ name: `${METRIC_PREFIX}store_bytes`, help: 'PNG bytes in the store', registers, collect() { this.set(store.totals().bytes); } });
-    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the libvips operation cache', registers, collect() { this.set(sharp.cache().memory.current * 1024 * 1024); } });
+    if (imageWorker) {
+      new Gauge({
+        name: `${METRIC_PREFIX}image_worker_private_bytes`, help: 'Private memory (RssAnon) of the image worker, which processes uploads; 0 while it is not running', registers,
+        collect() { this.set((imageWorker().private_mb ?? 0) * 1024 * 1024); },
+      });
+      new Gauge({ name: `${METRIC_PREFIX}image_worker_starts`, help: 'Times the image worker was started since the daemon started', registers, collect() { this.set(imageWorker().starts); } });
+    }
+    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the daemon\'s libvips operation cache (hashes, thumbnails, frames; uploads are processed in the image worker)', registers, collect() { this.set(sharp.cache().memory.current * 1024 * 1024); } });
     new Gauge({
-      name: `${METRIC_PREFIX}libvips_tasks`, help: 'libvips tasks waiting for a thread (queue) and running (process)', labelNames: ['state'], registers,
+      name: `${METRIC_PREFIX}libvips_tasks`, help: 'The daemon\'s libvips tasks waiting for a thread (queue) and running (process); the image worker\'s are not counted', labelNames: ['state'], registers,
       collect() {
         const counters = sharp.counters();
         this.set({ state: 'queue' }, counters.queue);

@@ -93,7 +93,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
     super();
     this.intervalMs = options.intervalMs ?? 1000;
     this.ingestStats = new IngestStats(options.queue);
-    this.metrics = new Metrics(options.queue, options.store, options.consumers);
+    this.metrics = new Metrics(options.queue, options.store, options.consumers, options.imageWorker);
     this.history = new History(HISTORY_SERIES, options.historyLength ?? 300);
   }
 

@@ -76,7 +76,7 @@ export function memoryStatusSchema(settings: z.ZodType) {
       cache: z.strictObject({ memory: z.strictObject({ current: number, high: number, max: number }), files: currentMax, items: currentMax })
         .describe('sharp.cache(): memory (MiB), files and items, each current/high/max'),
       counters: z.strictObject({ queue: integer, process: integer }),
-    }),
+    }).describe("The daemon's own libvips (hashes, thumbnails, frames); uploads are processed in the image worker"),
     processing: z.strictObject({
       received: integer, stored: integer, rejected: z.record(z.string(), integer).describe('By error code'),
       rejected_total: integer, in_flight: integer, queued: integer, bytes_stored: integer, last_ms: integer.nullable(), average_ms: integer.nullable(),
