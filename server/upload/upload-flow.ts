@@ -134,9 +134,10 @@ export class UploadFlow {
   /**
    * Runs one file through the pipeline into `output`, in the bounded queue, weighed first (its
    * header, which the pipeline then need not read again, or a raw frame's description) so that the
-   * queue admits it against the memory budget beside the images in flight. Uploads and queries (search, compare) share it, so together they
-   * keep memory within the budget. `then` runs in the same slot, with the settings read when
-   * processing started (a change applies to the next image) and the processing time in ms.
+   * queue admits it against the memory budget beside the images in flight. Uploads and queries
+   * (search, compare) share it, so together they keep memory within the budget. `then` runs in
+   * the same slot, with the settings read when processing started (a change applies to the next
+   * image) and the processing time in ms.
    * @throws AppError as the pipeline refuses the file, or busy when the queue is full.
    */
   async process<T>(file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T): Promise<T> {

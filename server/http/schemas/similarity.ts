@@ -53,7 +53,7 @@ export const SimilarityStatusSchema = z.strictObject({
   index_bytes: integer,
   backfill: z.strictObject({ pending: integer, done: integer, failed: integer }),
   hashing: z.strictObject({ pending: integer, done: integer, failed: integer })
-    .describe('New images, hashed after their upload was answered once no upload is being processed: pending, done and failed since start'),
+    .describe('New images, hashed after their upload was answered once uploads have paused: pending, done and failed since start'),
   duplicates: z.record(z.string(), integer).describe('Uploads not stored as near-duplicates, by source'),
   feature_worker: z.strictObject({ running: z.boolean(), starts: integer }),
 });
