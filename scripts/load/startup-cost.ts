@@ -25,7 +25,7 @@ export const STARTUP_STEPS: ReadonlyArray<{ label: string; modules: string[] }> 
   { label: '+ sharp', modules: ['sharp'] },
   { label: '+ exifr', modules: ['exifr'] },
   { label: '+ the daemon (app, services)', modules: [join(DIST_SERVER, 'app.js'), join(DIST_SERVER, 'services.js')] },
-  { label: '+ koa-body (first multipart upload)', modules: ['koa-body'] },
+  { label: '+ busboy (first multipart upload)', modules: ['busboy'] },
   { label: '+ ejs, pidusage (dashboard)', modules: ['ejs', 'pidusage'] },
 ];
 

@@ -1,12 +1,15 @@
 import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'koa';
+import type { BusboyConfig, FileInfo } from 'busboy';
 import {
-  clientClosedEarly, emptyRequestBody, malformedMultipart, noImageInForm, tooManyParts, uploadTooLarge, type AppError,
+  AppError, emptyRequestBody, malformedMultipart, noImageInForm, tooManyParts, uploadTooLarge,
 } from '../errors';
 import { asDiskError } from '../storage/disk-errors';
+import { readBody } from './request-body';
 
 /** The files of one upload request, on disk, and its plain form fields. */
 export interface ReceivedUpload {
@@ -15,141 +18,125 @@ export interface ReceivedUpload {
 }
 
 export interface UploadLimits {
-  /** Largest body in bytes, enforced while streaming. */
+  /** Largest body in bytes, counted while streaming, whatever the body declares. */
   maxBytes: number;
-  /** Multipart fields that carry images; files in other fields are dropped unread. */
+  /** Multipart fields that carry images; files in other fields are read past, never stored. */
   fileFields: readonly string[];
   /** The request's private temp folder; the caller removes it. */
   dir: string;
 }
 
-/** At most this many images in one multipart request, and this many plain fields. */
-const MAX_FILES = 16;
-const MAX_FIELDS = 16;
+/**
+ * What one multipart form may hold. Each part's headers are held in memory while they are read,
+ * and busboy caps them at 16 KiB and 2000 lines, so with these caps a form can make the daemon
+ * hold at most about (parts × 16 KiB) + (fields × field size): about 1.5 MiB, whatever it sends.
+ */
+export const FORM_LIMITS = {
+  files: 16,
+  fields: 16,
+  /** A plain field's value (source, captured_at, display options) is short. */
+  fieldBytes: 4 * 1024,
+  /** A field's name; longer ones are refused, not cut. */
+  nameBytes: 100,
+} as const;
 
 /**
- * Streams the request body to disk, never whole into memory: multipart/form-data through
- * formidable, any other body as one raw image file.
- * @throws AppError payload_too_large past `maxBytes`, invalid_parameter for a malformed or empty body.
+ * Streams the request body to disk, never whole into memory: multipart/form-data through busboy,
+ * any other body as one raw image file.
+ * @throws AppError payload_too_large past `maxBytes` or the form limits, invalid_parameter for a
+ * malformed or empty body.
  */
 export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
-  const declared = Number(ctx.get('Content-Length') || NaN);
-  if (declared > limits.maxBytes) throw uploadTooLarge(limits.maxBytes);
-  return ctx.is('multipart') ? receiveMultipart(ctx, limits) : receiveRaw(ctx, limits);
+  const bodyLimit = { maxBytes: limits.maxBytes, tooLarge: uploadTooLarge };
+  return ctx.is('multipart')
+    ? readBody(ctx, bodyLimit, (body) => receiveMultipart(ctx, body, limits))
+    : readBody(ctx, bodyLimit, (body) => receiveRaw(body, limits));
 }
 
-async function receiveRaw(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
+async function receiveRaw(body: Readable, limits: UploadLimits): Promise<ReceivedUpload> {
   const file = join(limits.dir, 'body');
-  const limit = new ByteLimit(limits.maxBytes);
-  const written = pipeline(limit, createWriteStream(file, { flags: 'wx' }));
-  // The request is piped rather than put in the pipeline, so that a refusal does not destroy the
-  // socket: the client must still read the 413 it is owed.
-  const req = ctx.req;
-  const onClose = (): void => {
-    if (!req.complete) limit.destroy(clientClosedEarly());
-  };
-  req.once('close', onClose);
-  req.pipe(limit);
   try {
-    await written;
+    await pipeline(body, createWriteStream(file, { flags: 'wx' }));
   } catch (err) {
-    req.unpipe(limit);
-    // Discard the rest of the body and close after answering, rather than reading it to disk.
-    req.resume();
-    ctx.set('Connection', 'close');
-    throw err;
-  } finally {
-    req.off('close', onClose);
+    throw asDiskError(err) ?? err;
   }
-  if (limit.seen === 0) {
-    throw emptyRequestBody();
-  }
+  if ((await stat(file)).size === 0) throw emptyRequestBody();
   return { files: [file], fields: {} };
 }
 
-/**
- * koa-body, loaded at the first multipart upload: with formidable and zod it costs about 8 MB of
- * RSS, which a daemon fed raw bodies (as cameras usually post) never needs to pay.
- */
-function loadKoaBody(): typeof import('koa-body') {
-  return require('koa-body') as typeof import('koa-body');
+/** busboy, loaded at the first multipart upload: a daemon fed raw bodies, as cameras post, never pays for it. */
+function loadBusboy(): typeof import('busboy') {
+  return require('busboy') as typeof import('busboy');
 }
 
-async function receiveMultipart(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
-  // formidable ignores a write error reported once the body is parsed and keeps the truncated
-  // file, so a full disk would pass for a corrupt image: the streams are made here and checked.
-  const streams: Writable[] = [];
-  const writeFile = (file: unknown): Writable => {
-    const stream = createWriteStream((file as { filepath: string }).filepath, { flags: 'wx' });
-    streams.push(stream);
-    return stream;
-  };
-  const writeError = (): Error | null | undefined => streams.find((stream) => stream.errored)?.errored;
-  const parse = loadKoaBody().koaBody({
-    multipart: true,
-    json: false,
-    urlencoded: false,
-    text: false,
-    formidable: {
-      uploadDir: limits.dir,
-      maxFileSize: limits.maxBytes,
-      maxTotalFileSize: limits.maxBytes,
-      maxFiles: MAX_FILES,
-      maxFields: MAX_FIELDS,
-      maxFieldsSize: 64 * 1024,
-      allowEmptyFiles: false,
-      filter: (part) => part.name !== null && limits.fileFields.includes(part.name),
-      fileWriteStreamHandler: writeFile,
+async function receiveMultipart(ctx: Context, body: Readable, limits: UploadLimits): Promise<ReceivedUpload> {
+  const config: BusboyConfig = {
+    headers: ctx.req.headers,
+    limits: {
+      files: FORM_LIMITS.files,
+      fields: FORM_LIMITS.fields,
+      parts: FORM_LIMITS.files + FORM_LIMITS.fields,
+      fieldSize: FORM_LIMITS.fieldBytes,
+      fieldNameSize: FORM_LIMITS.nameBytes,
+      fileSize: limits.maxBytes,
     },
-  });
+  };
+  let form: ReturnType<typeof import('busboy')>;
   try {
-    await parse(ctx, async () => undefined);
+    form = loadBusboy()(config);
   } catch (err) {
-    throw multipartError(writeError() ?? err, limits.maxBytes);
+    throw malformedMultipart((err as Error).message, err);
   }
-  const failed = writeError();
-  if (failed) throw multipartError(failed, limits.maxBytes);
-  const files = limits.fileFields.flatMap((field) => asArray(ctx.request.files?.[field]).map((f) => f.filepath));
-  if (files.length === 0) {
-    throw noImageInForm(limits.fileFields);
+  const files: string[] = [];
+  const writes: Promise<void>[] = [];
+  const fields: Record<string, string> = Object.create(null);
+  // The first refusal wins: the form is destroyed with it, and so is the body.
+  const refuse = (error: AppError): void => {
+    form.destroy(error);
+  };
+  // The pipeline below sees the form's errors; a refusal after it settled must not go uncaught.
+  form.on('error', () => undefined);
+  const tooMany = (): void => refuse(tooManyParts(FORM_LIMITS.files, FORM_LIMITS.fields));
+  form.on('partsLimit', tooMany).on('filesLimit', tooMany).on('fieldsLimit', tooMany);
+  form.on('field', (name: string, value: string, info: { valueTruncated: boolean }) => {
+    if (Buffer.byteLength(name) > FORM_LIMITS.nameBytes) return refuse(malformedMultipart(`a field name is longer than ${FORM_LIMITS.nameBytes} bytes`));
+    if (info.valueTruncated) return refuse(malformedMultipart(`the field ${JSON.stringify(name)} is longer than ${FORM_LIMITS.fieldBytes} bytes`));
+    fields[name] = value;
+  });
+  form.on('file', (name: string, stream: Readable, _info: FileInfo) => {
+    if (!limits.fileFields.includes(name)) {
+      // Another field's file: read past it; its bytes still count against the body's limit, and
+      // its errors are the form's, which the pipeline below sees.
+      stream.on('error', () => undefined).resume();
+      return;
+    }
+    const file = join(limits.dir, `part-${files.length}`);
+    files.push(file);
+    writes.push(pipeline(stream, createWriteStream(file, { flags: 'wx' })).catch((err: unknown) => {
+      const error = asAppError(err);
+      refuse(error);
+      throw error;
+    }));
+  });
+  let failure: unknown;
+  try {
+    await pipeline(body, form);
+  } catch (err) {
+    failure = err;
   }
-  const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries((ctx.request.body ?? {}) as Record<string, unknown>)) {
-    if (typeof value === 'string') fields[name] = value;
-  }
-  return { files, fields };
+  // Every write is waited for, even after a refusal, so that none is left writing into the
+  // folder the caller removes, and none fails unobserved.
+  const written = await Promise.allSettled(writes);
+  failure ??= written.find((result) => result.status === 'rejected')?.reason;
+  if (failure !== undefined) throw asAppError(failure);
+  const stored: string[] = [];
+  for (const file of files) if ((await stat(file)).size > 0) stored.push(file);
+  if (stored.length === 0) throw noImageInForm(limits.fileFields);
+  return { files: stored, fields: { ...fields } };
 }
 
-function asArray<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function multipartError(err: unknown, maxBytes: number): AppError {
-  const disk = asDiskError(err);
-  if (disk) return disk;
-  const httpCode = (err as { httpCode?: number; status?: number }).httpCode ?? (err as { status?: number }).status;
-  const message = err instanceof Error ? err.message : String(err);
-  if (httpCode === 413) {
-    return /maxFiles|maxFields/.test(message)
-      ? tooManyParts(MAX_FILES, MAX_FIELDS, err)
-      : uploadTooLarge(maxBytes, err);
-  }
-  return malformedMultipart(message, err);
-}
-
-/** Passes bytes through until `max`, then fails the stream, so an oversized body is never kept whole. */
-class ByteLimit extends Transform {
-  /** Bytes passed so far. */
-  seen = 0;
-
-  constructor(private readonly max: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.max) done(uploadTooLarge(this.max));
-    else done(null, chunk);
-  }
+/** Our own refusals pass as they are; busboy's messages (a malformed header, a form cut short) become a 400. */
+function asAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  return asDiskError(err) ?? malformedMultipart(err instanceof Error ? err.message : String(err), err);
 }

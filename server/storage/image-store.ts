@@ -137,8 +137,8 @@ export class ImageStore {
   }
 
   async removeTempDir(dir: string): Promise<void> {
-    // A refused multipart upload may still be creating files in it (formidable opens them
-    // asynchronously), which fails a single pass with ENOTEMPTY: rm retries on that.
+    // A write stream opens its file asynchronously, so one destroyed by a refusal may still be
+    // creating it, which fails a single pass with ENOTEMPTY: rm retries on that.
     await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 
