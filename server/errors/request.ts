@@ -54,3 +54,8 @@ export function invalidJson(code: ErrorCode, hint: string): AppError {
     fields: { _: 'not valid JSON' },
   });
 }
+
+/** 400 for a JSON body that nests deeper than any body the daemon takes. */
+export function jsonTooDeep(maxDepth: number): AppError {
+  return new AppError('invalid_parameter', `The JSON body nests deeper than ${maxDepth} levels`);
+}

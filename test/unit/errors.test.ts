@@ -20,6 +20,7 @@ const SAMPLES: Record<string, () => AppError> = {
   invalidJson: () => errors.invalidJson('invalid_settings', '{"max_dimension": 800}'),
   uploadTooLarge: () => errors.uploadTooLarge(1024),
   tooManyParts: () => errors.tooManyParts(16, 16),
+  jsonTooDeep: () => errors.jsonTooDeep(32),
   malformedMultipart: () => errors.malformedMultipart('Unexpected end of form'),
   noImageInForm: () => errors.noImageInForm(['image', 'file']),
   wrongImageCount: () => errors.wrongImageCount(2, ['image1', 'image2'], 1),
