@@ -23,17 +23,15 @@ describe('scanMessage', () => {
   }
 
   it('sets the data field aside, on disk, and keeps every other field, before and after it', async () => {
-    // foxglove.RawImage by hand: width (fixed32, 2), data (6) twice, then frame_id (7) after it.
+    // foxglove.RawImage by hand: width (fixed32, 2), encoding, data (6), then frame_id (7) after it.
     const w = protobuf.Writer.create();
     w.uint32((2 << 3) | 5).fixed32(4);
-    w.uint32((6 << 3) | 2).bytes(Buffer.from('first'));
     w.uint32((4 << 3) | 2).string('rgb8');
     w.uint32((6 << 3) | 2).bytes(Buffer.from('the pixels'));
     w.uint32((7 << 3) | 2).string('cam');
     w.uint32((3 << 3) | 5).fixed32(1);
     const file = await fileOf(w.finish());
     const { head, field } = await scanMessage(file, 6, 'foxglove.RawImage');
-    // The last occurrence wins, as protobuf reads a repeated non-repeated field.
     assert.ok(field);
     assert.equal((await readFile(file)).subarray(field.offset, field.offset + field.length).toString(), 'the pixels');
     const decoded = messageType('foxglove.RawImage').toObject(messageType('foxglove.RawImage').decode(head)) as Record<string, unknown>;
@@ -51,6 +49,7 @@ describe('scanMessage', () => {
     ['a tag cut short', Buffer.from([0x80])],
     ['a varint cut short', Buffer.from([(1 << 3) | 0, 0xff])],
     ['a group (wire type 3)', Buffer.from([(1 << 3) | 3])],
+    ['the data field twice', Buffer.from([(6 << 3) | 2, 1, 0x41, (6 << 3) | 2, 0])],
   ] as const) {
     it(`refuses ${name}`, async () => {
       await assert.rejects(scanMessage(await fileOf(bytes), 6, 'foxglove.RawImage'), (err: unknown) => {
