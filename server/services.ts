@@ -80,7 +80,6 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
       const pending: number = consumers.status().mqtt?.pending ?? 0;
       return { rss_mb: status.memory_rss_mb, cpu_percent: status.cpu_percent, images: status.store.images, queue_length: queue.queued, mqtt_pending: pending };
     },
-    maxBytes: () => settings.get().max_upload_bytes,
     onConnected: (): void => consumers.runner('mqtt')?.wake(),
     onSecret: (secret) => options.secrets?.push(secret),
   });

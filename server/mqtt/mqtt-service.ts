@@ -31,8 +31,6 @@ export interface MqttServiceOptions {
   log: Logger;
   /** The readings for <prefix>/stats. */
   stats: () => Promise<MqttStats>;
-  /** The largest accepted payload, as for HTTP uploads. */
-  maxBytes: () => number;
   /** Called after each successful connect (to wake the durable consumer from its back-off). */
   onConnected?: () => void;
   /** Told the password in force before each connect, so that the log can mask it. */
@@ -76,13 +74,13 @@ export class MqttService implements StoreObserver {
       intake, store, log,
       topicPrefix: () => this.settings.topicPrefix,
       sourceTopicLevel: () => this.settings.sourceTopicLevel,
-      maxBytes: this.options.maxBytes,
+      maxBytes: () => this.settings.maxPayloadBytes,
     });
     const ingest = this.ingest;
     const connection = new MqttConnection({
       settings, log, maxBackoffMs: this.options.maxBackoffMs, onSecret: this.options.onSecret,
       // Room for the topic and properties beside the largest accepted image.
-      maxPacketBytes: this.options.maxBytes() + 65_536,
+      maxPacketBytes: settings.maxPayloadBytes + 65_536,
       onMessage: settings.subscribe.length > 0 ? (topic, payload, packet) => ingest.handle(topic, payload, packet.qos) : undefined,
     });
     this.connection = connection;

@@ -6,7 +6,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../settings';
 export type MqttSettingsInput = Partial<Pick<Settings,
   | 'mqtt_url' | 'mqtt_client_id' | 'mqtt_username' | 'mqtt_password' | 'mqtt_password_file' | 'mqtt_ca_file'
   | 'mqtt_topic_prefix' | 'mqtt_subscribe' | 'mqtt_source_topic_level' | 'mqtt_discovery'
-  | 'mqtt_latest_max_dimension' | 'public_url'>>;
+  | 'mqtt_latest_max_dimension' | 'public_url' | 'max_upload_bytes'>>;
 
 /** The normalized MQTT settings: every field set, defaults filled in. */
 export interface MqttSettings {
@@ -22,6 +22,8 @@ export interface MqttSettings {
   readonly discovery: boolean;
   readonly latestMaxDimension: number;
   readonly publicUrl: string;
+  /** The largest image payload taken in (max_upload_bytes); the broker is told not to send larger packets. */
+  readonly maxPayloadBytes: number;
 }
 
 /** The host's name cleaned to a single topic level (no '/', '+', '#'). */
@@ -47,6 +49,7 @@ export function mqttSettingsFrom(input: MqttSettingsInput): MqttSettings {
     discovery: pick('mqtt_discovery'),
     latestMaxDimension: pick('mqtt_latest_max_dimension'),
     publicUrl: pick('public_url').trim(),
+    maxPayloadBytes: pick('max_upload_bytes'),
   });
 }
 
@@ -79,7 +82,11 @@ export function displayUrl(url: string): string {
   }
 }
 
-/** True when two settings need a new connection (anything but the latest image's size and public_url). */
+/**
+ * True when two settings need a new connection: anything but the latest image's size and
+ * public_url. A new max_upload_bytes does too, since the broker learns the largest packet it may
+ * send only when the client connects.
+ */
 export function needsReconnect(a: MqttSettings, b: MqttSettings): boolean {
   const { latestMaxDimension: _a, publicUrl: _b, ...left } = a;
   const { latestMaxDimension: _c, publicUrl: _d, ...right } = b;

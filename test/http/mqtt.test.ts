@@ -200,6 +200,34 @@ describe('MQTT against a real mosquitto', { skip: !mosquittoInstalled && 'mosqui
     }
   });
 
+  it('tells the broker the largest packet max_upload_bytes allows, and again when it changes', async () => {
+    const prefix = nextPrefix();
+    const app = await startApp(prefix, { mqtt_subscribe: ['big/+/image'], max_upload_bytes: 1_000_000 });
+    const publisher = await listen(broker, []);
+    try {
+      const before = await connected(app);
+      assert.ok(before.mqtt.enabled);
+      const firstConnect = before.mqtt.connected_since;
+      const response = await app.fetch('/config', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ max_upload_bytes: 100_000 }),
+      });
+      assert.equal(response.status, 200);
+      // A new connection, which tells the broker the new limit (the payload plus 64 KiB of room).
+      await eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.state === 'connected' && s.mqtt.connected_since !== firstConnect);
+      // Over the new limit, under the old one: the broker drops it, so the daemon never holds it.
+      await publisher.publish('big/porch/image', Buffer.alloc(200_000, 0xff), 1);
+      await publisher.publish('big/porch/image', jpeg, 1);
+      await eventually(() => app.deps.store.latest('porch'), Boolean);
+      const status = await memoryStatus(app);
+      assert.ok(status.mqtt.enabled);
+      assert.equal(status.mqtt.ingest.received, 1);
+      assert.deepEqual(status.mqtt.ingest.ignored, {});
+    } finally {
+      await publisher.close();
+      await app.destroy();
+    }
+  });
+
   it('counts a payload that is not an image by reason, logs it once a minute per topic, and stores nothing', async () => {
     const prefix = nextPrefix();
     const app = await startApp(prefix, { mqtt_subscribe: ['sensors/+/image'] });

@@ -24,7 +24,6 @@ describe('MqttService against a real mosquitto', { skip: !mosquittoInstalled && 
       }),
       store: deps.store, intake: deps.flow, log: deps.log,
       stats: async () => ({ rss_mb: 1, cpu_percent: 2, images: deps.store.totals().count, queue_length: 0 }),
-      maxBytes: () => deps.settings.get().max_upload_bytes,
       maxBackoffMs: 500,
     });
     await service.start();
