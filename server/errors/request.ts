@@ -38,7 +38,7 @@ function unauthorized(message: string, read: boolean, error?: string): AppError 
   return new AppError('unauthorized', message, { headers });
 }
 
-/** 415 for a body not declared as JSON where a route takes other types too. */
+/** 415 for a body not declared as JSON (Content-Type: application/json) on a route that reads JSON. */
 export function jsonBodyRequired(): AppError {
   return new AppError('unsupported_media_type', 'Expected a JSON body (Content-Type: application/json)');
 }

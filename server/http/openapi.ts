@@ -136,6 +136,7 @@ export const OPENAPI_DOCUMENT = {
           200: jsonResponse('Updated', 'ConfigUpdated'),
           400: errorResponse('invalid_settings, with a reason per field in error.fields'),
           403: errorResponse('forbidden_setting: an operator-only setting (x-operator-only), named in error.fields; nothing changed'),
+          415: errorResponse('unsupported_media_type: the body is not declared as application/json; nothing changed'),
         },
       },
     },
