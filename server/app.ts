@@ -19,6 +19,7 @@ import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { requestLog } from './http/request-log';
+import { noSniff, refuseCrossOrigin, refuseForeignHost } from './http/request-origin';
 import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
 import { similarityRoutes } from './http/routes/similarity';
@@ -92,8 +93,12 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // Errors are rendered by errorHandler; Koa's default printer would log them a second time.
   app.silent = true;
+  app.use(noSniff());
   app.use(requestLog(deps.log));
   app.use(errorHandler(deps.log));
+  // Who may ask, before what is asked: the Host (DNS rebinding), the page (cross-site), the token.
+  app.use(refuseForeignHost({ tokenSet: deps.apiToken !== undefined, allowedHosts: () => deps.settings.get().allowed_hosts }));
+  app.use(refuseCrossOrigin());
   app.use(requireToken({ token: deps.apiToken, requireForReads: () => deps.settings.get().require_token_for_reads }));
   const router = createRouter(deps);
   app.use(router.routes());

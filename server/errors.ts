@@ -17,6 +17,8 @@ export const ERROR_CATALOG = {
   invalid_settings: 400,
   unauthorized: 401,
   forbidden_setting: 403,
+  cross_origin_refused: 403,
+  host_not_allowed: 403,
   not_found: 404,
   method_not_allowed: 405,
   // ingest

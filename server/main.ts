@@ -74,7 +74,9 @@ async function main(): Promise<void> {
     log.info(`listening on ${where} data=${options.dataDir} images=${count}`);
     void notifier.ready(`listening on ${where}, ${count} images`);
     // Says where the token came from, never what it is.
-    log.info(token ? `access: changes need the API token from ${token.origin}` : 'access: open, no API token set');
+    log.info(token
+      ? `access: changes need the API token from ${token.origin}`
+      : 'access: open, no API token set; answering only requests addressed to an IP address, localhost, a .local name, this machine\'s names or allowed_hosts');
   });
 
   let stopping = false;

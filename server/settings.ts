@@ -25,6 +25,8 @@ export interface Settings {
   readonly max_queue_length: number;
   /** When an API token is set, reads need it too (every route but /health and the dashboard's shell). */
   readonly require_token_for_reads: boolean;
+  /** Host names, besides IP addresses, localhost, *.local and this machine's names, that requests may be addressed to while no API token is set. */
+  readonly allowed_hosts: readonly string[];
   /** Most images kept; past it the oldest are removed. 0 is no limit. */
   readonly max_stored_images: number;
   /** Most megabytes of stored PNGs kept; past it the oldest are removed. 0 is no limit. */
@@ -110,6 +112,11 @@ export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
   require_token_for_reads: {
     kind: 'boolean',
     description: 'When an API token is set, reads need it too (every route but /health and the dashboard shell).',
+  },
+  allowed_hosts: {
+    kind: 'list', maxItems: 64, operatorOnly: true,
+    item: { kind: 'string', maxLength: 253, pattern: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, patternHint: 'that is a host name without a port', description: 'A host name.' },
+    description: 'Host names the daemon also answers to while no API token is set, e.g. ["pi.example.net"]; IP addresses, localhost, *.local and this machine\'s own names always work. Other names are refused, against DNS rebinding.',
   },
   max_stored_images: {
     kind: 'integer', min: 0, max: 10_000_000, unit: 'images',

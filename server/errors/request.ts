@@ -32,13 +32,40 @@ export function tokenRejected(read: boolean): AppError {
 function unauthorized(message: string, read: boolean, error?: string): AppError {
   const headers: Record<string, string> = {
     'WWW-Authenticate': `Bearer realm="pi-image-receiver"${error ? `, error="${error}"` : ''}`,
+    ...closeUnread(read),
   };
-  // A refused upload's body is not read: close rather than let Node drain it.
-  if (!read) headers.Connection = 'close';
   return new AppError('unauthorized', message, { headers });
 }
 
-/** 415 for a body not declared as JSON where a route takes other types too. */
+/** A refused upload's body is not read: close rather than let Node drain it. */
+function closeUnread(read: boolean): Record<string, string> {
+  return read ? {} : { Connection: 'close' };
+}
+
+/**
+ * 403 for a change sent by a page of another site: `from` is its Origin header, or undefined
+ * when only Sec-Fetch-Site said so. Such a request's body is never read.
+ */
+export function crossOriginRefused(from: string | undefined): AppError {
+  const page = from === undefined ? 'a page of another site' : `a page from ${JSON.stringify(from.slice(0, 64))}`;
+  return new AppError('cross_origin_refused', `Refused a change sent by ${page}: only the daemon's own pages and clients that send no Origin header (cameras, curl, scripts) may change it`, {
+    headers: closeUnread(false),
+  });
+}
+
+/**
+ * 403 for a request addressed to a host name that is not this daemon's, while no API token is
+ * set (a DNS-rebinding page would be); the message says how the operator allows the name.
+ */
+export function hostNotAllowed(host: string, read: boolean): AppError {
+  const name = JSON.stringify(host.slice(0, 64));
+  const list = JSON.stringify([host.slice(0, 64)]);
+  return new AppError('host_not_allowed',
+    `Host ${name} is not an address of this daemon and no API token is set. To reach it by that name, add it to allowed_hosts in the settings file (or ALLOWED_HOSTS='${list}', or --set 'allowed_hosts=${list}'), or set an API token`,
+    { headers: closeUnread(read) });
+}
+
+/** 415 for a body not declared as JSON (Content-Type: application/json) on a route that reads JSON. */
 export function jsonBodyRequired(): AppError {
   return new AppError('unsupported_media_type', 'Expected a JSON body (Content-Type: application/json)');
 }

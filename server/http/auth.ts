@@ -12,7 +12,7 @@ export const PUBLIC_READS = {
 };
 
 /** Methods that only read; every other method changes state and always needs the token. */
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AccessOptions {
   /** The API token; when undefined, every request is let through. */

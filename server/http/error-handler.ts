@@ -64,10 +64,12 @@ function render(ctx: Context, error: AppError): void {
   ctx.body = { error: body };
 }
 
+const BEFORE_ROUTE_PAGES: ReadonlySet<ErrorCode> = new Set(['not_found', 'unauthorized', 'host_not_allowed']);
+
 function wantsErrorPage(ctx: Context, error: AppError): boolean {
-  // Raised before any route ran: a path that does not exist, or a page refused for want of the
-  // API token (whose error page asks for it).
-  const beforeRoute = ctx._matchedRoute === undefined && (error.code === 'not_found' || error.code === 'unauthorized');
+  // Raised before any route ran: a path that does not exist, a page refused for want of the
+  // API token (whose error page asks for it), or a page asked for by a host name not allowed.
+  const beforeRoute = ctx._matchedRoute === undefined && BEFORE_ROUTE_PAGES.has(error.code);
   return (ctx.state.page === true || beforeRoute) && prefersHtml(ctx);
 }
 

@@ -60,6 +60,7 @@ export const DISPLAY_PATHS = {
         202: jsonResponse('Queued', 'ShowQueued'),
         400: errorResponse('invalid_parameter: no id'),
         404: errorResponse('not_found: no such display or image'),
+        415: errorResponse('unsupported_media_type: the body is not declared as application/json'),
       },
     },
   },

@@ -51,7 +51,9 @@ export const OPENAPI_DOCUMENT = {
   info: {
     title: 'pi-image-receiver',
     version: '0.1.0',
-    description: 'Receives images, turns them upright from EXIF, resizes them and stores them as PNG.',
+    description: 'Receives images, turns them upright from EXIF, resizes them and stores them as PNG. '
+      + 'Any route answers 403 cross_origin_refused to a change sent by a page of another origin (Origin or Sec-Fetch-Site), '
+      + 'and, while no API token is set, 403 host_not_allowed to a request whose Host is not an address of the daemon (see allowed_hosts).',
   },
   // Optional: only when the daemon has an API token, and for reads only with require_token_for_reads.
   security: [{}, { bearerToken: [] }],
@@ -136,6 +138,7 @@ export const OPENAPI_DOCUMENT = {
           200: jsonResponse('Updated', 'ConfigUpdated'),
           400: errorResponse('invalid_settings, with a reason per field in error.fields'),
           403: errorResponse('forbidden_setting: an operator-only setting (x-operator-only), named in error.fields; nothing changed'),
+          415: errorResponse('unsupported_media_type: the body is not declared as application/json; nothing changed'),
         },
       },
     },

@@ -9,8 +9,6 @@ export interface JsonBodyOptions {
   code: ErrorCode;
   /** An example body, quoted in that refusal. */
   hint: string;
-  /** Refuse a body not declared as JSON with 415, where the route also takes other types. */
-  requireJsonType?: boolean;
 }
 
 /**
@@ -21,13 +19,15 @@ export interface JsonBodyOptions {
 export const MAX_JSON_DEPTH = 32;
 
 /**
- * Reads a small JSON request body through the request's byte counter.
+ * Reads a small JSON request body through the request's byte counter. Only a body declared as
+ * `application/json` is read: a page of another site may send `text/plain` without asking the
+ * daemon first, but not JSON.
  * @throws AppError payload_too_large past `maxBytes`, invalid_parameter for a body nested deeper
  * than {@link MAX_JSON_DEPTH}, `code` (with `error.fields._`) for a body that is not JSON,
- * unsupported_media_type when `requireJsonType` and the type is not JSON.
+ * unsupported_media_type when the type is not JSON.
  */
 export async function readJson(ctx: Context, options: JsonBodyOptions): Promise<unknown> {
-  if (options.requireJsonType && !ctx.is('application/json')) {
+  if (!ctx.is('application/json')) {
     throw jsonBodyRequired();
   }
   const text = await readBody(ctx, { maxBytes: options.maxBytes, tooLarge: bodyTooLarge }, readText);

@@ -53,14 +53,14 @@ describe('slow and idle clients', { timeout: 60_000 }, () => {
 
   it('cuts off a client that trickles its headers, serving others meanwhile', async () => {
     const slow = await openSocket(daemon.url);
-    const answer = trickle(slow, 'GET /health HTTP/1.1\r\nHost: x\r\n', 'X-Slow: a\r\n');
+    const answer = trickle(slow, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: a\r\n');
     assert.ok(await othersServedWhile(slow) > 0, 'others were served while the slow client was connected');
     assert.match(await answer, /^HTTP\/1\.1 408 Request Timeout/);
   });
 
   it('cuts off an upload whose body trickles, serving others meanwhile, and keeps none of it', async () => {
     const slow = await openSocket(daemon.url);
-    const head = 'POST /images?source=slow HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n\xff\xd8\xff';
+    const head = 'POST /images?source=slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n\xff\xd8\xff';
     const answer = trickle(slow, head, 'x'.repeat(64));
     assert.ok(await othersServedWhile(slow) > 0, 'others were served while the slow upload was connected');
     assert.match(await answer, /^HTTP\/1\.1 408 Request Timeout/);
@@ -76,7 +76,7 @@ describe('slow and idle clients', { timeout: 60_000 }, () => {
     const idleAnswers = idle.map((socket) => readUntilClosed(socket));
     const extra = await openSocket(daemon.url);
     const extraAnswer = readUntilClosed(extra);
-    extra.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    extra.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     assert.equal(await extraAnswer, '', 'closed without an answer');
     assert.ok(idle.every((socket) => !socket.destroyed), 'the first ones were still connected then');
     // Idle connections that never send a byte are cut too, which frees their places.

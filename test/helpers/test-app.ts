@@ -107,6 +107,11 @@ export function postImage(app: TestApp, body: Uint8Array, query = '', type = 'im
   return app.fetch(`/images${query}`, { method: 'POST', body, headers: { 'Content-Type': type } });
 }
 
+/** A POST of `body` as JSON, declared so: the daemon reads no JSON body of another type. */
+export function jsonPost(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } };
+}
+
 /** A multipart form with the given files in `field` and plain fields. */
 export function form(files: Uint8Array[], field = 'image', fields: Record<string, string> = {}): FormData {
   const body = new FormData();

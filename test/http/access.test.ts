@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../server/settings';
 import { solidPng } from '../helpers/fixtures';
 import { rawRequest } from '../helpers/raw-http';
-import { filesIn, form, startTestApp, type TestApp } from '../helpers/test-app';
+import { filesIn, form, jsonPost, startTestApp, type TestApp } from '../helpers/test-app';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const WRONG = 'wrong-token-0123456789abcdef';
@@ -63,7 +63,7 @@ describe('access control with an API token', () => {
       ['/images', async () => ({ method: 'POST', body: await png(), headers: { 'Content-Type': 'image/png' } })],
       ['/images', async () => ({ method: 'POST', body: form([await png()]) })],
       ['/upload', async () => ({ method: 'POST', body: form([await png()], 'file') })],
-      ['/config', async () => ({ method: 'POST', body: JSON.stringify({ compression_quality: 1 }) })],
+      ['/config', async () => jsonPost({ compression_quality: 1 })],
       [image.url, async () => ({ method: 'DELETE' })],
       ['/images?confirm=all', async () => ({ method: 'DELETE' })],
       ['/images', async () => ({ method: 'PROPFIND' })],
@@ -84,7 +84,7 @@ describe('access control with an API token', () => {
 
   it('lets changes through with the token, whatever the case of "Bearer"', async () => {
     assert.equal((await upload({ Authorization: `bearer ${TOKEN}` })).status, 201);
-    const config = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ compression_quality: 7 }), headers: bearer(TOKEN) });
+    const config = await app.fetch('/config', jsonPost({ compression_quality: 7 }, bearer(TOKEN)));
     assert.equal(config.status, 200);
     assert.equal(((await config.json()) as { config: { compression_quality: number } }).config.compression_quality, 7);
     const all = await app.fetch('/images?confirm=all', { method: 'DELETE', headers: bearer(TOKEN) });
@@ -101,7 +101,7 @@ describe('access control with an API token', () => {
 
   it('with require_token_for_reads, every read but /health needs the header or ?access_token=', async () => {
     const { images: [image] } = await (await upload(bearer(TOKEN))).json() as { images: Array<{ url: string }> };
-    const set = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ require_token_for_reads: true }), headers: bearer(TOKEN) });
+    const set = await app.fetch('/config', jsonPost({ require_token_for_reads: true }, bearer(TOKEN)));
     assert.equal(set.status, 200);
     for (const path of ['/images', image.url, `${image.url}/meta`, '/images/latest', '/config', '/openapi.json', '/nope']) {
       await assertUnauthorized(await app.fetch(path));
@@ -119,7 +119,7 @@ describe('access control with an API token', () => {
   });
 
   it('never shows the token: not in GET /config, not in any log line', async () => {
-    await app.fetch('/config', { method: 'POST', body: JSON.stringify({ require_token_for_reads: true }), headers: bearer(TOKEN) });
+    await app.fetch('/config', jsonPost({ require_token_for_reads: true }, bearer(TOKEN)));
     const config = await (await app.fetch(`/config?access_token=${TOKEN}`)).text();
     assert.ok(!config.includes(TOKEN));
     assert.ok(config.includes('require_token_for_reads'));

@@ -5,16 +5,14 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { DEFAULT_SETTINGS } from '../../server/settings';
 import { photoLike } from '../helpers/fixtures';
-import { postImage, startTestApp } from '../helpers/test-app';
-
-const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+import { jsonPost, postImage, startTestApp } from '../helpers/test-app';
 
 describe('runtime settings', () => {
   it('reads the defaults and answers an update as the original receiver did', async () => {
     const app = await startTestApp();
     try {
       assert.deepEqual(await (await app.fetch('/config')).json(), DEFAULT_SETTINGS);
-      const res = await app.fetch('/config', post({ compression_quality: 9, max_image_dimension: 100 }));
+      const res = await app.fetch('/config', jsonPost({ compression_quality: 9, max_image_dimension: 100 }));
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), {
         status: 'success',
@@ -35,7 +33,7 @@ describe('runtime settings', () => {
   it('refuses a bad update whole, with a reason per field, and changes nothing', async () => {
     const app = await startTestApp();
     try {
-      const res = await app.fetch('/config', post({ compression_quality: 12, max_image_dimension: 800, colour: 'red', enable_memory_optimization: 'yes' }));
+      const res = await app.fetch('/config', jsonPost({ compression_quality: 12, max_image_dimension: 800, colour: 'red', enable_memory_optimization: 'yes' }));
       assert.equal(res.status, 400);
       const { error } = await res.json() as { error: { code: string; fields: Record<string, string> } };
       assert.equal(error.code, 'invalid_settings');
@@ -43,11 +41,11 @@ describe('runtime settings', () => {
       assert.equal(error.fields.compression_quality, 'Expected integer between 0 and 9 for compression_quality but received 12 of type number');
       assert.deepEqual(await (await app.fetch('/config')).json(), DEFAULT_SETTINGS);
       for (const bad of ['{not json', '[1,2]', 'null']) {
-        const r = await app.fetch('/config', { method: 'POST', body: bad });
+        const r = await app.fetch('/config', jsonPost(bad));
         assert.equal(r.status, 400, bad);
         assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'invalid_settings');
       }
-      const zeroQueue = await app.fetch('/config', post({ max_queue_length: 0 }));
+      const zeroQueue = await app.fetch('/config', jsonPost({ max_queue_length: 0 }));
       assert.equal(zeroQueue.status, 400);
     } finally {
       await app.destroy();
@@ -58,10 +56,7 @@ describe('runtime settings', () => {
     const app = await startTestApp({ settings: { id_log_file: '/var/lib/ids.log' } });
     try {
       const before = await (await app.fetch('/config')).json();
-      const res = await app.fetch('/config', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ id_log_file: '/etc/passwd', compression_quality: 1 }),
-      });
+      const res = await app.fetch('/config', jsonPost({ id_log_file: '/etc/passwd', compression_quality: 1 }));
       assert.equal(res.status, 403);
       const body = (await res.json()) as { error: { code: string; message: string; fields: Record<string, string> } };
       assert.equal(body.error.code, 'forbidden_setting');
@@ -78,8 +73,8 @@ describe('runtime settings', () => {
   it('persists updates atomically and keeps them across a restart', async () => {
     let app = await startTestApp();
     try {
-      await app.fetch('/config', post({ max_image_dimension: 1234 }));
-      await app.fetch('/config', post({ enable_memory_optimization: false }));
+      await app.fetch('/config', jsonPost({ max_image_dimension: 1234 }));
+      await app.fetch('/config', jsonPost({ enable_memory_optimization: false }));
       const saved = JSON.parse(await readFile(join(app.dataDir, 'settings.json'), 'utf8'));
       assert.deepEqual(saved, { max_image_dimension: 1234, enable_memory_optimization: false });
       app = await app.restart();
@@ -95,9 +90,9 @@ describe('runtime settings', () => {
     const app = await startTestApp();
     try {
       await Promise.all([
-        app.fetch('/config', post({ max_image_dimension: 1000 })),
-        app.fetch('/config', post({ compression_quality: 1 })),
-        app.fetch('/config', post({ max_queue_length: 5 })),
+        app.fetch('/config', jsonPost({ max_image_dimension: 1000 })),
+        app.fetch('/config', jsonPost({ compression_quality: 1 })),
+        app.fetch('/config', jsonPost({ max_queue_length: 5 })),
       ]);
       const saved = JSON.parse(await readFile(join(app.dataDir, 'settings.json'), 'utf8'));
       assert.deepEqual(saved, { max_image_dimension: 1000, compression_quality: 1, max_queue_length: 5 });

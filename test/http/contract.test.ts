@@ -9,7 +9,7 @@ import { MAX_LIVE_CLIENTS } from '../../server/http/live';
 import { API_SCHEMAS, type SchemaName } from '../../server/http/schemas';
 import { photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
 import { SIMILARITY_CASES } from '../helpers/similarity-contract-cases';
-import { form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
+import { form, jsonPost, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
 /**
  * The contract: for every route and every status /openapi.json documents, the real app is made to
@@ -150,9 +150,10 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /images/{id}/thumbnail 304': async (h) => revalidate(h.app, `/images/${await h.storedId()}/thumbnail`),
   'GET /images/{id}/thumbnail 404': ({ app }) => app.fetch(`/images/${NO_SUCH_ID}/thumbnail`),
   'GET /config 200': ({ app }) => app.fetch('/config'),
-  'POST /config 200': ({ app }) => app.fetch('/config', { method: 'POST', body: JSON.stringify({ compression_quality: 6 }) }),
-  'POST /config 400': ({ app }) => app.fetch('/config', { method: 'POST', body: JSON.stringify({ compression_quality: 12, nope: 1 }) }),
-  'POST /config 403': ({ app }) => app.fetch('/config', { method: 'POST', body: JSON.stringify({ id_log_file: '/tmp/ids.log' }) }),
+  'POST /config 200': ({ app }) => app.fetch('/config', jsonPost({ compression_quality: 6 })),
+  'POST /config 400': ({ app }) => app.fetch('/config', jsonPost({ compression_quality: 12, nope: 1 })),
+  'POST /config 403': ({ app }) => app.fetch('/config', jsonPost({ id_log_file: '/tmp/ids.log' })),
+  'POST /config 415': ({ app }) => app.fetch('/config', { method: 'POST', body: '{"compression_quality": 1}', headers: { 'Content-Type': 'text/plain' } }),
   // With the id-log consumer on, so that `consumers` has an entry to check.
   'GET /memory_status 200': async () => {
     const idLog = join(tmpdir(), `pir-contract-ids-${process.pid}.log`);
@@ -225,13 +226,14 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'POST /displays/{name}/show 202': () => withApp(DISPLAY_APP, async (app) => {
     const res = await postImage(app, await solidPng(24, 16), '', 'image/png');
     const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
-    const accepted = await answer(await app.fetch('/displays/panel/show', { method: 'POST', body: JSON.stringify({ id }) }));
+    const accepted = await answer(await app.fetch('/displays/panel/show', jsonPost({ id })));
     // The frame is rendered after the 202: let it be written before the data dir is removed.
     for (let i = 0; i < 200 && (await app.deps.displays.record('panel')).shown?.id !== id; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     return accepted;
   }),
-  'POST /displays/{name}/show 400': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays/panel/show', { method: 'POST', body: '{}' })),
-  'POST /displays/{name}/show 404': ({ app }) => app.fetch('/displays/nope/show', { method: 'POST', body: JSON.stringify({ id: NO_SUCH_ID }) }),
+  'POST /displays/{name}/show 400': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays/panel/show', jsonPost({}))),
+  'POST /displays/{name}/show 404': ({ app }) => app.fetch('/displays/nope/show', jsonPost({ id: NO_SUCH_ID })),
+  'POST /displays/{name}/show 415': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays/panel/show', { method: 'POST', body: `{"id": "${NO_SUCH_ID}"}` })),
 };
 
 /** The documented media types an answer may have; `image/*` covers every image type. */

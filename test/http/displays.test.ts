@@ -7,7 +7,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { SettingsInput } from '../../server/settings';
 import { scriptCalls, until, writeDisplayScript } from '../helpers/display-script';
 import { cardPng, colourCounts, decodeFrame } from '../helpers/frames';
-import { filesIn, form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
+import { filesIn, form, jsonPost, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
 const PANEL = { name: 'panel', width: 48, height: 64, palette: 'spectra6' };
 
@@ -25,7 +25,7 @@ describe('display profiles, frames and the original upload fields', () => {
   after(() => app.destroy());
 
   it('refuses a bad profile with a reason per field, and changes nothing', async () => {
-    const res = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ displays: [{ name: 'x', width: 0, palette: 'cmyk' }] }) });
+    const res = await app.fetch('/config', jsonPost({ displays: [{ name: 'x', width: 0, palette: 'cmyk' }] }));
     assert.equal(res.status, 400);
     const body = await res.json() as { error: { code: string; fields: Record<string, string> } };
     assert.equal(body.error.code, 'invalid_settings');
@@ -34,10 +34,10 @@ describe('display profiles, frames and the original upload fields', () => {
   });
 
   it('refuses a command over POST /config, naming it, and takes the rest', async () => {
-    const denied = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ displays: [{ ...PANEL, command: ['/bin/true'] }] }) });
+    const denied = await app.fetch('/config', jsonPost({ displays: [{ ...PANEL, command: ['/bin/true'] }] }));
     assert.equal(denied.status, 403);
     assert.deepEqual(Object.keys(((await denied.json()) as { error: { fields: object } }).error.fields), ['displays[0].command']);
-    const ok = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ displays: [{ ...PANEL, preset: 'inky-impression-7in3', width: 48, height: 64, render: 'on_request', dither: 'atkinson' }] }) });
+    const ok = await app.fetch('/config', jsonPost({ displays: [{ ...PANEL, preset: 'inky-impression-7in3', width: 48, height: 64, render: 'on_request', dither: 'atkinson' }] }));
     assert.equal(ok.status, 200, await ok.clone().text());
     assert.equal(app.deps.settings.get().displays[0].dither, 'atkinson');
   });
@@ -138,12 +138,12 @@ describe('the display command, run by its consumer', () => {
 
     const other = await upload(app);
     await until(async () => (await scriptCalls(dir)).length === 2, 'the second run');
-    const again = await app.fetch('/displays/panel/show', { method: 'POST', body: JSON.stringify({ id }) });
+    const again = await app.fetch('/displays/panel/show', jsonPost({ id }));
     assert.equal(again.status, 202);
     await until(async () => (await scriptCalls(dir)).length === 3, 'the run asked for');
     assert.deepEqual((await scriptCalls(dir)).map((args) => args[2]), [id, other, id]);
-    assert.equal((await app.fetch('/displays/nope/show', { method: 'POST', body: JSON.stringify({ id }) })).status, 404);
-    assert.equal((await app.fetch('/displays/panel/show', { method: 'POST', body: JSON.stringify({ id: '20200101T000000000-0000-abcd' }) })).status, 404);
+    assert.equal((await app.fetch('/displays/nope/show', jsonPost({ id }))).status, 404);
+    assert.equal((await app.fetch('/displays/panel/show', jsonPost({ id: '20200101T000000000-0000-abcd' }))).status, 404);
   });
 
   it('never holds an upload up while the panel is busy, and shows the newest next', async () => {

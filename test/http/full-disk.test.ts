@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { photoLike } from '../helpers/fixtures';
-import { filesIn, form, postImage, startTestApp, type TestApp } from '../helpers/test-app';
+import { filesIn, form, jsonPost, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 import { mountTmpfs } from '../helpers/tmpfs';
 
 interface Listed { images: Array<{ id: string; width: number; height: number; url: string }> }
@@ -46,7 +46,7 @@ describe('retention over HTTP', () => {
     try {
       assert.equal((await postImage(app, await photoLike(40, 30))).status, 201);
       // No disk here has 16 TB free: the stored image goes first, then uploads are refused.
-      const update = await app.fetch('/config', { method: 'POST', body: JSON.stringify({ min_free_disk_mb: 16_777_216 }) });
+      const update = await app.fetch('/config', jsonPost({ min_free_disk_mb: 16_777_216 }));
       assert.equal(update.status, 200);
       await assertError(await postImage(app, await photoLike(40, 30)), 507, 'insufficient_storage');
       await assertError(await app.fetch('/upload', { method: 'POST', body: form([await photoLike(40, 30)], 'file') }), 507, 'insufficient_storage');
@@ -120,7 +120,7 @@ describe('a real full disk (a 2 MB tmpfs)', () => {
       }
 
       // Fill the disk behind the daemon's back, with no floor to defend it.
-      await app.fetch('/config', { method: 'POST', body: JSON.stringify({ min_free_disk_mb: 0 }) });
+      await app.fetch('/config', jsonPost({ min_free_disk_mb: 0 }));
       const before = await filesIn(disk.dir);
       // Room for the upload but not for its PNG: libvips fails while encoding.
       await writeFile(join(disk.dir, 'filler'), Buffer.alloc(Math.max(0, (await disk.free()) - 120 * 1024)));

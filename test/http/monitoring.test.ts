@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WORKER_START_MB } from '../../server/pipeline/image-processor';
-import { postImage, startTestApp, type TestApp } from '../helpers/test-app';
+import { jsonPost, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 import { photoLike } from '../helpers/fixtures';
 
 interface Status {
@@ -154,7 +154,7 @@ describe('GET /memory_status and /metrics', () => {
   it('shows retention at work: what it removed, why, and the free disk', async () => {
     const before = await status();
     assert.ok(before.retention.free_disk_bytes! > 0);
-    await app.fetch('/config', { method: 'POST', body: JSON.stringify({ max_stored_images: 1 }) });
+    await app.fetch('/config', jsonPost({ max_stored_images: 1 }));
     try {
       for (const seed of [1, 2]) assert.equal((await postImage(app, await photoLike(64, 48, 'jpeg', seed))).status, 201);
       const after = await status();
@@ -165,7 +165,7 @@ describe('GET /memory_status and /metrics', () => {
       const page = await (await app.fetch('/memory_status', { headers: { Accept: 'text/html' } })).text();
       assert.match(page, /data-field="retention.removed_images"/);
     } finally {
-      await app.fetch('/config', { method: 'POST', body: JSON.stringify({ max_stored_images: 0 }) });
+      await app.fetch('/config', jsonPost({ max_stored_images: 0 }));
     }
   });
 });

@@ -15,6 +15,8 @@ const SAMPLES: Record<string, () => AppError> = {
   internalError: () => errors.internalError(new Error('private detail')),
   tokenRequired: () => errors.tokenRequired(false),
   tokenRejected: () => errors.tokenRejected(true),
+  crossOriginRefused: () => errors.crossOriginRefused('https://evil.example'),
+  hostNotAllowed: () => errors.hostNotAllowed('evil.example', true),
   jsonBodyRequired: () => errors.jsonBodyRequired(),
   bodyTooLarge: () => errors.bodyTooLarge(65536),
   invalidJson: () => errors.invalidJson('invalid_settings', '{"max_dimension": 800}'),

@@ -12,9 +12,9 @@ import { withQueryImages } from '../query-images';
 const MAX_FEATURES_JSON_BYTES = 4 * 1024 * 1024;
 
 /** The JSON bodies these routes take: two stored ids, or two feature sets. */
-const ID_PAIR_BODY: JsonBodyOptions = { maxBytes: 4096, code: 'invalid_parameter', hint: '{"id1": "<image id>", "id2": "<image id>"}', requireJsonType: true };
+const ID_PAIR_BODY: JsonBodyOptions = { maxBytes: 4096, code: 'invalid_parameter', hint: '{"id1": "<image id>", "id2": "<image id>"}' };
 const FEATURES_BODY: JsonBodyOptions = {
-  maxBytes: MAX_FEATURES_JSON_BYTES, code: 'invalid_parameter', hint: '{"features1": {...}, "features2": {...}}', requireJsonType: true,
+  maxBytes: MAX_FEATURES_JSON_BYTES, code: 'invalid_parameter', hint: '{"features1": {...}, "features2": {...}}',
 };
 
 /**

@@ -3,7 +3,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import Router from '@koa/router';
 import { staticFileNotFound } from '../../errors';
-import { PAGE_HEADERS } from '../page';
 import { sendFile } from '../send-file';
 import { VIEWS_DIR } from '../view-helpers';
 
@@ -40,7 +39,6 @@ export function staticRoutes(router: Router): void {
   router.get('/static/:file', (ctx) => {
     const path = files.get(ctx.params.file);
     if (!path) throw staticFileNotFound(ctx.params.file);
-    ctx.set('X-Content-Type-Options', PAGE_HEADERS['X-Content-Type-Options']);
     // Revalidated at every load, so that a new version of the daemon is never run with old scripts.
     sendFile(ctx, { ...load(path, TYPES[extname(path)]), cacheControl: 'no-cache' });
   });
