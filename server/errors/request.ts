@@ -16,30 +16,21 @@ export function internalError(cause: unknown): AppError {
   return new AppError('internal_error', 'The server failed to handle the request', { cause });
 }
 
-/** 401 for a request that needs the API token and carries none; `read` as for {@link tokenRejected}. */
-export function tokenRequired(read: boolean): AppError {
-  return unauthorized('This request needs the API token: send Authorization: Bearer <token>', read);
+/** 401 for a request that needs the API token and carries none. */
+export function tokenRequired(): AppError {
+  return unauthorized('This request needs the API token: send Authorization: Bearer <token>');
 }
 
-/**
- * 401 for a wrong API token. A refused change (`read` false) also closes the connection, since
- * its body is not read.
- */
-export function tokenRejected(read: boolean): AppError {
-  return unauthorized('The API token is wrong', read, 'invalid_token');
+/** 401 for a wrong API token. */
+export function tokenRejected(): AppError {
+  return unauthorized('The API token is wrong', 'invalid_token');
 }
 
-function unauthorized(message: string, read: boolean, error?: string): AppError {
+function unauthorized(message: string, error?: string): AppError {
   const headers: Record<string, string> = {
     'WWW-Authenticate': `Bearer realm="pi-image-receiver"${error ? `, error="${error}"` : ''}`,
-    ...closeUnread(read),
   };
   return new AppError('unauthorized', message, { headers });
-}
-
-/** A refused upload's body is not read: close rather than let Node drain it. */
-function closeUnread(read: boolean): Record<string, string> {
-  return read ? {} : { Connection: 'close' };
 }
 
 /**
@@ -48,21 +39,18 @@ function closeUnread(read: boolean): Record<string, string> {
  */
 export function crossOriginRefused(from: string | undefined): AppError {
   const page = from === undefined ? 'a page of another site' : `a page from ${JSON.stringify(from.slice(0, 64))}`;
-  return new AppError('cross_origin_refused', `Refused a change sent by ${page}: only the daemon's own pages and clients that send no Origin header (cameras, curl, scripts) may change it`, {
-    headers: closeUnread(false),
-  });
+  return new AppError('cross_origin_refused', `Refused a change sent by ${page}: only the daemon's own pages and clients that send no Origin header (cameras, curl, scripts) may change it`);
 }
 
 /**
  * 403 for a request addressed to a host name that is not this daemon's, while no API token is
  * set (a DNS-rebinding page would be); the message says how the operator allows the name.
  */
-export function hostNotAllowed(host: string, read: boolean): AppError {
+export function hostNotAllowed(host: string): AppError {
   const name = JSON.stringify(host.slice(0, 64));
   const list = JSON.stringify([host.slice(0, 64)]);
   return new AppError('host_not_allowed',
-    `Host ${name} is not an address of this daemon and no API token is set. To reach it by that name, add it to allowed_hosts in the settings file (or ALLOWED_HOSTS='${list}', or --set 'allowed_hosts=${list}'), or set an API token`,
-    { headers: closeUnread(read) });
+    `Host ${name} is not an address of this daemon and no API token is set. To reach it by that name, add it to allowed_hosts in the settings file (or ALLOWED_HOSTS='${list}', or --set 'allowed_hosts=${list}'), or set an API token`);
 }
 
 /** 415 for a body not declared as JSON (Content-Type: application/json) on a route that reads JSON. */

@@ -36,10 +36,10 @@ export function requireToken(options: AccessOptions): Middleware {
     if (read && (!options.requireForReads() || isPublicRead(ctx.path))) return next();
     const presented = bearerToken(ctx.get('Authorization')) ?? (read ? queryToken(ctx.query.access_token) : undefined);
     if (presented === undefined) {
-      throw tokenRequired(read);
+      throw tokenRequired();
     }
     if (!timingSafeEqual(sha256(presented), expected)) {
-      throw tokenRejected(read);
+      throw tokenRejected();
     }
     await next();
   };

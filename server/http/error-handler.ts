@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { AppError, internalError, routeNotFound, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
+import { closeAfterAnswer } from './close-after-answer';
 import { prefersHtml, renderPage } from './page';
 import { asDiskError } from '../storage/disk-errors';
 
@@ -34,6 +35,8 @@ export function errorHandler(log: Logger): Middleware {
       if (!error.isClientError) log.error(`${ctx.method} ${ctx.path} failed: ${describeCause(err)}`);
       if (wantsErrorPage(ctx, error)) await renderErrorPage(ctx, error);
       else render(ctx, error);
+      // A refused body is not read on: the connection closes once the client has the answer.
+      if (!ctx.req.complete) closeAfterAnswer(ctx);
     }
   };
 }

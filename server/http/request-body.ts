@@ -15,18 +15,14 @@ export interface BodyLimit {
  * reads (raw, multipart, JSON) passes here, so a body is refused at its limit whether it
  * declares a length or comes chunked, and none is ever held past it.
  *
- * On any failure of `read` the rest of the body is discarded unread and the connection is
- * closed once the refusal is sent: an endless body costs the daemon nothing more, and the client
- * can still read the error it is owed (destroying the socket would reset it instead).
+ * On any failure of `read` the body is read no further; the error handler then closes the
+ * connection once the client has its answer (close-after-answer.ts).
  * @throws AppError from `limit.tooLarge` past the limit, invalid_parameter when the client hangs
  * up early, and whatever `read` throws.
  */
 export async function readBody<T>(ctx: Context, limit: BodyLimit, read: (body: Readable) => Promise<T>): Promise<T> {
   const declared = Number(ctx.get('Content-Length') || NaN);
-  if (declared > limit.maxBytes) {
-    ctx.set('Connection', 'close');
-    throw limit.tooLarge(limit.maxBytes);
-  }
+  if (declared > limit.maxBytes) throw limit.tooLarge(limit.maxBytes);
   const req = ctx.req;
   // A client that left while the request waited (admission, the temp dir) has closed already:
   // its 'close' is past, and a pipe from it would wait forever.
@@ -45,8 +41,6 @@ export async function readBody<T>(ctx: Context, limit: BodyLimit, read: (body: R
   } catch (err) {
     req.unpipe(counter);
     counter.destroy();
-    req.resume();
-    ctx.set('Connection', 'close');
     throw err;
   } finally {
     req.off('close', onClose);

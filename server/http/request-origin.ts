@@ -38,7 +38,7 @@ export function refuseForeignHost(options: HostCheckOptions): Middleware {
     if (header === '') return next();
     const host = parseHost(header);
     if (host && isOwnHost(host, isKnown)) return next();
-    throw hostNotAllowed(host?.name ?? header, READ_METHODS.has(ctx.method));
+    throw hostNotAllowed(host?.name ?? header);
   };
 }
 

@@ -13,10 +13,10 @@ const SAMPLES: Record<string, () => AppError> = {
   routeNotFound: () => errors.routeNotFound('GET', '/nowhere'),
   staticFileNotFound: () => errors.staticFileNotFound('missing.js'),
   internalError: () => errors.internalError(new Error('private detail')),
-  tokenRequired: () => errors.tokenRequired(false),
-  tokenRejected: () => errors.tokenRejected(true),
+  tokenRequired: () => errors.tokenRequired(),
+  tokenRejected: () => errors.tokenRejected(),
   crossOriginRefused: () => errors.crossOriginRefused('https://evil.example'),
-  hostNotAllowed: () => errors.hostNotAllowed('evil.example', true),
+  hostNotAllowed: () => errors.hostNotAllowed('evil.example'),
   jsonBodyRequired: () => errors.jsonBodyRequired(),
   bodyTooLarge: () => errors.bodyTooLarge(65536),
   invalidJson: () => errors.invalidJson('invalid_settings', '{"max_dimension": 800}'),
@@ -90,8 +90,7 @@ describe('error catalog', () => {
     assert.equal(errors.tooManyStreams(32, 'live pages').headers?.['Retry-After'], '10');
     assert.equal(errors.malformedMessage('T', 'x'.repeat(300)).message, `The body is not a valid T message: ${'x'.repeat(200)}`);
     assert.equal(errors.internalError(new Error('secret path /etc')).message, 'The server failed to handle the request');
-    assert.equal(errors.tokenRequired(false).headers?.Connection, 'close');
-    assert.equal(errors.tokenRejected(true).headers?.['WWW-Authenticate'], 'Bearer realm="pi-image-receiver", error="invalid_token"');
+    assert.equal(errors.tokenRejected().headers?.['WWW-Authenticate'], 'Bearer realm="pi-image-receiver", error="invalid_token"');
   });
 
   it('finds an inline message in any of the shapes the daemon used to write', () => {
