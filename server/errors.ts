@@ -71,10 +71,10 @@ export class AppError extends Error {
 
 /**
  * The one message shape for a bad value: "Expected integer between 0 and 9 for
- * compression_quality but received 12 of type number".
+ * compression_quality but received 12 of type number". A `secret` value is not quoted.
  */
-export function describeInvalid(name: string, expected: string, actual: unknown): string {
-  const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
+export function describeInvalid(name: string, expected: string, actual: unknown, secret = false): string {
+  const shown = secret ? '(a credential, not shown)' : typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
   return `Expected ${expected} for ${name} but received ${shown} of type ${typeOf(actual)}`;
 }
 

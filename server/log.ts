@@ -1,3 +1,5 @@
+import { maskUrlPasswords } from './credentials';
+
 /** Log levels, most severe first, with their syslog priorities for journald. */
 const LEVELS = { error: 3, warn: 4, info: 6, debug: 7 } as const;
 
@@ -17,22 +19,40 @@ export interface LoggerOptions {
    * timestamp and reads the priority; otherwise lines carry an ISO timestamp and the level name.
    */
   journald: boolean;
-  /** Values that must never reach the log, such as API_TOKEN; each is replaced with `***`. */
-  secrets?: readonly string[];
   write?: (line: string) => void;
   /** Also called with every line written, after masking: feeds the in-memory ring of GET /logs. */
   tap?: (entry: { timestamp: string; level: LogLevel; message: string }) => void;
 }
 
-// Credentials that may be named in a URL or header by a client; their values are masked wherever
-// a line quotes them (a path with its query, an error message).
-const CREDENTIAL_PATTERN = /(access_token=|authorization:\s*(?:bearer\s+)?|token=)[^\s&"']+/gi;
+/** The longest message one log line keeps, in UTF-8 bytes; the rest is cut and counted. */
+export const MAX_LOG_LINE_BYTES = 2048;
 
-/** Masks every known secret and every credential-looking value in a line. */
-export function redact(line: string, secrets: readonly string[] = []): string {
-  let clean = line.replace(CREDENTIAL_PATTERN, '$1***');
-  for (const secret of secrets) if (secret) clean = clean.split(secret).join('***');
-  return clean;
+// Credentials named in a query, a header or a flag; their values are masked wherever a line quotes
+// them (a path with its query, an error message).
+const CREDENTIAL_PATTERN = /(access_token=|authorization:\s*(?:bearer\s+|basic\s+)?|token=|password=)[^\s&"']+/gi;
+
+/**
+ * Masks credentials by their shape alone: `token=`, `access_token=`, `password=`,
+ * `Authorization:` values and the password of a URL (`mqtt://user:***@host`). Never by
+ * comparing with the secrets themselves, so that a line quoting a right guess of a secret reads
+ * exactly as one quoting a wrong guess.
+ */
+export function redact(line: string): string {
+  return maskUrlPasswords(line.replace(CREDENTIAL_PATTERN, '$1***'), '***');
+}
+
+/**
+ * `message` cut to {@link MAX_LOG_LINE_BYTES} (on a character boundary) with a note of how much
+ * was cut, so that no client can make a line, or the ring of GET /logs, grow with what it sends.
+ */
+export function boundLine(message: string): string {
+  const total = Buffer.byteLength(message);
+  if (total <= MAX_LOG_LINE_BYTES) return message;
+  const head = Buffer.from(message.slice(0, MAX_LOG_LINE_BYTES));
+  let end = MAX_LOG_LINE_BYTES;
+  // Back off to the first byte of a character, so that none is cut in half.
+  while (end > 0 && (head[end] & 0xc0) === 0x80) end--;
+  return `${head.subarray(0, end).toString('utf8')}…(${total - end} more bytes)`;
 }
 
 /** True when `value` names a log level (error, warn, info, debug). */
@@ -49,7 +69,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const threshold = LEVELS[options.level];
   const at = (level: LogLevel) => (message: string): void => {
     if (LEVELS[level] > threshold) return;
-    const text = redact(message, options.secrets);
+    // Masked whole before the cut, so that the cut can never leave half a password unmasked.
+    const text = boundLine(redact(message));
     const timestamp = new Date().toISOString();
     options.tap?.({ timestamp, level, message: text });
     // journald makes one entry per line: each line of a stack trace keeps its priority.

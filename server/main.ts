@@ -2,14 +2,14 @@ import { createServer, type Server, type ServerOptions } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
-import { createLogger, type Logger } from './log';
+import { boundLine, createLogger, redact, type Logger } from './log';
 import { LogRing } from './logs/log-ring';
 import { SystemdNotifier } from './monitoring/systemd-notify';
 import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
 import type { Consumers } from './consumers/consumers';
 import type { ProcessingQueue } from './pipeline/queue';
 import { openServices } from './services';
-import { readSettingsFile, SETTING_KEYS, SETTING_SPECS, settingsFromEnv, settingsFromFlags } from './settings';
+import { readSettingsFile, settingsFromEnv, settingsFromFlags } from './settings';
 
 /**
  * The daemon's entry point: the only file that reads process.env, listens and handles signals.
@@ -30,18 +30,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  // The token is masked in every line, should any message ever quote it; one read from the token
-  // file is added below, since the logger reads this list at every line.
-  const secrets = [process.env.API_TOKEN ?? ''];
   const logs = new LogRing();
-  const log = createLogger({ level: options.logLevel, journald: options.journald, secrets, tap: (entry) => logs.push(entry) });
+  const log = createLogger({ level: options.logLevel, journald: options.journald, tap: (entry) => logs.push(entry) });
   const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;
   let token: ApiToken | undefined;
   try {
     token = await loadApiToken(process.env.API_TOKEN, options.apiTokenFile);
-    if (token) secrets.push(token.value);
     deps = await openServices({
       dataDir: options.dataDir,
       runtimeConfigFile: options.runtimeConfigFile,
@@ -55,10 +51,7 @@ async function main(): Promise<void> {
       log,
       logs,
       apiToken: token?.value,
-      secrets,
     });
-    // Every secret setting (the MQTT password) is masked too, should a message ever quote it.
-    for (const key of SETTING_KEYS) if (SETTING_SPECS[key].secret) secrets.push(String(deps.settings.get()[key] ?? ''));
   } catch (err) {
     failStart(err);
   }
@@ -153,7 +146,8 @@ function failStart(err: unknown): never {
   const fields = (err as { fields?: Record<string, string> }).fields;
   const detail = fields ? Object.values(fields).join('; ') : (err as Error).message;
   const priority = process.env.JOURNAL_STREAM ? '<3>' : '';
-  process.stderr.write(`${priority}pi-image-receiver cannot start: ${detail}\n`);
+  // Masked and bounded as every log line is: a bad URL setting is quoted in the reason.
+  process.stderr.write(`${priority}pi-image-receiver cannot start: ${boundLine(redact(detail))}\n`);
   process.exit(1);
 }
 

@@ -37,8 +37,6 @@ export interface ServiceOptions {
   env: NodeJS.ProcessEnv;
   /** The command that runs the worker processes in place of node (--worker-exec). */
   workerExec?: string[];
-  /** The logger's list of values to mask; credentials read later (an MQTT password file) join it. */
-  secrets?: string[];
 }
 
 /**
@@ -81,7 +79,6 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
       return { rss_mb: status.memory_rss_mb, cpu_percent: status.cpu_percent, images: status.store.images, queue_length: queue.queued, mqtt_pending: pending };
     },
     onConnected: (): void => consumers.runner('mqtt')?.wake(),
-    onSecret: (secret) => options.secrets?.push(secret),
   });
   const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher, displays });
   const retention = new Retention({

@@ -32,8 +32,9 @@ export type SettingSpec = SpecCommon & (
     /**
      * A value with its own validator, for shapes the kinds above cannot say (a display profile:
      * presets, a palette named or listed). `normalize` fills defaults of a valid value;
-     * `operatorPaths` names the parts of a value only the operator may set, and `overlay` keeps
-     * them from the operator's layers when POST /config replaces the rest.
+     * `operatorPaths` names the parts of a value only the operator may set, `withoutOperatorParts`
+     * removes them before a value is kept in the runtime layer, and `overlay` puts them back
+     * from the operator's layers.
      */
     kind: 'custom';
     expected: string;
@@ -42,6 +43,7 @@ export type SettingSpec = SpecCommon & (
     normalize?: (value: unknown) => unknown;
     /** `current` is the value in force: sending back what is there already is no change. */
     operatorPaths?: (value: unknown, path: string, current: unknown) => string[];
+    withoutOperatorParts?: (value: unknown) => unknown;
     overlay?: (operator: unknown, runtime: unknown) => unknown;
   }
   | {
@@ -75,7 +77,8 @@ export function describeSpec(spec: SettingSpec): string {
  */
 export function checkValue(spec: SettingSpec, value: unknown, path: string, errors: FieldErrors): void {
   const bad = (): void => {
-    errors[path] = describeInvalid(path, describeSpec(spec), value);
+    // A credential is never quoted: the reason may reach the journal (a bad variable at start).
+    errors[path] = describeInvalid(path, describeSpec(spec), value, spec.secret);
   };
   switch (spec.kind) {
     case 'integer':

@@ -4,6 +4,7 @@ import defaultsFile from '../config/defaults.json';
 import { invalidSettings, operatorOnly, settingsNotObject, type FieldErrors } from './errors';
 import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
 import { writeFileAtomic } from './atomic-write';
+import { maskUrlPasswordsIn, SECRET_MASK } from './credentials';
 import { DISPLAYS_SPEC } from './display/displays-setting';
 import type { DisplayProfile } from './display/profiles';
 
@@ -234,34 +235,68 @@ export function validateSettingsInput(input: unknown): SettingsInput {
  * @throws AppError forbidden_setting naming each such key; invalid_settings as {@link validateSettingsInput}.
  */
 export function validateRuntimeUpdate(input: unknown, current: Settings = DEFAULT_SETTINGS): SettingsInput {
-  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    const forbidden = Object.keys(input).filter((key) => (OPERATOR_ONLY_KEYS as string[]).includes(key));
-    // Operator-only parts inside a value (a display's command) are refused by their path.
-    for (const [key, value] of Object.entries(input)) {
-      const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
-      if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
-    }
-    if (forbidden.length > 0) {
-      throw operatorOnly(forbidden);
-    }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return validateSettingsInput(input);
+  const update = withoutMaskedEchoes(input as Record<string, unknown>, current);
+  const forbidden = Object.keys(update).filter((key) => (OPERATOR_ONLY_KEYS as string[]).includes(key));
+  // Operator-only parts inside a value (a display's command) are refused by their path.
+  for (const [key, value] of Object.entries(update)) {
+    const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
+    if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
   }
-  return validateSettingsInput(input);
+  if (forbidden.length > 0) {
+    throw operatorOnly(forbidden);
+  }
+  return validateSettingsInput(update);
 }
 
 /**
- * The settings as a client may see them (GET /config, /memory_status, the pages): a credential
- * is replaced by a mask, so that only whether it is set shows.
+ * The settings as a client may see them (GET /config, /memory_status, the pages, the live
+ * stream): a credential is replaced by a mask, so that only whether it is set shows, and so is
+ * the password of any URL in any setting (`mqtt://user:********@host`), lists and objects included.
  */
 export function publicSettings(settings: Settings): Settings {
-  const shown: Record<string, unknown> = { ...settings };
+  const shown: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
-    if (SETTING_SPECS[key].secret && shown[key] !== '') shown[key] = SECRET_MASK;
+    const value = settings[key];
+    shown[key] = SETTING_SPECS[key].secret ? (value === '' ? '' : SECRET_MASK) : maskUrlPasswordsIn(value);
   }
   return Object.freeze(shown) as unknown as Settings;
 }
 
-/** What a set credential shows as. */
-export const SECRET_MASK = '********';
+export { SECRET_MASK } from './credentials';
+
+/**
+ * An update without the settings that are sent back as {@link publicSettings} shows them, masked
+ * (GET /config, then POST /config): such a value means "unchanged", and must never replace the
+ * real one with its mask.
+ */
+function withoutMaskedEchoes(input: Record<string, unknown>, current: Settings): Record<string, unknown> {
+  const shown = publicSettings(current) as unknown as Record<string, unknown>;
+  const kept: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of Object.entries(input)) {
+    // An operator-only setting is refused whatever its value, masked or not.
+    const masked = Object.hasOwn(shown, key) && !isOperatorOnly(SETTING_SPECS[key as SettingKey])
+      && JSON.stringify(shown[key]) !== JSON.stringify(current[key as SettingKey]);
+    if (!(masked && JSON.stringify(value) === JSON.stringify(shown[key]))) kept[key] = value;
+  }
+  return kept;
+}
+
+/**
+ * What a runtime layer may hold: no operator-only setting and no operator-only part of a value
+ * (a display's command). Applied before the runtime file is written and when it is read, so
+ * that only the operator's own layers (file, environment, flags) ever set such a thing, and
+ * removing it there takes effect at the next start.
+ */
+function runtimePart(input: SettingsInput): SettingsInput {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const spec = SETTING_SPECS[key as SettingKey];
+    if (isOperatorOnly(spec)) continue;
+    kept[key] = spec.kind === 'custom' && spec.withoutOperatorParts ? spec.withoutOperatorParts(value) : value;
+  }
+  return kept as SettingsInput;
+}
 
 function validateComplete(input: unknown, origin: string): Settings {
   const valid = validateSettingsInput(input);
@@ -346,10 +381,15 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
     this.current = layer(base, overrides);
   }
 
-  /** Builds the store from its layers and the persisted runtime updates. */
+  /**
+   * Builds the store from its layers and the persisted runtime updates. A runtime file holding
+   * what only the operator may set (written by an older version) is written again without it.
+   */
   static async open(options: SettingsStoreOptions): Promise<SettingsStore> {
     const base = Object.freeze(Object.assign({}, DEFAULT_SETTINGS, ...options.base) as Settings);
-    const overrides = await readSettingsFile(options.runtimeFile);
+    const persisted = await readSettingsFile(options.runtimeFile);
+    const overrides = runtimePart(persisted);
+    if (JSON.stringify(overrides) !== JSON.stringify(persisted)) await writeRuntimeFile(options.runtimeFile, overrides);
     return new SettingsStore(base, overrides, options.runtimeFile);
   }
 
@@ -372,13 +412,17 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
   }
 
   private async apply(valid: SettingsInput): Promise<Settings> {
-    const overrides = { ...this.overrides, ...valid };
-    await writeFileAtomic(this.runtimeFile, `${JSON.stringify(overrides, null, 2)}\n`);
+    const overrides = runtimePart({ ...this.overrides, ...valid });
+    await writeRuntimeFile(this.runtimeFile, overrides);
     this.overrides = overrides;
     this.current = layer(this.base, overrides);
     this.emit('change', this.current);
     return this.current;
   }
+}
+
+function writeRuntimeFile(path: string, overrides: SettingsInput): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(overrides, null, 2)}\n`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FieldErrors } from '../errors';
+import { maskUrlPasswordsIn } from '../credentials';
 import type { SettingSpec } from '../setting-kinds';
 import { DITHER_METHODS, PALETTES } from './dither';
 import {
@@ -8,8 +9,8 @@ import {
 /**
  * The `displays` setting: a list of display profiles (server/display/profiles.ts). Everything but
  * `command` may be changed with POST /config; `command` names a program, so only the operator's
- * settings file, environment or flags may set it, and a runtime update keeps the operator's
- * command of each display by name.
+ * settings file, environment or flags may set it: a runtime update never keeps one, and takes
+ * the operator's command of each display by name.
  */
 export const DISPLAYS_SPEC: SettingSpec = {
   kind: 'custom',
@@ -22,12 +23,18 @@ export const DISPLAYS_SPEC: SettingSpec = {
   operatorPaths(value: unknown, path: string, current: unknown) {
     if (!Array.isArray(value)) return [];
     // The configuration page sends every display back whole: a command equal to the one in force
-    // for that name changes nothing, so only a new or different command is refused.
-    const inForce = new Map((current as DisplayProfile[]).map((profile) => [profile.name, JSON.stringify(profile.command)]));
+    // for that name, as it is or as GET /config shows it (URL passwords masked), changes nothing,
+    // so only a new or different command is refused.
+    const inForce = new Map((current as DisplayProfile[]).map((profile) => [
+      profile.name, [JSON.stringify(profile.command), JSON.stringify(maskUrlPasswordsIn(profile.command))],
+    ]));
     return value.flatMap((item: { name?: unknown; command?: unknown } | null, i) => {
       if (typeof item !== 'object' || item === null || item.command === undefined) return [];
-      return inForce.get(String(item.name)) === JSON.stringify(item.command) ? [] : [`${path}[${i}].command`];
+      return inForce.get(String(item.name))?.includes(JSON.stringify(item.command)) ? [] : [`${path}[${i}].command`];
     });
+  },
+  withoutOperatorParts(value: unknown) {
+    return (value as DisplayProfile[]).map(({ command: _command, ...profile }) => Object.freeze(profile));
   },
   overlay(operator: unknown, runtime: unknown) {
     const commands = new Map((operator as DisplayProfile[]).map((profile) => [profile.name, profile.command]));

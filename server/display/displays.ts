@@ -155,7 +155,8 @@ export class Displays {
     });
     const summary = `display ${name}: ${image.id} exit=${run.exit_code ?? run.signal ?? run.error} ${run.duration_ms}ms${run.timed_out ? ' timed out' : ''}`;
     if (run.ok) this.deps.log.info(summary);
-    else this.deps.log.warn(`${summary}; last output: ${run.output.slice(-3).join(' | ')}`);
+    // The output is not logged: GET /logs may be open to readers the output is not for.
+    else this.deps.log.warn(`${summary}; its output is in GET /displays`);
     return run.ok ? { status: 'shown', run } : { status: 'failed', run };
   }
 

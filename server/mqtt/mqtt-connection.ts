@@ -34,8 +34,6 @@ export interface MqttConnectionOptions {
   onMessage?: MessageHandler;
   /** The largest message the broker may send us (MQTT 5 Maximum Packet Size); it drops bigger ones. */
   maxPacketBytes?: number;
-  /** Told the password once read (from the settings or the file), so that the log can mask it. */
-  onSecret?: (secret: string) => void;
 }
 
 /**
@@ -128,9 +126,7 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
   /** The password for the next attempt; an unreadable file is recorded and leaves it unset. */
   private password(): string | undefined {
     try {
-      const password = readPassword(this.options.settings);
-      if (password) this.options.onSecret?.(password);
-      return password || undefined;
+      return readPassword(this.options.settings) || undefined;
     } catch (err) {
       this.fail(err as Error);
       return undefined;

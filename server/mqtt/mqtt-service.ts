@@ -33,8 +33,6 @@ export interface MqttServiceOptions {
   stats: () => Promise<MqttStats>;
   /** Called after each successful connect (to wake the durable consumer from its back-off). */
   onConnected?: () => void;
-  /** Told the password in force before each connect, so that the log can mask it. */
-  onSecret?: (secret: string) => void;
   /** Time between stats messages. @default 60000 */
   statsIntervalMs?: number;
   /** Longest wait between connection attempts. @default 30000 */
@@ -78,7 +76,7 @@ export class MqttService implements StoreObserver {
     });
     const ingest = this.ingest;
     const connection = new MqttConnection({
-      settings, log, maxBackoffMs: this.options.maxBackoffMs, onSecret: this.options.onSecret,
+      settings, log, maxBackoffMs: this.options.maxBackoffMs,
       // Room for the topic and properties beside the largest accepted image.
       maxPacketBytes: settings.maxPayloadBytes + 65_536,
       onMessage: settings.subscribe.length > 0 ? (topic, payload, packet) => ingest.handle(topic, payload, packet.qos) : undefined,

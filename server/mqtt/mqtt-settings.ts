@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { withoutPassword } from '../credentials';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
 
 /** The settings MQTT reads (declared in server/settings.ts), any of them left out taking its default. */
@@ -21,6 +22,7 @@ export interface MqttSettings {
   readonly sourceTopicLevel: number;
   readonly discovery: boolean;
   readonly latestMaxDimension: number;
+  /** public_url without its password: it is published as links. */
   readonly publicUrl: string;
   /** The largest image payload taken in (max_upload_bytes); the broker is told not to send larger packets. */
   readonly maxPayloadBytes: number;
@@ -48,7 +50,8 @@ export function mqttSettingsFrom(input: MqttSettingsInput): MqttSettings {
     sourceTopicLevel: pick('mqtt_source_topic_level'),
     discovery: pick('mqtt_discovery'),
     latestMaxDimension: pick('mqtt_latest_max_dimension'),
-    publicUrl: pick('public_url').trim(),
+    // Published as links (discovery, image events): a broker's readers never get its password.
+    publicUrl: withoutPassword(pick('public_url').trim()),
     maxPayloadBytes: pick('max_upload_bytes'),
   });
 }

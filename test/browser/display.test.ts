@@ -52,6 +52,8 @@ describe('the Display panel in chromium', () => {
       assert.match(await frame.getAttribute('src') ?? '', new RegExp(`/images/${second}/frame\\?display=panel`));
       await until(async () => /last run ok/.test(await page.locator('[data-display-state]').textContent() ?? ''), 'the state shown');
       assert.match(await page.locator('[data-display-state]').textContent() ?? '', /2 runs, 0 failed/);
+      // No token is set, so the page is the operator's: the command's output shows.
+      assert.equal(await page.locator('[data-display-output]').textContent(), 'line 1\nline 2\nline 3');
 
       await page.locator(`li.thumb[data-id="${first}"] button.show-on-display`).click();
       await until(async () => (await scriptCalls(dir)).length === 3, 'the run asked for from the page');

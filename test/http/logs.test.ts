@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app';
 describe('GET /logs', () => {
   let app: TestApp;
   const logs = new LogRing();
-  const log = createLogger({ level: 'debug', journald: false, secrets: ['hunter2-secret'], write: () => {}, tap: (entry) => logs.push(entry) });
+  const log = createLogger({ level: 'debug', journald: false, write: () => {}, tap: (entry) => logs.push(entry) });
 
   before(async () => {
     app = await startTestApp({ log, logs });
@@ -15,7 +15,7 @@ describe('GET /logs', () => {
   after(() => app.destroy());
 
   it('answers the newest lines as JSON, masked as the journal is', async () => {
-    log.warn('a line naming hunter2-secret');
+    log.warn('a line naming mqtt://cam:hunter2-secret@broker');
     log.info('a client named /images?access_token=abc123');
     await app.fetch('/images');
     const body = await (await app.fetch('/logs?limit=1000')).json() as { logs: LogEntry[]; count: number; total_buffered: number };
@@ -23,7 +23,7 @@ describe('GET /logs', () => {
     // The request line of this very GET lands after the answer was made.
     assert.ok(body.total_buffered === body.count && body.count >= 2, JSON.stringify(body));
     const text = JSON.stringify(body.logs);
-    assert.ok(body.logs.some((entry) => entry.level === 'warn' && entry.message === 'a line naming ***'));
+    assert.ok(body.logs.some((entry) => entry.level === 'warn' && entry.message === 'a line naming mqtt://cam:***@broker'));
     assert.ok(!text.includes('hunter2-secret') && !text.includes('abc123'), text);
     assert.ok(text.includes('access_token=***'), 'the credential is masked');
     assert.ok(body.logs.some((entry) => entry.message.startsWith('GET /images 200')), 'request lines land too');

@@ -36,7 +36,9 @@
         img.hidden = false;
       }
       const output = figure.querySelector('[data-display-output]');
-      const lines = display.last_run ? display.last_run.output : [];
+      // Without the API token (when one is set) the daemon leaves the output out.
+      const run = display.last_run;
+      const lines = !run ? [] : run.output_hidden ? ['(the output shows with the API token)'] : run.output;
       output.textContent = lines.join('\n');
       output.hidden = lines.length === 0;
     }

@@ -1,16 +1,23 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { AppDeps } from '../../app';
 import type { Displays } from '../../display/displays';
 import type { DisplayProfile } from '../../display/profiles';
 import { renderFingerprint } from '../../display/profiles';
+import type { CommandRun } from '../../display/run-command';
 import { displayNotFound, invalidParam } from '../../errors';
 import { readJson } from '../read-json';
 import { sendFile } from '../send-file';
+import { holdsToken } from '../token-holder';
 import { findImage } from './images';
 
-/** One display as GET /displays shows it: its profile (the command only as a yes/no) and state. */
-export async function presentDisplay(displays: Displays, profile: DisplayProfile, consumer?: { pending?: number; skipped?: number }) {
+/**
+ * One display as GET /displays shows it: its profile (the command only as a yes/no) and state.
+ * The last run's output is shown only when `showOutput` (to a holder of the API token): what a
+ * command prints is the operator's, as the command is.
+ */
+export async function presentDisplay(displays: Displays, profile: DisplayProfile, showOutput: boolean, consumer?: { pending?: number; skipped?: number }) {
   const { command, ...fields } = profile;
   const record = await displays.record(profile.name);
   return {
@@ -18,7 +25,7 @@ export async function presentDisplay(displays: Displays, profile: DisplayProfile
     has_command: command !== undefined,
     shown: record.shown && { ...record.shown, frame_url: `/images/${record.shown.id}/frame?display=${profile.name}` },
     running: displays.running(profile.name),
-    last_run: record.last_run,
+    last_run: showOutput ? record.last_run : withoutOutput(record.last_run),
     runs: record.runs,
     failures: record.failures,
     skipped: record.skipped + (consumer?.skipped ?? 0),
@@ -26,10 +33,21 @@ export async function presentDisplay(displays: Displays, profile: DisplayProfile
   };
 }
 
-/** Every display in the settings in force, with its state and its consumer's counts. */
-export function presentDisplays(deps: AppDeps): Promise<Awaited<ReturnType<typeof presentDisplay>>[]> {
+/** A run's exit status and timing, its output left out and said to be. */
+function withoutOutput(run: CommandRun | null): (Omit<CommandRun, 'output'> & { output_hidden: true }) | null {
+  if (!run) return null;
+  const { output: _output, ...status } = run;
+  return { ...status, output_hidden: true };
+}
+
+/**
+ * Every display in the settings in force, with its state and its consumer's counts; the output
+ * of the last runs only for a request that holds the API token (any request when none is set).
+ */
+export function presentDisplays(deps: AppDeps, ctx: Context): Promise<Awaited<ReturnType<typeof presentDisplay>>[]> {
   const status = deps.consumers.status();
-  return Promise.all(deps.displays.profilesInForce().map((p) => presentDisplay(deps.displays, p, status[`display-${p.name}`])));
+  const showOutput = holdsToken(ctx, deps.apiToken);
+  return Promise.all(deps.displays.profilesInForce().map((p) => presentDisplay(deps.displays, p, showOutput, status[`display-${p.name}`])));
 }
 
 /** Display frames and panels: GET /images/:id/frame, GET /displays, POST /displays/:name/show. */
@@ -45,7 +63,7 @@ export function displayRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/displays', async (ctx) => {
-    ctx.body = { displays: await presentDisplays(deps) };
+    ctx.body = { displays: await presentDisplays(deps, ctx) };
   });
 
   router.post('/displays/:name/show', async (ctx) => {

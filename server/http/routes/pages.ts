@@ -25,7 +25,7 @@ export function pageRoutes(router: Router, deps: AppDeps): void {
       specs: SETTING_SPECS,
       status: await deps.monitor.status(),
       limit: DASHBOARD_IMAGES,
-      displays: await presentDisplays(deps),
+      displays: await presentDisplays(deps, ctx),
     });
   });
 

@@ -24,7 +24,9 @@ const CommandRunSchema = z.strictObject({
   timed_out: z.boolean(),
   ok: z.boolean(),
   error: z.string().optional(),
-  output: z.array(z.string()).max(20).describe('The last 20 lines of output'),
+  output: z.array(z.string()).max(20).optional()
+    .describe('The last 20 lines of output (500 characters each at most); shown only with the API token when one is set'),
+  output_hidden: z.literal(true).optional().describe('Present, in place of output, when the request did not show the API token'),
 });
 
 /** One display: its profile (the command only as has_command) and its state. */
