@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { tokenRejected, tokenRequired } from '../errors';
 
 /**
@@ -28,21 +28,42 @@ export interface AccessOptions {
  * @throws AppError unauthorized (401, with WWW-Authenticate) otherwise.
  */
 export function requireToken(options: AccessOptions): Middleware {
-  if (options.token === undefined) return (_ctx, next) => next();
-  // Hashing both sides gives equal lengths, so timingSafeEqual leaks neither content nor length.
-  const expected = sha256(options.token);
+  const token = options.token;
+  if (token === undefined) return (_ctx, next) => next();
   return async (ctx, next) => {
     const read = READ_METHODS.has(ctx.method);
     if (read && (!options.requireForReads() || isPublicRead(ctx.path))) return next();
-    const presented = bearerToken(ctx.get('Authorization')) ?? (read ? queryToken(ctx.query.access_token) : undefined);
+    const presented = presentedToken(ctx, read);
     if (presented === undefined) {
       throw tokenRequired();
     }
-    if (!timingSafeEqual(sha256(presented), expected)) {
+    if (!sameToken(presented, token)) {
       throw tokenRejected();
     }
     await next();
   };
+}
+
+/**
+ * True when the request shows the API token (as a read may: header or query); always when no
+ * token is set, since everybody is the operator then. For answers that show more to a token
+ * holder than to any reader: reads pass without the token unless require_token_for_reads, so
+ * the access check alone does not tell.
+ */
+export function holdsToken(ctx: Context, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const presented = presentedToken(ctx, true);
+  return presented !== undefined && sameToken(presented, token);
+}
+
+/** `Authorization: Bearer <token>`, or for a read `?access_token=`. */
+function presentedToken(ctx: Context, read: boolean): string | undefined {
+  return bearerToken(ctx.get('Authorization')) ?? (read ? queryToken(ctx.query.access_token) : undefined);
+}
+
+/** Hashing both sides gives equal lengths, so timingSafeEqual leaks neither content nor length. */
+function sameToken(presented: string, token: string): boolean {
+  return timingSafeEqual(sha256(presented), sha256(token));
 }
 
 /** Plain asset paths only: a prefix must not let `/static/../images` or `%2e%2e` through. */

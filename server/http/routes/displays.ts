@@ -9,7 +9,7 @@ import type { CommandRun } from '../../display/run-command';
 import { displayNotFound, invalidParam } from '../../errors';
 import { readJson } from '../read-json';
 import { sendFile } from '../send-file';
-import { holdsToken } from '../token-holder';
+import { holdsToken } from '../auth';
 import { findImage } from './images';
 
 /**
