@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import { isAlive, runDaemon, startDaemon, type DaemonProcess } from '../helpers/daemon-process';
 import { createMemoryCgroup, type MemoryCgroup } from '../helpers/memory-cgroup';
+import { sendChunked, type ChunkedOutcome } from '../helpers/raw-http';
 import { REPO_ROOT } from '../helpers/repo';
 
 const MIB = 1024 * 1024;
@@ -19,56 +18,6 @@ const START_WRAPPER = join(REPO_ROOT, 'scripts', 'pi-image-receiver');
 const MAX_UPLOAD_BYTES = 16 * MIB;
 /** The largest panel a display may have (server/display/frame-memory.ts). */
 const LARGEST_PANEL = { width: 4096, height: 4096 };
-
-/** How a request ended: the status of an answer, or the error when there was none. */
-interface Outcome {
-  status?: number;
-  error?: string;
-}
-
-/** A body sent as a stream of `chunk` after `head`, `total` bytes in all; chunked, as no length is given. */
-interface StreamedBody {
-  head: Buffer;
-  chunk: Buffer;
-  total: number;
-}
-
-/**
- * Sends a request and resolves with its outcome, never rejects: a streamed body stops as soon as
- * an answer arrives (a server may answer before it has read everything), and an error after the
- * answer does not count as a reset.
- */
-function send(url: string, method: string, path: string, headers: Record<string, string>, body: Buffer | StreamedBody): Promise<Outcome> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    let status: number | undefined;
-    let source: Readable | undefined;
-    const timer = setTimeout(() => finish({ error: 'no answer in 30 s' }), 30_000);
-    const finish = (outcome: Outcome): void => {
-      clearTimeout(timer);
-      source?.destroy();
-      req.destroy();
-      resolve(outcome);
-    };
-    const req = request({ host: hostname, port, method, path, headers }, (res) => {
-      status = res.statusCode;
-      source?.unpipe(req);
-      res.resume();
-      res.once('end', () => finish({ status }));
-      res.once('error', () => finish({ status }));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => finish(status === undefined ? { error: err.code ?? err.message } : { status }));
-    if (Buffer.isBuffer(body)) {
-      req.end(body);
-      return;
-    }
-    source = Readable.from((function* () {
-      yield body.head;
-      for (let sent = body.head.length; sent < body.total; sent += body.chunk.length) yield body.chunk;
-    })());
-    source.pipe(req);
-  });
-}
 
 /** A 12 MP (4056x3040) JPEG, quick to make: a small noise field enlarged; it decodes as any 12 MP JPEG. */
 async function jpeg12mp(): Promise<Buffer> {
@@ -130,6 +79,12 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
     return skipReason ? undefined : daemon;
   }
 
+  /** The request got an HTTP answer, whatever its status, rather than a reset or nothing. */
+  function assertAnswered(outcome: ChunkedOutcome, t: TestContext): void {
+    assert.equal(typeof outcome.status, 'number', `no answer after ${outcome.sent} bytes sent: ${JSON.stringify(outcome.text.slice(0, 200))}`);
+    t.diagnostic(`answered ${outcome.status} after ${(outcome.sent / MIB).toFixed(1)} MiB sent`);
+  }
+
   /** The kernel's OOM killer has killed nothing in the daemon's cgroup. */
   function assertNoOomKill(d: DaemonProcess): void {
     assert.equal(cgroup!.oomKills(), oomBefore, `the OOM killer struck; daemon output:\n${d.output().slice(-2000)}`);
@@ -139,7 +94,7 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
   async function assertStillUp(d: DaemonProcess, t: TestContext): Promise<void> {
     assertNoOomKill(d);
     assert.ok(isAlive(d.pid), `the daemon is gone; its output:\n${d.output().slice(-2000)}`);
-    assert.equal((await send(d.url, 'GET', '/health', {}, Buffer.alloc(0))).status, 200);
+    assert.equal((await fetch(`${d.url}/health`)).status, 200);
     const peak = cgroup!.peakBytes();
     if (peak !== undefined) t.diagnostic(`cgroup ${cgroup!.version} peak so far: ${(peak / MIB).toFixed(0)} MiB`);
   }
@@ -188,9 +143,9 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
   it('answers a chunked raw body larger than max_upload_bytes', async (t) => {
     const d = running(t);
     if (!d) return;
-    const outcome = await send(d.url, 'POST', '/images', { 'Content-Type': 'image/jpeg' },
-      { head: Buffer.from([0xff, 0xd8, 0xff]), chunk: Buffer.alloc(64 * 1024, 0x41), total: 4 * MAX_UPLOAD_BYTES });
-    assert.equal(typeof outcome.status, 'number', `no answer: ${outcome.error}`);
+    const outcome = await sendChunked(d.url, '/images', { 'Content-Type': 'image/jpeg' },
+      { prefix: Buffer.from([0xff, 0xd8, 0xff]), filler: Buffer.alloc(64 * 1024, 0x41), totalBytes: 4 * MAX_UPLOAD_BYTES });
+    assertAnswered(outcome, t);
     await assertStillUp(d, t);
   });
 
@@ -198,8 +153,8 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
     const d = running(t);
     if (!d) return;
     const depth = 20_000;
-    const outcome = await send(d.url, 'POST', '/config', { 'Content-Type': 'application/json' }, Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`));
-    assert.equal(typeof outcome.status, 'number', `no answer: ${outcome.error}`);
+    const outcome = await sendChunked(d.url, '/config', { 'Content-Type': 'application/json' }, { prefix: Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`) });
+    assertAnswered(outcome, t);
     await assertStillUp(d, t);
   });
 
@@ -207,10 +162,10 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
     const d = running(t);
     if (!d) return;
     const boundary = 'pirboundary';
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nX-Junk: `);
-    const outcome = await send(d.url, 'POST', '/images', { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-      { head, chunk: Buffer.alloc(64 * 1024, 0x41), total: 200 * MIB });
-    assert.equal(typeof outcome.status, 'number', `no answer: ${outcome.error}`);
+    const prefix = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nX-Junk: `);
+    const outcome = await sendChunked(d.url, '/images', { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      { prefix, filler: Buffer.alloc(64 * 1024, 0x41), totalBytes: 200 * MIB });
+    assertAnswered(outcome, t);
     await assertStillUp(d, t);
   });
 
@@ -220,8 +175,8 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
     // foxglove.CompressedImage's data is field 2, length-delimited: tag 0x12, length 0.
     const message = Buffer.alloc(1_000_000);
     for (let i = 0; i < message.length; i += 2) message[i] = 0x12;
-    const outcome = await send(d.url, 'POST', '/images?schema=foxglove.CompressedImage', { 'Content-Type': 'application/x-protobuf' }, message);
-    assert.equal(typeof outcome.status, 'number', `no answer: ${outcome.error}`);
+    const outcome = await sendChunked(d.url, '/images?schema=foxglove.CompressedImage', { 'Content-Type': 'application/x-protobuf' }, { prefix: message });
+    assertAnswered(outcome, t);
     await assertStillUp(d, t);
   });
 });
