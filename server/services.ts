@@ -5,6 +5,7 @@ import { CONSUMERS, storeObservers } from './consumers/index';
 import type { Logger } from './log';
 import { LogRing } from './logs/log-ring';
 import { Displays } from './display/displays';
+import { panelsOverBudget } from './display/frame-memory';
 import { FrameStore } from './display/frame-store';
 import { completeProfiles } from './display/profiles';
 import { Monitor, type MemoryStatus } from './monitoring/monitor';
@@ -46,13 +47,17 @@ export interface ServiceOptions {
  */
 export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const { log, dataDir } = options;
-  const settings = await SettingsStore.open({ base: options.settingsLayers, runtimeFile: options.runtimeConfigFile });
+  // Read once at start: the cgroup's limits, or the memory available then (memory-budget.ts).
+  const automatic = automaticBudget(readSystemMemory());
+  const settings = await SettingsStore.open({
+    base: options.settingsLayers, runtimeFile: options.runtimeConfigFile,
+    // Display frames are rendered in the daemon: a panel whose frame the budget cannot hold is refused.
+    check: (candidate) => panelsOverBudget(completeProfiles(candidate.displays), memoryBudget(candidate, automatic)),
+  });
   const current = () => settings.get();
   const store = await ImageStore.open(dataDir);
   tuneSharp(settings.get());
   settings.on('change', tuneSharp);
-  // Read once at start: the cgroup's limits, or the memory available then (memory-budget.ts).
-  const automatic = automaticBudget(readSystemMemory());
   const budget = memoryBudget(settings.get(), automatic);
   options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
   const images = new ImageProcessor({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env, exec: options.workerExec });
@@ -66,7 +71,8 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     },
   });
   const afterStore = new AfterStore(log);
-  const frames = new FrameStore(store);
+  // Frames are weighed by the processing queue's memory admission, as uploads are.
+  const frames = new FrameStore(store, queue);
   const displays = new Displays({ store, frames, log, dataDir, profiles: () => completeProfiles(settings.get().displays) });
   // MQTT is built first, since the consumer publishes through it; the parts it calls are built below.
   const mqtt: MqttService = new MqttService({

@@ -361,6 +361,12 @@ export interface SettingsStoreOptions {
   base: SettingsInput[];
   /** Where runtime updates from POST /config are persisted; read back at start. */
   runtimeFile: string;
+  /**
+   * A check of the settings in force as a whole, over every layer, for what no single setting
+   * can say (a display's frame against the memory budget): run at open and on each update before
+   * it is persisted. Returns the reasons keyed by path; none when it passes.
+   */
+  check?: (settings: Settings) => FieldErrors | undefined;
 }
 
 /**
@@ -374,23 +380,24 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
   private current: Settings;
   private updating: Promise<unknown> = Promise.resolve();
 
-  private constructor(base: Settings, overrides: SettingsInput, private readonly runtimeFile: string) {
+  private constructor(base: Settings, overrides: SettingsInput, private readonly options: SettingsStoreOptions) {
     super();
     this.base = base;
     this.overrides = overrides;
-    this.current = layer(base, overrides);
+    this.current = this.checked(layer(base, overrides));
   }
 
   /**
    * Builds the store from its layers and the persisted runtime updates. A runtime file holding
    * what only the operator may set (written by an older version) is written again without it.
+   * @throws AppError invalid_settings when a layer, or the settings as a whole, are bad.
    */
   static async open(options: SettingsStoreOptions): Promise<SettingsStore> {
     const base = Object.freeze(Object.assign({}, DEFAULT_SETTINGS, ...options.base) as Settings);
     const persisted = await readSettingsFile(options.runtimeFile);
     const overrides = runtimePart(persisted);
     if (JSON.stringify(overrides) !== JSON.stringify(persisted)) await writeRuntimeFile(options.runtimeFile, overrides);
-    return new SettingsStore(base, overrides, options.runtimeFile);
+    return new SettingsStore(base, overrides, options);
   }
 
   /** The settings in force now; a request takes them once and keeps them. */
@@ -413,11 +420,19 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
 
   private async apply(valid: SettingsInput): Promise<Settings> {
     const overrides = runtimePart({ ...this.overrides, ...valid });
-    await writeRuntimeFile(this.runtimeFile, overrides);
+    const next = this.checked(layer(this.base, overrides));
+    await writeRuntimeFile(this.options.runtimeFile, overrides);
     this.overrides = overrides;
-    this.current = layer(this.base, overrides);
+    this.current = next;
     this.emit('change', this.current);
     return this.current;
+  }
+
+  /** `settings`, when the whole-settings check passes. @throws AppError invalid_settings when not. */
+  private checked(settings: Settings): Settings {
+    const fields = this.options.check?.(settings);
+    if (fields && Object.keys(fields).length > 0) throw invalidSettings(fields);
+    return settings;
   }
 }
 

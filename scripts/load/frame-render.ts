@@ -1,7 +1,8 @@
 /**
  * One display frame rendered in a fresh process, measured: the time per frame and the RSS the
- * render adds over the process before it. Run as a child by bench-frame.ts
- * (`node frame-render.js <stored.png> <rounds> [one]`), so nothing else in the heap or libvips'
+ * render adds over the process before it. Run as a child by bench-frame.ts and
+ * bench-frame-memory.ts (`node frame-render.js <stored.png> <rounds> [one] [WIDTHxHEIGHT]`; the
+ * panel is the Waveshare 13.3" E6 unless a size is given), so nothing else in the heap or libvips'
  * cache colours the figure; prints one JSON line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,11 +18,14 @@ function statusKb(field: string): number {
 }
 
 async function main(): Promise<void> {
-  const [source, roundsText, mode] = process.argv.slice(2);
+  const [source, roundsText, mode, size] = process.argv.slice(2);
   // As the daemon runs by default: one libvips thread, no operation cache.
   tuneSharp(DEFAULT_SETTINGS);
   sharp.cache(false);
-  const profile = validateDisplays([{ name: 'bench', preset: 'waveshare-13in3-e6' }]).profiles![0];
+  const preset = validateDisplays([{ name: 'bench', preset: 'waveshare-13in3-e6' }]).profiles![0];
+  // A size past the largest panel allowed is rendered too (unvalidated), to show what it would cost.
+  const [width, height] = size ? size.split('x').map(Number) : [preset.width, preset.height];
+  const profile = { ...preset, width, height };
   if (mode === 'one') {
     // One frame in a process that has rendered none: what a frame adds over the daemon at rest,
     // including libvips' and the allocator's first-use costs.

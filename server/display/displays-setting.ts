@@ -2,9 +2,13 @@ import type { FieldErrors } from '../errors';
 import { maskUrlPasswordsIn } from '../credentials';
 import type { SettingSpec } from '../setting-kinds';
 import { DITHER_METHODS, PALETTES } from './dither';
+import { MAX_PANEL } from './frame-memory';
 import {
   DISPLAY_PRESETS, FITS, NAME_PATTERN, PROFILE_DEFAULTS, PROFILE_LIMITS, RENDERS, ROTATION_MODES, validateDisplays, type DisplayProfile,
 } from './profiles';
+
+/** What the schema cannot say of a panel's size: its frame is rendered in the daemon's memory. */
+const PANEL_PIXELS_HINT = `At most ${MAX_PANEL.width}x${MAX_PANEL.height} pixels in all, and under a memory budget what it leaves beside the daemon`;
 
 /**
  * The `displays` setting: a list of display profiles (server/display/profiles.ts). Everything but
@@ -53,8 +57,8 @@ export const DISPLAYS_SPEC: SettingSpec = {
       properties: {
         name: { type: 'string', pattern: NAME_PATTERN.source },
         preset: { enum: Object.keys(DISPLAY_PRESETS), description: 'Inherit width, height and palette from a real panel' },
-        width: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max },
-        height: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max },
+        width: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max, description: PANEL_PIXELS_HINT },
+        height: { type: 'integer', minimum: PROFILE_LIMITS.size.min, maximum: PROFILE_LIMITS.size.max, description: PANEL_PIXELS_HINT },
         palette: { oneOf: [{ enum: Object.keys(PALETTES) }, { type: 'array', minItems: 2, maxItems: 256, items: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' } }] },
         dither: { enum: [...DITHER_METHODS], default: PROFILE_DEFAULTS.dither },
         fit: { enum: [...FITS], default: PROFILE_DEFAULTS.fit },

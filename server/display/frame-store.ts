@@ -5,6 +5,7 @@ import { ProcessingQueue } from '../pipeline/queue';
 import type { RemovalReason, StoreObserver } from '../consumers/observer';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { renderFrame, type FrameOverrides } from './frame';
+import { frameWorkingSetMb } from './frame-memory';
 import { renderFingerprint, ROTATION_MODES, type DisplayProfile, type RotationMode } from './profiles';
 
 /** A frame on disk, ready to send or hand to a display command. */
@@ -18,17 +19,19 @@ const PROFILE_FILE = 'profile.json';
 
 /**
  * The display frames: derived files under data/frames/<display>/<id>.png, each made once and
- * removed with its image. Frames are made one at a time, apart from the upload queue, so a burst
- * neither doubles the memory peak nor delays uploads. When a profile's rendering fields change,
- * its old frames are dropped and made again on demand.
+ * removed with its image. Frames are made one at a time, in a line of their own, so a burst of
+ * them takes at most one place among the uploads; each is then rendered through `processing`, the
+ * upload queue, with its estimated working set (frame-memory.ts), so that a frame and the uploads
+ * in flight together stay within the memory budget, as uploads do among themselves. When a
+ * profile's rendering fields change, its old frames are dropped and made again on demand.
  */
 export class FrameStore implements StoreObserver {
   readonly name = 'frames';
   private readonly making = new Map<string, Promise<Frame>>();
   private readonly checked = new Map<string, string>();
-  private readonly queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 100 });
+  private readonly line = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 100 });
 
-  constructor(private readonly store: ImageStore) {}
+  constructor(private readonly store: ImageStore, private readonly processing: ProcessingQueue) {}
 
   get framesDir(): string {
     return join(this.store.dataDir, 'frames');
@@ -41,7 +44,7 @@ export class FrameStore implements StoreObserver {
 
   /**
    * The frame of `image` on `profile`, made now if it does not exist yet.
-   * @throws the render error (an unreadable source, a deleted image), or AppError busy from the queue.
+   * @throws the render error (an unreadable source, a deleted image), or AppError busy from either queue.
    */
   async get(profile: DisplayProfile, image: StoredImage): Promise<Frame> {
     await this.checkProfile(profile);
@@ -51,19 +54,22 @@ export class FrameStore implements StoreObserver {
     const key = `${profile.name}/${image.id}`;
     let pending = this.making.get(key);
     if (!pending) {
-      pending = this.queue.run(async () => {
-        const data = await renderFrame(this.store.pngPath(image.id), profile, frameOverrides(image));
-        await writeFileAtomic(path, data);
-        if (!this.store.get(image.id)) {
-          // Removed while rendering: its removal has run already, so the frame goes here.
-          await rm(path, { force: true });
-          throw new Error(`image ${image.id} was removed while its frame was made`);
-        }
-        return { path, bytes: data.length };
-      }).finally(() => this.making.delete(key));
+      const costMb = frameWorkingSetMb(profile, image);
+      pending = this.line.run(() => this.processing.run(() => this.make(profile, image, path), costMb)).finally(() => this.making.delete(key));
       this.making.set(key, pending);
     }
     return pending;
+  }
+
+  private async make(profile: DisplayProfile, image: StoredImage, path: string): Promise<Frame> {
+    const data = await renderFrame(this.store.pngPath(image.id), profile, frameOverrides(image));
+    await writeFileAtomic(path, data);
+    if (!this.store.get(image.id)) {
+      // Removed while rendering: its removal has run already, so the frame goes here.
+      await rm(path, { force: true });
+      throw new Error(`image ${image.id} was removed while its frame was made`);
+    }
+    return { path, bytes: data.length };
   }
 
   /** Removes the frames of removed images, on every display: derived files go with their image. */

@@ -3,6 +3,7 @@ import {
   DITHER_METHODS, isPaletteName, MAX_PALETTE_COLOURS, PALETTES, parseHexColour,
   type DitherMethod, type PaletteSpec,
 } from './dither';
+import { frameLimit, panelTooLarge } from './frame-memory';
 
 /** How a picture is laid on a panel; `auto` turns it when that shows more (see frame.ts). */
 export const ROTATION_MODES = ['landscape', 'portrait', 'auto'] as const;
@@ -64,7 +65,7 @@ const FIELDS = new Set([
   'name', 'preset', 'width', 'height', 'palette', 'dither', 'fit', 'rotation_mode', 'background',
   'saturation', 'render', 'command', 'command_timeout_s',
 ]);
-/** Bounds of the numeric fields, shared by validation and the docs. */
+/** Bounds of the numeric fields, shared by validation and the docs; a panel's pixels are bounded too (frame-memory.ts, MAX_PANEL). */
 export const PROFILE_LIMITS = {
   size: { min: 8, max: 8192 }, saturation: { min: 0, max: 4 }, command_timeout_s: { min: 1, max: 3600 },
   displays: 16, command_args: 64, arg_length: 4096,
@@ -117,11 +118,19 @@ function validateProfile(item: unknown, at: string, fields: FieldErrors): Displa
   }
   const merged: Record<string, unknown> = { ...PROFILE_DEFAULTS, ...(preset ? { width: preset.width, height: preset.height, palette: preset.palette } : {}), ...raw };
   if (typeof merged.name !== 'string' || !NAME_PATTERN.test(merged.name)) bad('name', 'name of 1-32 lower-case letters, digits, - or _');
+  let sidesValid = true;
   for (const key of ['width', 'height'] as const) {
     const v = merged[key];
     if (!Number.isInteger(v) || (v as number) < PROFILE_LIMITS.size.min || (v as number) > PROFILE_LIMITS.size.max) {
       bad(key, `integer between ${PROFILE_LIMITS.size.min} and ${PROFILE_LIMITS.size.max}${preset ? '' : ' (or a preset)'}`);
+      sidesValid = false;
     }
+  }
+  if (sidesValid) {
+    // Each side may be long, but the frame is rendered in the daemon: its pixels are capped so
+    // that it fits the smallest supported device (frame-memory.ts; the budget is checked apart).
+    const tooLarge = panelTooLarge(at, merged.width as number, merged.height as number, frameLimit(null));
+    if (tooLarge) fields[at] = tooLarge;
   }
   if (!isPaletteSpec(merged.palette)) {
     bad('palette', `one of ${Object.keys(PALETTES).join(', ')} or a list of 2 to ${MAX_PALETTE_COLOURS} #rrggbb colours`);

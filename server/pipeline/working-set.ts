@@ -19,7 +19,7 @@ export interface ImageHeader {
  * stream rows (JPEG at 1/2, 1/4 or 1/8 scale when the resize allows); PNG streams rows at full
  * size; libwebp and GIF hold more of the image; libheif decodes HEIF and AVIF whole.
  */
-const DECODED_MB_PER_MP: Readonly<Record<InputFormat, number>> = {
+export const DECODED_MB_PER_MP: Readonly<Record<InputFormat, number>> = {
   jpeg: 1, png: 0.75, tiff: 1, webp: 5.5, gif: 4, heif: 18,
 };
 /** The stored image, held whole while it is turned, and the PNG encoder's buffers, per output megapixel. */

@@ -8,6 +8,7 @@ import { Displays } from '../../../server/display/displays';
 import { FrameStore } from '../../../server/display/frame-store';
 import { validateDisplays, type DisplayProfile } from '../../../server/display/profiles';
 import { silentLogger } from '../../../server/log';
+import { ProcessingQueue } from '../../../server/pipeline/queue';
 import { ImageStore, type StoredImage } from '../../../server/storage/image-store';
 import { scriptCalls, until, writeDisplayScript } from '../../helpers/display-script';
 import { cardPng, decodeFrame } from '../../helpers/frames';
@@ -40,7 +41,7 @@ describe('Displays with a real display command', () => {
     store = await ImageStore.open(join(dir, 'data'));
     script = await writeDisplayScript(dir);
     profiles = [];
-    displays = new Displays({ store, frames: new FrameStore(store), profiles: () => profiles, log: silentLogger, dataDir: store.dataDir });
+    displays = new Displays({ store, frames: new FrameStore(store, new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 8 })), profiles: () => profiles, log: silentLogger, dataDir: store.dataDir });
   });
   afterEach(async () => {
     await rm(join(dir, 'hold'), { force: true });
