@@ -18,6 +18,7 @@ import type { ImageRemoval } from './upload/image-removal';
 import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
+import { minBodyRate, type BodyRateLimit } from './http/min-body-rate';
 import { requestLog } from './http/request-log';
 import { configRoutes } from './http/routes/config';
 import { imageRoutes } from './http/routes/images';
@@ -87,13 +88,20 @@ export function createRouter(deps: AppDeps): Router {
   return router;
 }
 
+/** How the app bounds its clients, from the daemon's options rather than the runtime settings. */
+export interface AppOptions {
+  /** The slowest a request body may arrive; no floor when absent. */
+  bodyRate?: BodyRateLimit;
+}
+
 /** Builds the Koa app over its dependencies; it never listens (main.ts does). */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps, options: AppOptions = {}): Koa {
   const app = new Koa();
   // Errors are rendered by errorHandler; Koa's default printer would log them a second time.
   app.silent = true;
   app.use(requestLog(deps.log));
   app.use(errorHandler(deps.log));
+  if (options.bodyRate) app.use(minBodyRate(options.bodyRate));
   app.use(requireToken({ token: deps.apiToken, requireForReads: () => deps.settings.get().require_token_for_reads }));
   const router = createRouter(deps);
   app.use(router.routes());
