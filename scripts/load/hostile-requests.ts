@@ -76,7 +76,7 @@ function foreignBody(config: Record<string, unknown>): Buffer {
 
 /** How a hostile request ended: the status line and error code, or what happened instead. */
 export interface HostileOutcome {
-  /** "413 payload_too_large", "closed without an answer", "no answer in 120 s". */
+  /** "413 payload_too_large", "ECONNRESET without an answer", "closed without an answer", "no answer in 120 s". */
   answer: string;
   /** Time from the first byte sent to the end. */
   ms: number;
@@ -98,7 +98,8 @@ export async function sendHostile(url: string, hostile: HostileCase, config: Rec
   }
   let received = '';
   socket.on('data', (chunk: Buffer) => { if (received.length < 4096) received += chunk.toString('latin1'); });
-  socket.on('error', () => undefined);
+  let reset = '';
+  socket.on('error', (err: NodeJS.ErrnoException) => { reset = err.code ?? err.message; });
   // Not events.once: it rejects on 'error', and a reset is an outcome here, not a failure.
   const closed = new Promise<string>((resolve) => socket.once('close', () => resolve('closed')));
   let timer: NodeJS.Timeout | undefined;
@@ -120,7 +121,8 @@ export async function sendHostile(url: string, hostile: HostileCase, config: Rec
   const status = /^HTTP\/1\.1 (\d+)/.exec(received)?.[1];
   const code = /"code":"(\w+)"/.exec(received)?.[1];
   if (status) return { answer: code ? `${status} ${code}` : status, ms, sentBytes };
-  return { answer: outcome === 'expired' ? `no answer in ${timeLimitMs / 1000} s` : 'closed without an answer', ms, sentBytes };
+  if (outcome === 'expired') return { answer: `no answer in ${timeLimitMs / 1000} s`, ms, sentBytes };
+  return { answer: reset ? `${reset} without an answer` : 'closed without an answer', ms, sentBytes };
 }
 
 /** One GET from `localAddress` on a fresh connection: its status, or why there was none, and its time. */
