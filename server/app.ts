@@ -18,6 +18,7 @@ import type { ImageRemoval } from './upload/image-removal';
 import type { UploadFlow } from './upload/upload-flow';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
+import { minBodyRate, type BodyRateLimit } from './http/min-body-rate';
 import { requestLog } from './http/request-log';
 import { noSniff, refuseCrossOrigin, refuseForeignHost } from './http/request-origin';
 import { configRoutes } from './http/routes/config';
@@ -88,14 +89,21 @@ export function createRouter(deps: AppDeps): Router {
   return router;
 }
 
+/** How the app bounds its clients, from the daemon's options rather than the runtime settings. */
+export interface AppOptions {
+  /** The slowest a request body may arrive; no floor when absent. */
+  bodyRate?: BodyRateLimit;
+}
+
 /** Builds the Koa app over its dependencies; it never listens (main.ts does). */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps, options: AppOptions = {}): Koa {
   const app = new Koa();
   // Errors are rendered by errorHandler; Koa's default printer would log them a second time.
   app.silent = true;
   app.use(noSniff());
   app.use(requestLog(deps.log));
   app.use(errorHandler(deps.log));
+  if (options.bodyRate) app.use(minBodyRate(options.bodyRate));
   // Who may ask, before what is asked: the Host (DNS rebinding), the page (cross-site), the token.
   app.use(refuseForeignHost({ tokenSet: deps.apiToken !== undefined, allowedHosts: () => deps.settings.get().allowed_hosts }));
   app.use(refuseCrossOrigin());

@@ -21,12 +21,14 @@ export const ERROR_CATALOG = {
   host_not_allowed: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   // ingest
   payload_too_large: 413,
   too_many_pixels: 413,
   unsupported_media_type: 415,
   invalid_image: 422,
   // capacity
+  too_many_connections: 429,
   busy: 503,
   insufficient_storage: 507,
   // anything unexpected

@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerOptions } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
+import { capConnectionsPerClient } from './http/cap-connections-per-client';
 import { boundLine, createLogger, redact, type Logger } from './log';
 import { LogRing } from './logs/log-ring';
 import { SystemdNotifier } from './monitoring/systemd-notify';
@@ -56,9 +57,11 @@ async function main(): Promise<void> {
     failStart(err);
   }
   const { store, flow, consumers } = deps;
-  const app = createApp(deps);
-  const server = createServer(serverOptions(options.limits), app.callback());
-  server.maxConnections = options.limits.maxConnections;
+  const { limits } = options;
+  const app = createApp(deps, { bodyRate: { minBytesPerSecond: limits.minBodyBytesPerSecond, windowMs: limits.bodyRateWindowMs } });
+  const server = createServer(serverOptions(limits), app.callback());
+  server.maxConnections = limits.maxConnections;
+  capConnectionsPerClient(server, { maxPerClient: limits.maxConnectionsPerClient, log });
 
   server.on('error', (err) => failStart(err));
   server.listen(options.port, options.host, () => {

@@ -43,6 +43,12 @@ export interface ConnectionLimits {
   keepAliveTimeoutMs: number;
   /** Connections at once; more are closed as they arrive. */
   maxConnections: number;
+  /** Connections at once from one client (an IPv4 address, an IPv6 /64); more are answered 429 and closed. */
+  maxConnectionsPerClient: number;
+  /** The slowest a request body may arrive, averaged over `bodyRateWindowMs`; slower is cut with 408. */
+  minBodyBytesPerSecond: number;
+  /** The span the body rate is averaged over. */
+  bodyRateWindowMs: number;
 }
 
 const FLAGS = {
@@ -58,6 +64,9 @@ const FLAGS = {
   'request-timeout-ms': { env: 'REQUEST_TIMEOUT_MS', help: 'time a client has to send a whole request', fallback: '300000' },
   'keep-alive-timeout-ms': { env: 'KEEP_ALIVE_TIMEOUT_MS', help: 'how long an idle connection is kept', fallback: '5000' },
   'max-connections': { env: 'MAX_CONNECTIONS', help: 'connections at once; more are closed', fallback: '128' },
+  'max-connections-per-client': { env: 'MAX_CONNECTIONS_PER_CLIENT', help: 'connections at once from one address; more get 429', fallback: '32' },
+  'min-body-bytes-per-second': { env: 'MIN_BODY_BYTES_PER_SECOND', help: 'slowest a request body may arrive; slower gets 408', fallback: '1024' },
+  'body-rate-window-ms': { env: 'BODY_RATE_WINDOW_MS', help: 'span the body rate is averaged over', fallback: '15000' },
   'worker-exec': { env: 'WORKER_EXEC', help: 'JSON array: the command that runs worker processes instead of node, for an emulator', fallback: undefined },
 } as const;
 
@@ -67,6 +76,9 @@ const LIMIT_FLAGS = {
   requestTimeoutMs: 'request-timeout-ms',
   keepAliveTimeoutMs: 'keep-alive-timeout-ms',
   maxConnections: 'max-connections',
+  maxConnectionsPerClient: 'max-connections-per-client',
+  minBodyBytesPerSecond: 'min-body-bytes-per-second',
+  bodyRateWindowMs: 'body-rate-window-ms',
 } as const satisfies Record<keyof ConnectionLimits, keyof typeof FLAGS>;
 
 type Flag = keyof typeof FLAGS;

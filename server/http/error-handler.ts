@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import { AppError, internalError, routeNotFound, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
@@ -59,12 +60,33 @@ export function toAppError(err: unknown): AppError {
 function render(ctx: Context, error: AppError): void {
   ctx.status = error.status;
   for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+  ctx.body = errorBody(error);
+}
+
+function errorBody(error: AppError): { error: { code: string; message: string; fields?: Record<string, string> } } {
   const body: { code: string; message: string; fields?: Record<string, string> } = {
     code: error.code,
     message: error.message,
   };
   if (error.fields) body.fields = error.fields;
-  ctx.body = { error: body };
+  return { error: body };
+}
+
+/**
+ * The JSON answer to `error` as the bytes of a whole HTTP/1.1 response that closes the
+ * connection: for a refusal made on a connection before any request on it is parsed.
+ */
+export function rawErrorResponse(error: AppError): string {
+  const body = JSON.stringify(errorBody(error));
+  const headers = {
+    ...error.headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'X-Content-Type-Options': 'nosniff',
+    Connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${lines}\r\n${body}`;
 }
 
 const BEFORE_ROUTE_PAGES: ReadonlySet<ErrorCode> = new Set(['not_found', 'unauthorized', 'host_not_allowed']);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { photoLike } from '../helpers/fixtures';
 import { startDaemon, type DaemonProcess } from '../helpers/daemon-process';
-import { openSocket, readUntilClosed } from '../helpers/raw-http';
+import { openSocket, rawRequest, readUntilClosed } from '../helpers/raw-http';
 
 const MAX_CONNECTIONS = 6;
 
@@ -82,5 +82,92 @@ describe('slow and idle clients', { timeout: 60_000 }, () => {
     // Idle connections that never send a byte are cut too, which frees their places.
     for (const answer of await Promise.all(idleAnswers)) assert.match(answer, /^HTTP\/1\.1 408 /);
     assert.equal((await fetch(`${daemon.url}/health`)).status, 200);
+  });
+});
+
+/**
+ * One client holding many slow uploads, against the compiled daemon with its default connection
+ * caps (128 in all, 32 per client) and a minimum body rate shortened so that the test stays quick.
+ * Every client here is on loopback: the other client sends from 127.0.0.2, a different address.
+ */
+describe('one client holding many slow uploads', { timeout: 60_000 }, () => {
+  const PER_CLIENT = 32;
+  const SLOW_UPLOADS = 140;
+  let dataDir: string;
+  let daemon: DaemonProcess;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'pir-e2e-hog-'));
+    daemon = await startDaemon(dataDir, {
+      MAX_CONNECTIONS: '128', MAX_CONNECTIONS_PER_CLIENT: String(PER_CLIENT), MIN_BODY_BYTES_PER_SECOND: '64', BODY_RATE_WINDOW_MS: '1000',
+      REQUEST_TIMEOUT_MS: '60000',
+    });
+  });
+  after(async () => {
+    await daemon.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const slowHead = (source: string): string =>
+    `POST /images?source=${source} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n\xff\xd8\xff`;
+
+  /** Polls up to 200 times, 50 ms apart, until `done`; for what the daemon does as it gets to it. */
+  async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await done()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail(what);
+  }
+
+  async function assertNothingKept(source: string): Promise<void> {
+    // Asked from another address: the daemon may not have seen all of the hog's connections close yet.
+    const list = await rawRequest(daemon.url, 'GET', `/images?source=${source}`, {}, undefined, '127.0.0.2');
+    assert.deepEqual((JSON.parse(list.body.toString()) as { images: unknown[] }).images, []);
+    // The route removes each request's temp folder as it unwinds, just after its socket closes.
+    await until(async () => (await readdir(join(dataDir, 'tmp'))).length === 0, 'every temp folder is removed');
+  }
+
+  it(`refuses the client's connections past ${PER_CLIENT} with 429, and serves another client meanwhile`, async () => {
+    const sockets = await Promise.all(Array.from({ length: SLOW_UPLOADS }, () => openSocket(daemon.url, '127.0.0.1')));
+    const answers: Array<string | undefined> = sockets.map(() => undefined);
+    sockets.forEach((socket, i) => void readUntilClosed(socket).then((text) => { answers[i] = text; }));
+    for (const socket of sockets) socket.write(slowHead('hog'), 'latin1');
+    // 64 bytes every 100 ms: ten times the minimum rate, so only the cap can refuse these.
+    const timer = setInterval(() => { for (const socket of sockets) if (!socket.destroyed) socket.write('x'.repeat(64)); }, 100);
+    try {
+      const refusedCount = (): number => answers.filter((answer) => answer !== undefined).length;
+      await until(() => refusedCount() >= SLOW_UPLOADS - PER_CLIENT, `${SLOW_UPLOADS - PER_CLIENT} connections refused`);
+      for (const answer of answers.filter((text): text is string => text !== undefined)) {
+        assert.match(answer, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
+        assert.match(answer, /"code":"too_many_connections"/);
+      }
+      const held = sockets.filter((socket) => !socket.destroyed);
+      assert.equal(held.length, PER_CLIENT);
+
+      // Another client is served: /health, and an upload.
+      const health = await rawRequest(daemon.url, 'GET', '/health', {}, undefined, '127.0.0.2');
+      assert.equal(health.status, 200);
+      const upload = await rawRequest(daemon.url, 'POST', '/images?source=other', { 'Content-Type': 'image/jpeg' }, await photoLike(120, 90), '127.0.0.2');
+      assert.equal(upload.status, 201, upload.body.toString());
+      // The hog's next connection is refused, and it still holds its places: all this happened meanwhile.
+      assert.equal((await rawRequest(daemon.url, 'GET', '/health', {}, undefined, '127.0.0.1')).status, 429);
+      assert.ok(held.every((socket) => !socket.destroyed), 'the slow uploads were still connected');
+    } finally {
+      clearInterval(timer);
+      for (const socket of sockets) socket.destroy();
+    }
+    await assertNothingKept('hog');
+  });
+
+  it('cuts an upload whose body arrives below the minimum rate with 408, and keeps none of it', async () => {
+    const slow = await openSocket(daemon.url, '127.0.0.3');
+    const answer = readUntilClosed(slow);
+    slow.write(slowHead('trickle'), 'latin1');
+    // One byte every 100 ms is 10 bytes a second, below the minimum of 64.
+    const timer = setInterval(() => { if (!slow.destroyed) slow.write('x'); }, 100);
+    const text = await answer.finally(() => clearInterval(timer));
+    assert.match(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.match(text, /"code":"request_timeout"/);
+    await assertNothingKept('trickle');
   });
 });

@@ -10,12 +10,12 @@ export interface RawResponse {
 
 /**
  * Sends a request with `path` exactly as given: fetch() would resolve `..` and re-encode it
- * before a server could see it.
+ * before a server could see it. `localAddress` is the address to send from (see {@link openSocket}).
  */
-export function rawRequest(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RawResponse> {
+export function rawRequest(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer, localAddress?: string): Promise<RawResponse> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, headers }, (res) => {
+    const req = request({ host: hostname, port, method, path, headers, localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -25,11 +25,15 @@ export function rawRequest(base: string, method: string, path: string, headers: 
   });
 }
 
-/** A TCP connection to the server at `base`, for bytes no HTTP client would send. */
-export function openSocket(base: string): Promise<Socket> {
+/**
+ * A TCP connection to the server at `base`, for bytes no HTTP client would send; from
+ * `localAddress` when given (any 127.x.y.z works on Linux loopback, so one machine can be several
+ * clients).
+ */
+export function openSocket(base: string, localAddress?: string): Promise<Socket> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => resolve(socket));
+    const socket = connect({ port: Number(port), host: hostname, localAddress }, () => resolve(socket));
     socket.once('error', reject);
   });
 }

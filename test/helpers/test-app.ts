@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createApp, type AppDeps } from '../../server/app';
+import { capConnectionsPerClient } from '../../server/http/cap-connections-per-client';
+import type { BodyRateLimit } from '../../server/http/min-body-rate';
 import { silentLogger, type Logger } from '../../server/log';
 import type { LogRing } from '../../server/logs/log-ring';
 import { openServices } from '../../server/services';
@@ -32,6 +34,10 @@ export interface TestAppOptions {
   log?: Logger;
   /** The ring GET /logs reads; give the one `log` feeds to see its lines there. */
   logs?: LogRing;
+  /** The slowest a request body may arrive; no floor by default. */
+  bodyRate?: BodyRateLimit;
+  /** Caps the connections from one client, as main.ts does; no cap by default. */
+  maxConnectionsPerClient?: number;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -45,7 +51,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logs: options.logs,
     apiToken: options.apiToken,
   });
-  const server = createServer(createApp(deps).callback());
+  const server = createServer(createApp(deps, { bodyRate: options.bodyRate }).callback());
+  if (options.maxConnectionsPerClient) capConnectionsPerClient(server, { maxPerClient: options.maxConnectionsPerClient, log: deps.log });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const close = async () => {

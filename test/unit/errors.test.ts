@@ -44,6 +44,8 @@ const SAMPLES: Record<string, () => AppError> = {
   displayNotFound: () => errors.displayNotFound('kitchen', 'hall, porch'),
   tooManyStreams: () => errors.tooManyStreams(32, 'live pages'),
   queueFull: () => errors.queueFull(9, 4),
+  tooManyConnections: () => errors.tooManyConnections(32),
+  bodyTooSlow: () => errors.bodyTooSlow(1024, 15_000),
   noImageYet: () => errors.noImageYet('door'),
   diskLow: () => errors.diskLow(12, 64),
   diskFull: () => errors.diskFull(Object.assign(new Error('no space'), { code: 'ENOSPC' })),
