@@ -11,7 +11,7 @@ import { completeProfiles } from './display/profiles';
 import { Monitor, type MemoryStatus } from './monitoring/monitor';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
-import { automaticBudget, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
+import { automaticBudget, DAEMON_AT_REST_MB, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
 import { ImageProcessor } from './pipeline/image-processor';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
@@ -68,6 +68,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
       budget: () => memoryBudget(settings.get(), automatic),
       // The daemon's RSS and the image worker's own memory, or what starting it will cost.
       rssMb: () => process.memoryUsage.rss() / (1024 * 1024) + images.privateMb(),
+      restMb: DAEMON_AT_REST_MB,
     },
   });
   const afterStore = new AfterStore(log);

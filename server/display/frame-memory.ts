@@ -1,6 +1,5 @@
 import type { FieldErrors } from '../errors';
-import { WORKER_START_MB } from '../pipeline/image-processor';
-import type { MemoryBudget } from '../pipeline/memory-budget';
+import { DAEMON_AT_REST_MB, type MemoryBudget } from '../pipeline/memory-budget';
 import { DECODED_MB_PER_MP } from '../pipeline/working-set';
 
 /** A width and a height in pixels. */
@@ -26,13 +25,6 @@ const FRAME_FIXED_MB = 10;
  */
 export const MAX_PANEL: Readonly<Size> = { width: 4096, height: 4096 };
 const MAX_PANEL_PIXELS = MAX_PANEL.width * MAX_PANEL.height;
-
-/**
- * The daemon at rest with its image worker started, in MiB: 65-75 MB idle (README, "How the
- * service is run") plus the worker's {@link WORKER_START_MB}. A frame must fit in the memory
- * budget beside it.
- */
-export const DAEMON_AT_REST_MB = 75 + WORKER_START_MB;
 
 /**
  * The memory, in MiB, rendering a frame for a `panel` is expected to add to the daemon's RSS at

@@ -58,6 +58,16 @@ export function tooManyPixels(width: number, height: number, limit: number): App
   return new AppError('too_many_pixels', `The image is ${width}x${height} = ${width * height} pixels; the limit is ${limit}`);
 }
 
+/**
+ * 413 for an image whose processing needs more memory than the budget leaves beside the daemon
+ * at rest: run anyway, it would take the service past its memory limit.
+ */
+export function overMemoryBudget(costMb: number, budget: { mb: number; origin: string }, restMb: number): AppError {
+  return new AppError('too_many_pixels',
+    `Processing this image needs about ${Math.ceil(costMb)} MB, more than the memory budget of ${budget.mb} MB (${budget.origin}) leaves beside the daemon at rest (about ${restMb} MB). `
+    + 'Send it with fewer pixels or as JPEG, which decodes in far less memory than HEIF, AVIF, GIF or WebP; or raise memory_budget_mb together with the service\'s MemoryHigh and MemoryMax');
+}
+
 /** 422 for an image libvips cannot read or decode, with libvips's reason (without paths). */
 export function undecodableImage(format: string, verb: 'read' | 'decoded', reason: string, cause?: unknown): AppError {
   return new AppError('invalid_image', `The ${format} image cannot be ${verb}: ${reason}`, { cause });

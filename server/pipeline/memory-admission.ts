@@ -6,6 +6,12 @@ export interface MemoryAdmission {
   budget(): MemoryBudget | null;
   /** The process's RSS now, in MiB: read as the baseline whenever no task is in flight. */
   rssMb(): number;
+  /**
+   * What the daemon holds at rest, in MiB, beside which every task runs: a task whose estimate
+   * does not fit in the budget beside it could only run past the budget, and is refused. A fixed
+   * figure, not the RSS read now, which may still hold what the last image left. @default 0
+   */
+  restMb?: number;
 }
 
 /** What an admission is decided on. */
@@ -21,8 +27,8 @@ export interface AdmissionState {
 }
 
 /**
- * Whether a task may start now. Alone, it always may, even when its estimate exceeds the whole
- * budget (refusing it would refuse the image, which max_input_pixels is for; it then runs alone).
+ * Whether a task may start now. Alone, it always may, even when the RSS at rest and its estimate
+ * exceed the budget together (a task that could never fit was refused before it queued).
  * Beside others: while a core is free and the baseline plus the estimates in flight plus its own
  * stay within the budget. So a budget with room for one image processes one at a time, exactly as
  * before the budget existed.

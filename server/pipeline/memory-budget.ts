@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../settings';
+import { WORKER_START_MB } from './image-processor';
 
 /** What bounds this process's memory, as read at start; bytes, absent when unbounded. */
 export interface SystemMemory {
@@ -17,6 +18,13 @@ export interface MemoryBudget {
   mb: number;
   origin: string;
 }
+
+/**
+ * The daemon at rest with its image worker started, in MiB: 65-75 MB idle (README, "How the
+ * service is run") plus the worker's {@link WORKER_START_MB}. Every image and frame is processed
+ * beside it, so one whose estimate does not fit in the budget beside it is refused.
+ */
+export const DAEMON_AT_REST_MB = 75 + WORKER_START_MB;
 
 /** The share of MemAvailable at start taken as the budget when no cgroup limit is set. */
 export const MEM_AVAILABLE_SHARE = 0.5;

@@ -1,4 +1,4 @@
-import { queueFull, type AppError } from '../errors';
+import { overMemoryBudget, queueFull, type AppError } from '../errors';
 import { admits, type MemoryAdmission } from './memory-admission';
 import type { MemoryBudget } from './memory-budget';
 
@@ -76,10 +76,14 @@ export class ProcessingQueue {
   /**
    * Runs `task` when a slot is free and, under a memory budget, when its estimated working set
    * `costMb` fits beside the tasks in flight; tasks start in arrival order.
-   * @throws AppError busy when the queue is full, without running the task.
+   * @throws AppError busy when the queue is full, too_many_pixels when `costMb` could never fit
+   * in the budget, without running the task.
    */
   async run<T>(task: () => Promise<T>, costMb = 0): Promise<T> {
     if (this.isFull) throw this.busyError();
+    const budget = this.limits.memory?.budget();
+    const restMb = this.limits.memory?.restMb ?? 0;
+    if (budget && restMb + costMb > budget.mb) throw overMemoryBudget(costMb, budget, restMb);
     if (this.waiting.length > 0 || !this.admits(costMb)) {
       // next() hands this task its slot (counted there) before resuming it.
       await new Promise<void>((resolve) => this.waiting.push({ costMb, start: resolve }));

@@ -127,6 +127,21 @@ describe('the daemon under the unit\'s memory limit', { timeout: 180_000 }, () =
     await assertStillUp(d, t);
   });
 
+  it('refuses a 24 MP AVIF, whose decoding could never fit, before decoding it', async (t) => {
+    const d = running(t);
+    if (!d) return;
+    // libheif decodes AVIF whole: about 18 MB a megapixel, some 450 MB here, within max_input_pixels.
+    const small = await sharp({ create: { width: 354, height: 266, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+    const avif = await sharp(small).resize(5664, 4248, { kernel: 'nearest' }).avif({ effort: 0, quality: 40 }).toBuffer();
+    const res = await fetch(`${d.url}/images?source=avif`, { method: 'POST', body: avif, headers: { 'Content-Type': 'image/avif' } });
+    assertNoOomKill(d);
+    assert.equal(res.status, 413);
+    const { error } = await res.json() as { error: { code: string; message: string } };
+    assert.equal(error.code, 'too_many_pixels');
+    assert.match(error.message, /more than the memory budget of 256 MB \(cgroup memory\.high\) leaves beside the daemon/);
+    await assertStillUp(d, t);
+  });
+
   it('refuses a 8192x8192 panel over POST /config, saying why', async (t) => {
     const d = running(t);
     if (!d) return;

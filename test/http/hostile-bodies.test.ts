@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
+import sharp from 'sharp';
 import { MAX_JSON_DEPTH } from '../../server/http/read-json';
 import { FORM_LIMITS } from '../../server/http/upload-body';
 import { photoLike } from '../helpers/fixtures';
 import { sendChunked, type ChunkedOutcome } from '../helpers/raw-http';
-import { filesIn, startTestApp, type TestApp } from '../helpers/test-app';
+import { filesIn, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
 /**
  * Every way a body comes in, driven as a hostile client would: bodies that never declare their
@@ -132,5 +133,27 @@ describe('hostile request bodies', { timeout: 120_000 }, () => {
     const image = app.deps.store.latest('chunked');
     assert.deepEqual([image?.width, image?.height], [64, 48]);
     await app.deps.removal.removeAll();
+  });
+});
+
+describe('an image within max_input_pixels that the memory budget cannot hold', () => {
+  it('is refused with 413 before it is decoded, and a smaller one is stored', async () => {
+    // 128 MB leaves about 38 MB beside the daemon at rest; a 10 MP PNG kept at full size needs about 50.
+    const app = await startTestApp({ settings: { memory_budget_mb: 128, max_image_dimension: 4000 } });
+    try {
+      const solid = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#336699' } }).png({ compressionLevel: 1 }).toBuffer();
+      const big = await postImage(app, await solid(4000, 2500), '?source=big', 'image/png');
+      assert.equal(big.status, 413);
+      const { error } = (await big.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'too_many_pixels');
+      assert.match(error.message, /needs about \d+ MB, more than the memory budget of 128 MB \(memory_budget_mb\) leaves beside the daemon at rest/);
+      assert.equal(app.deps.images.status().starts, 0, 'no worker was started to decode it');
+      const small = await postImage(app, await solid(1000, 1000), '?source=small', 'image/png');
+      assert.equal(small.status, 201);
+      assert.deepEqual((await filesIn(app.dataDir)).filter((file) => file.startsWith('tmp/')), []);
+      assert.equal(app.deps.store.totals().count, 1);
+    } finally {
+      await app.destroy();
+    }
   });
 });

@@ -95,6 +95,8 @@ describe('systemd/pi-image-receiver.service', () => {
     const high = bytes(d.get('MemoryHigh')![0]);
     const max = bytes(d.get('MemoryMax')![0]);
     assert.ok(high < max && max <= 384 * 1024 ** 2, `MemoryHigh ${high} < MemoryMax ${max} <= 384M`);
+    // A worker the kernel kills fails one upload; the unit itself goes on.
+    assert.deepEqual(d.get('OOMPolicy'), ['continue']);
     assert.deepEqual(d.get('ExecStart'), [`${APP}/scripts/pi-image-receiver`]);
   });
 });

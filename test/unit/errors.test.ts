@@ -23,6 +23,7 @@ const SAMPLES: Record<string, () => AppError> = {
   uploadTooLarge: () => errors.uploadTooLarge(1024),
   tooManyParts: () => errors.tooManyParts(16, 16),
   jsonTooDeep: () => errors.jsonTooDeep(32),
+  overMemoryBudget: () => errors.overMemoryBudget(167, { mb: 256, origin: 'cgroup memory.high' }, 90),
   malformedMultipart: () => errors.malformedMultipart('Unexpected end of form'),
   noImageInForm: () => errors.noImageInForm(['image', 'file']),
   wrongImageCount: () => errors.wrongImageCount(2, ['image1', 'image2'], 1),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AppError } from '../../../server/errors';
 import { admits } from '../../../server/pipeline/memory-admission';
 import { ProcessingQueue } from '../../../server/pipeline/queue';
 
@@ -67,22 +68,23 @@ describe('ProcessingQueue under a memory budget', () => {
     assert.equal(h.peak(), 2);
   });
 
-  it('runs an image larger than the whole budget, alone: it waits for the others, and the others wait for it', async () => {
-    const h = harness({ budgetMb: 140 });
-    const small = h.submit('small', 10);
-    const huge = h.submit('huge', 500);
-    const after = [h.submit('after-1', 10), h.submit('after-2', 10)];
-    await tick();
-    // The huge one waits for the room it can only have alone; those after it wait their turn.
-    assert.deepEqual([...h.running], ['small']);
-    await h.finish('small');
-    assert.deepEqual([...h.running], ['huge']);
-    assert.equal(h.queue.queued, 2);
-    await h.finish('huge');
-    assert.deepEqual([...h.running].sort(), ['after-1', 'after-2']);
-    await h.finish('after-1');
-    await h.finish('after-2');
-    assert.deepEqual(await Promise.all([small, huge, ...after]), ['small', 'huge', 'after-1', 'after-2']);
+  it('refuses, before it queues, an image that could not fit in the budget beside the daemon at rest, and runs the others', async () => {
+    const queue = new ProcessingQueue({
+      concurrency: () => 4, maxWaiting: () => 10,
+      memory: { budget: () => ({ mb: 256, origin: 'test' }), rssMb: () => 60, restMb: 90 },
+    });
+    await assert.rejects(queue.run(async () => 'huge', 167), (err: unknown) => {
+      assert.ok(err instanceof AppError);
+      assert.equal(err.code, 'too_many_pixels');
+      assert.equal(err.status, 413);
+      assert.match(err.message, /needs about 167 MB, more than the memory budget of 256 MB \(test\) leaves beside the daemon at rest \(about 90 MB\)/);
+      return true;
+    });
+    assert.equal(queue.queued + queue.inFlight, 0);
+    // The largest that fits, alone, still runs; and without a budget nothing is refused.
+    assert.equal(await queue.run(async () => 'fits', 166), 'fits');
+    const unbudgeted = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 1, memory: { budget: () => null, rssMb: () => 60, restMb: 90 } });
+    assert.equal(await unbudgeted.run(async () => 'any', 10_000), 'any');
   });
 
   it('never runs more than one image per core, however large the budget', async () => {
