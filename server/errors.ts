@@ -22,6 +22,7 @@ export const ERROR_CATALOG = {
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
+  headers_too_large: 431,
   // ingest
   payload_too_large: 413,
   too_many_pixels: 413,

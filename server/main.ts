@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { loadApiToken, type ApiToken } from './api-token';
 import { createApp, type AppDeps } from './app';
 import { capConnectionsPerClient } from './http/cap-connections-per-client';
+import { answerClientErrors } from './http/client-errors';
 import { boundLine, createLogger, redact, type Logger } from './log';
 import { LogRing } from './logs/log-ring';
 import { SystemdNotifier } from './monitoring/systemd-notify';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   const server = createServer(serverOptions(limits), app.callback());
   server.maxConnections = limits.maxConnections;
   capConnectionsPerClient(server, { maxPerClient: limits.maxConnectionsPerClient, log });
+  answerClientErrors(server);
 
   server.on('error', (err) => failStart(err));
   server.listen(options.port, options.host, () => {

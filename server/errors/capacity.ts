@@ -14,13 +14,10 @@ export function queueFull(backlog: number, seconds: number): AppError {
   });
 }
 
-/**
- * 429 for a connection past the cap on connections from one client; it is closed after this
- * answer, so `Connection: close`.
- */
+/** 429 for a connection past the cap on connections from one client; it is closed after this answer. */
 export function tooManyConnections(max: number): AppError {
   return new AppError('too_many_connections', `Already ${max} connections from this address; close one or retry later`, {
-    headers: { 'Retry-After': '5', Connection: 'close' },
+    headers: { 'Retry-After': '5' },
   });
 }
 
@@ -30,7 +27,5 @@ export function tooManyConnections(max: number): AppError {
  */
 export function bodyTooSlow(minBytesPerSecond: number, windowMs: number): AppError {
   return new AppError('request_timeout',
-    `The body arrived slower than ${minBytesPerSecond} bytes/s over ${windowMs / 1000} s; the request is cut`, {
-      headers: { Connection: 'close' },
-    });
+    `The body arrived slower than ${minBytesPerSecond} bytes/s over ${windowMs / 1000} s; the request is cut`);
 }

@@ -74,3 +74,18 @@ export function invalidJson(code: ErrorCode, hint: string): AppError {
 export function jsonTooDeep(maxDepth: number): AppError {
   return new AppError('invalid_parameter', `The JSON body nests deeper than ${maxDepth} levels`);
 }
+
+/** 431 for request headers past Node's limit (16 KiB in all). */
+export function headersTooLarge(): AppError {
+  return new AppError('headers_too_large', 'The request headers are larger than 16 KiB in all');
+}
+
+/** 400 for bytes Node's HTTP parser cannot read as a request; `reason` is the parser's code. */
+export function malformedRequest(reason: string): AppError {
+  return new AppError('invalid_parameter', `The request is not well-formed HTTP/1.1 (${reason.slice(0, 40)})`);
+}
+
+/** 408 for a request whose headers or body did not arrive within the server's timeouts. */
+export function requestTimedOut(): AppError {
+  return new AppError('request_timeout', 'The request did not arrive in time');
+}

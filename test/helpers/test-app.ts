@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createApp, type AppDeps } from '../../server/app';
 import { capConnectionsPerClient } from '../../server/http/cap-connections-per-client';
+import { answerClientErrors } from '../../server/http/client-errors';
 import type { BodyRateLimit } from '../../server/http/min-body-rate';
 import { silentLogger, type Logger } from '../../server/log';
 import type { LogRing } from '../../server/logs/log-ring';
@@ -52,6 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     apiToken: options.apiToken,
   });
   const server = createServer(createApp(deps, { bodyRate: options.bodyRate }).callback());
+  answerClientErrors(server);
   if (options.maxConnectionsPerClient) capConnectionsPerClient(server, { maxPerClient: options.maxConnectionsPerClient, log: deps.log });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

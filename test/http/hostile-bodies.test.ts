@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { MAX_JSON_DEPTH } from '../../server/http/read-json';
 import { FORM_LIMITS } from '../../server/http/upload-body';
 import { photoLike } from '../helpers/fixtures';
-import { sendChunked, type ChunkedOutcome } from '../helpers/raw-http';
+import { openSocket, readUntilClosed, sendChunked, type ChunkedOutcome } from '../helpers/raw-http';
 import { filesIn, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -123,6 +123,22 @@ describe('hostile request bodies', { timeout: 120_000 }, () => {
     assert.equal(error.code, 'invalid_parameter');
     assert.match(error.message, /field 6 appears more than once/);
     assert.equal(app.deps.store.totals().count, 0);
+  });
+
+  it('answers request headers past 16 KiB, and bytes that are not HTTP, in the error shape', async () => {
+    const cases: Array<[string, string, number, string]> = [
+      ['endless headers', `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Junk: ${'A'.repeat(64 * 1024)}`, 431, 'headers_too_large'],
+      ['not HTTP', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 TLS hello to a plain port\r\n\r\n', 400, 'invalid_parameter'],
+    ];
+    for (const [name, bytes, status, code] of cases) {
+      const socket = await openSocket(app.url);
+      const answer = readUntilClosed(socket);
+      socket.write(Buffer.from(bytes, 'latin1'));
+      const text = await answer;
+      assert.match(text, new RegExp(`^HTTP/1.1 ${status} `), name);
+      assert.equal((JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { code: string } }).error.code, code, name);
+    }
+    assert.equal((await app.fetch('/health')).status, 200);
   });
 
   it('still stores a well-formed chunked multipart upload', async () => {

@@ -25,7 +25,7 @@ describe('/openapi.json', () => {
   it('pins the error catalog', () => {
     assert.deepEqual(ERROR_CATALOG, {
       invalid_parameter: 400, invalid_settings: 400, unauthorized: 401, forbidden_setting: 403, cross_origin_refused: 403, host_not_allowed: 403, not_found: 404, method_not_allowed: 405,
-      request_timeout: 408,
+      request_timeout: 408, headers_too_large: 431,
       payload_too_large: 413, too_many_pixels: 413, unsupported_media_type: 415, invalid_image: 422,
       too_many_connections: 429, busy: 503, insufficient_storage: 507, internal_error: 500,
     });
