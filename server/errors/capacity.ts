@@ -1,6 +1,6 @@
 // Capacity: bounded queues, streams and connections, refused with a Retry-After rather than made to
 // wait; and a client too slow to keep its place.
-import { AppError } from '../errors';
+import { AppError } from './app-error';
 
 /** 503 when `open` streams of a kind ("live pages", "log streams") are already open. */
 export function tooManyStreams(open: number, kind: string): AppError {

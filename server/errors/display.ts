@@ -1,5 +1,5 @@
 // Display: e-paper profiles.
-import { AppError } from '../errors';
+import { AppError } from './app-error';
 
 /** 404 for a display name no profile has; `known` lists the names that are (or says none are). */
 export function displayNotFound(name: unknown, known: string): AppError {

@@ -1,5 +1,5 @@
 // Ingest: receiving an upload's body, and recognising and decoding the image in it.
-import { AppError } from '../errors';
+import { AppError } from './app-error';
 
 /** 413 for an upload past max_upload_bytes, declared or counted while it streams. */
 export function uploadTooLarge(maxBytes: number, cause?: unknown): AppError {

@@ -1,5 +1,5 @@
 // Raw frames and protobuf image messages.
-import { AppError, describeInvalid } from '../errors';
+import { AppError, describeInvalid } from './app-error';
 
 /** 400 for a body that is not a valid message of `typeName`; the reason is cut to 200 characters. */
 export function malformedMessage(typeName: string, reason: string, cause?: unknown): AppError {

@@ -1,5 +1,5 @@
 // Request: routing, the API token, JSON bodies, and what escapes unexpectedly.
-import { AppError, type ErrorCode } from '../errors';
+import { AppError, type ErrorCode } from './app-error';
 
 /** 404 for a method and path no route answers. */
 export function routeNotFound(method: string, path: string): AppError {

@@ -1,5 +1,5 @@
 // Settings: updates to the runtime settings.
-import { AppError, describeInvalid, type FieldErrors } from '../errors';
+import { AppError, describeInvalid, type FieldErrors } from './app-error';
 
 /** 400 for a settings update that is not a JSON object. */
 export function settingsNotObject(input: unknown): AppError {

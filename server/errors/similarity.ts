@@ -1,5 +1,5 @@
 // Similarity: perceptual-hash search and feature matching.
-import { AppError, type FieldErrors } from '../errors';
+import { AppError, type FieldErrors } from './app-error';
 
 /** 503 for a similarity search from an image the background hasher has not reached yet. */
 export function notHashedYet(): AppError {

@@ -1,5 +1,5 @@
 // Storage: stored images and the data disk.
-import { AppError } from '../errors';
+import { AppError } from './app-error';
 
 /** 404 for the latest image when none is stored (from `source`, when given). */
 export function noImageYet(source?: string): AppError {
