@@ -1,14 +1,13 @@
 import type { AppDeps } from './app';
 import { AfterStore } from './consumers/after-store';
 import { Consumers } from './consumers/consumers';
-import { CONSUMERS, storeObservers } from './consumers/index';
 import type { Logger } from './log';
 import { LogRing } from './logs/log-ring';
 import { Displays } from './display/displays';
 import { panelsOverBudget } from './display/frame-memory';
 import { FrameStore } from './display/frame-store';
 import { completeProfiles } from './display/profiles';
-import { Monitor, type MemoryStatus } from './monitoring/monitor';
+import { Monitor, type MonitorStatus } from './monitoring/monitor';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
 import { automaticBudget, DAEMON_AT_REST_MB, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
@@ -16,6 +15,7 @@ import { ImageProcessor } from './pipeline/image-processor';
 import { ProcessingQueue } from './pipeline/queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
 import { Thumbnails } from './pipeline/thumbnails';
+import { consumerFactories, statusParts, storeObservers } from './store-parts';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
@@ -81,13 +81,13 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     store, log,
     intake: { admit: (source): Promise<void> => flow.admit(source), receive: (request): Promise<UploadResult> => flow.receive(request) },
     stats: async (): Promise<MqttStats> => {
-      const status: MemoryStatus = await monitor.status();
+      const status: MonitorStatus = await monitor.status();
       const pending: number = consumers.status().mqtt?.pending ?? 0;
       return { rss_mb: status.memory_rss_mb, cpu_percent: status.cpu_percent, images: status.store.images, queue_length: queue.queued, mqtt_pending: pending };
     },
     onConnected: (): void => consumers.runner('mqtt')?.wake(),
   });
-  const consumers = new Consumers(CONSUMERS, { store, settings: current, log, dataDir, mqtt: mqtt.publisher, displays });
+  const consumers = new Consumers(consumerFactories({ displays, mqtt, log }), { store, log, dataDir });
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
@@ -100,10 +100,15 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const removal = new ImageRemoval(store, afterStore);
   const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
-  const monitor = new Monitor({ queue, store, settings, retention, consumers: () => consumers.status(), mqtt, similarity: () => similarity.status(features), imageWorker: () => images.status() });
+  const monitor = new Monitor({
+    queue, store, settings, retention,
+    consumers: () => consumers.status(),
+    imageWorker: () => images.status(),
+    parts: statusParts({ similarity, features, mqtt }),
+  });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, mqtt, log, frames }));
+  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
   // Connects in the background: a broker that is down never holds up the start or an upload.

@@ -1,7 +1,7 @@
 import type { Logger } from '../log';
 import type { StoredImage } from '../storage/image-store';
-import type { DuplicateRecord } from '../upload/upload-flow';
-import type { RemovalReason, Rejection, StoreObserver } from './observer';
+import type { DuplicateRecord } from '../store-events';
+import type { RemovalReason, Rejection, StoreObserver } from '../store-events';
 
 /**
  * Tells every observer what happened to the store, in the order of the list it was built with

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write';
 import type { Logger } from '../log';
 import type { ImageStore, StoredImage } from '../storage/image-store';
-import type { ConsumerState, ConsumerStatus, DurableConsumer } from './durable-consumer';
+import type { ConsumerState, ConsumerStatus, DurableConsumer } from '../store-events';
 
 /** Back-off after a failure: doubles from the first to the last. */
 const RETRY_FIRST_MS = 1000;

@@ -3,8 +3,17 @@ import { join } from 'node:path';
 import type { Settings } from '../settings';
 import type { StoredImage } from '../storage/image-store';
 import { ConsumerRunner } from './consumer-runner';
-import type { ConsumerDeps, ConsumerFactory, ConsumerStatus } from './durable-consumer';
-import type { StoreObserver } from './observer';
+import type { Logger } from '../log';
+import type { ImageStore } from '../storage/image-store';
+import type { ConsumerFactory, ConsumerStatus } from '../store-events';
+import type { StoreObserver } from '../store-events';
+
+/** What the runners need: the store they follow, where their cursors live, the log. */
+export interface ConsumersDeps {
+  store: ImageStore;
+  dataDir: string;
+  log: Logger;
+}
 
 /**
  * The durable consumers the settings call for, each driven by its own runner. It is itself an
@@ -18,7 +27,7 @@ export class Consumers implements StoreObserver {
 
   constructor(
     private readonly factories: readonly ConsumerFactory[],
-    private readonly deps: ConsumerDeps,
+    private readonly deps: ConsumersDeps,
   ) {}
 
   /** Where each consumer's state file lives. */
@@ -39,7 +48,7 @@ export class Consumers implements StoreObserver {
   private async apply(settings: Settings): Promise<void> {
     if (this.stopped) return;
     await mkdir(this.stateDir, { recursive: true });
-    const wanted = this.factories.flatMap((factory) => factory(this.deps, settings));
+    const wanted = this.factories.flatMap((factory) => factory(settings));
     const next = new Map<string, ConsumerRunner>();
     for (const consumer of wanted) {
       const current = this.runners.get(consumer.name);

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { ConsumerFactory } from './durable-consumer';
+import type { ConsumerFactory } from '../store-events';
 
 /**
  * The simplest durable consumer: appends the id of every committed image to `id_log_file`, one
@@ -7,7 +7,7 @@ import type { ConsumerFactory } from './durable-consumer';
  * what the daemon accepted, and the proof of the consumer mechanism (a SIGKILL loses no id; an
  * id may repeat after one, since delivery is at least once).
  */
-export const idLogConsumer: ConsumerFactory = (_deps, settings) => {
+export const idLogConsumer: ConsumerFactory = (settings) => {
   const file = settings.id_log_file;
   if (!file) return [];
   return [{

@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import type { StoreObserver } from './observer';
+import type { StoreObserver } from '../store-events';
 
 /** One log line per stored and per removed image, whatever way it came in or went. */
 export function storeLog(log: Logger): StoreObserver {

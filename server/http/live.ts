@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../app';
 import { tooManyStreams } from '../errors';
-import type { HistoryPoint, MemoryStatus } from '../monitoring/monitor';
+import type { HistoryPoint, MonitorStatus } from '../monitoring/monitor';
 import type { StoredImage } from '../storage/image-store';
 import { openEventStream } from './event-stream';
 import { present } from './present';
@@ -25,7 +25,7 @@ export function liveRoutes(router: Router, deps: AppDeps): void {
     const first = await monitor.status();
     const events = openEventStream(ctx);
     const send = events.send;
-    const onSample = (status: MemoryStatus, point: HistoryPoint): void => {
+    const onSample = (status: MonitorStatus, point: HistoryPoint): void => {
       send('stats', status);
       send('point', point);
     };

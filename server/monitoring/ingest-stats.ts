@@ -1,4 +1,4 @@
-import type { Rejection, StoreObserver } from '../consumers/observer';
+import type { Rejection, StoreObserver } from '../store-events';
 import type { ProcessingQueue, QueueMemory } from '../pipeline/queue';
 import type { StoredImage } from '../storage/image-store';
 

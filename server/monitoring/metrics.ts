@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import sharp from 'sharp';
-import type { ConsumerStatus } from '../consumers/durable-consumer';
-import type { Rejection, StoreObserver } from '../consumers/observer';
+import type { ConsumerStatus } from '../store-events';
+import type { Rejection, StoreObserver } from '../store-events';
 import type { ImageWorkerStatus } from '../pipeline/image-processor';
 import type { ProcessingQueue } from '../pipeline/queue';
 import type { ImageStore, StoredImage } from '../storage/image-store';

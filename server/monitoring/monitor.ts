@@ -1,9 +1,6 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
-import type { ConsumerStatus } from '../consumers/durable-consumer';
-import type { StoreObserver } from '../consumers/observer';
-import type { SimilarityStatus } from '../similarity/similarity';
-import type { MqttStatus } from '../mqtt/mqtt-service';
+import type { ConsumerStatus, StatusPart, StoreObserver } from '../store-events';
 import type { ImageWorkerStatus } from '../pipeline/image-processor';
 import type { ProcessingQueue } from '../pipeline/queue';
 import { publicSettings, type Settings, type SettingsStore } from '../settings';
@@ -15,7 +12,11 @@ import { Metrics } from './metrics';
 import { readProcessStats, readSystemStats, releaseProcessStats, round, type ProcessStats, type SystemStats } from './process-stats';
 
 /** Everything GET /memory_status answers and the live pages show, read at `sampled_at`. */
-export interface MemoryStatus {
+/**
+ * What /memory_status shows: the daemon's own readings, and each feature's part under its key
+ * (mqtt, similarity), which the composition root hands in (server/store-parts.ts types them).
+ */
+export interface MonitorStatus {
   /** The original receiver's flat keys, so that scripts written for it keep working. */
   memory_rss_mb: number;
   memory_vms_mb: number | null;
@@ -32,12 +33,10 @@ export interface MemoryStatus {
   retention: RetentionStatus;
   /** Each durable consumer's cursor, pending count, last success, last error and skipped count. */
   consumers: Record<string, ConsumerStatus>;
-  /** The perceptual-hash index, the background re-hash, duplicates by source and the compare worker (issue 11). */
-  similarity?: SimilarityStatus;
-  /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
-  mqtt: MqttStatus;
-  /** The worker process that runs the pipeline (issue 14). */
+  /** The worker process that runs the pipeline. */
   image_worker?: ImageWorkerStatus;
+  /** Each feature's part, by its key. */
+  [part: string]: unknown;
 }
 
 /** The series kept for charts: time in Unix seconds, memory in MB, CPU in percent. */
@@ -57,13 +56,11 @@ export interface MonitorOptions {
   queue: ProcessingQueue;
   /** The durable consumers' states, read at every status. */
   consumers: () => Record<string, ConsumerStatus>;
-  /** The similarity status, read at every status. */
-  similarity?: () => SimilarityStatus;
   store: ImageStore;
   settings: SettingsStore;
   retention: Retention;
-  /** The MQTT side, when the daemon has one. */
-  mqtt?: { status(): MqttStatus };
+  /** The features' parts of the status, each read at every status. */
+  parts?: readonly StatusPart[];
   /** The image worker's state, read at every status. */
   imageWorker?: () => ImageWorkerStatus;
   /** Time between samples; also the live pages' refresh. @default 1000 */
@@ -78,7 +75,7 @@ export interface MonitorOptions {
  * /proc files and pidusage's one, so the timer costs next to nothing when nobody watches. As an
  * observer of the store, it passes each committed image on to the live pages too.
  */
-export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]; image: [StoredImage]; stop: [] }> implements StoreObserver {
+export class Monitor extends EventEmitter<{ sample: [MonitorStatus, HistoryPoint]; image: [StoredImage]; stop: [] }> implements StoreObserver {
   readonly name = 'live-stream';
   readonly ingestStats: IngestStats;
   readonly metrics: Metrics;
@@ -126,7 +123,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
    * The status now: the counters, settings and libvips figures as they are, with the process and
    * system readings of the last sample, read again if they are older than `maxAgeMs`.
    */
-  async status(maxAgeMs = this.intervalMs): Promise<MemoryStatus> {
+  async status(maxAgeMs = this.intervalMs): Promise<MonitorStatus> {
     const last = this.latest;
     const readings = last && Date.now() - last.at <= maxAgeMs ? last : await this.read();
     // Retention's counters are always current, like the processing counters.
@@ -134,7 +131,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
   }
 
   /** Takes one sample now, adds it to the history and emits it. */
-  async sample(): Promise<MemoryStatus> {
+  async sample(): Promise<MonitorStatus> {
     const [readings, retention] = await Promise.all([this.read(), this.options.retention.status()]);
     const status = this.compose(readings, retention);
     // A sample that was under way when the monitor stopped is answered but not recorded.
@@ -166,7 +163,7 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
     return this.reading;
   }
 
-  private compose({ proc, system, at }: Readings, retention: RetentionStatus): MemoryStatus {
+  private compose({ proc, system, at }: Readings, retention: RetentionStatus): MonitorStatus {
     return {
       memory_rss_mb: mb(proc.rss_bytes)!,
       memory_vms_mb: mb(proc.vms_bytes),
@@ -181,9 +178,8 @@ export class Monitor extends EventEmitter<{ sample: [MemoryStatus, HistoryPoint]
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
       retention,
       consumers: this.options.consumers(),
-      ...(this.options.similarity ? { similarity: this.options.similarity() } : {}),
-      mqtt: this.options.mqtt?.status() ?? { enabled: false },
       ...(this.options.imageWorker ? { image_worker: this.options.imageWorker() } : {}),
+      ...Object.fromEntries((this.options.parts ?? []).map((part) => [part.key, part.status()])),
     };
   }
 }

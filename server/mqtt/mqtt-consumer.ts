@@ -1,4 +1,5 @@
-import type { ConsumerFactory } from '../consumers/durable-consumer';
+import type { ConsumerFactory } from '../store-events';
+import type { MqttPublisher } from './mqtt-publisher';
 
 /**
  * The durable consumer that publishes every stored image to MQTT, in commit order, at QoS 1:
@@ -6,9 +7,8 @@ import type { ConsumerFactory } from '../consumers/durable-consumer';
  * cursor stays on the first unsent image and nothing is held in memory meanwhile (store and
  * forward). Called for only while mqtt_url is set; turned off and on again, it resumes.
  */
-export const mqttConsumer: ConsumerFactory = (deps, settings) => {
-  const publisher = deps.mqtt;
-  if (!settings.mqtt_url || !publisher) return [];
+export const mqttConsumer = (publisher: MqttPublisher): ConsumerFactory => (settings) => {
+  if (!settings.mqtt_url) return [];
   return [{
     name: 'mqtt',
     delivery: 'each',

@@ -1,6 +1,6 @@
-import type { RemovalReason, StoreObserver } from '../consumers/observer';
+import type { RemovalReason, StoreObserver } from '../store-events';
 import type { Logger } from '../log';
-import type { DuplicateRecord } from '../upload/upload-flow';
+import type { DuplicateRecord } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { MqttConnection, type MqttConnectionStatus } from './mqtt-connection';
 import { discoveryMessages, imageDiscovery } from './mqtt-discovery';

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
-import type { StoreObserver } from '../consumers/observer';
+import type { StoreObserver } from '../store-events';
 import { imageNotFound } from '../errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { ProcessingQueue } from './queue';

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { MAX_SOURCE_LABELS, METRIC_PREFIX } from '../monitoring/metrics';
 import type { StoredImage } from '../storage/image-store';
-import type { DuplicateRecord } from '../upload/upload-flow';
+import type { DuplicateRecord } from '../store-events';
 import { hammingDistance, isSignature, type ImageSignature } from './signature';
 
 /**

@@ -1,8 +1,9 @@
-import type { StoreObserver } from '../consumers/observer';
+import type { StoreObserver } from '../store-events';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log';
 import { METRIC_PREFIX } from '../monitoring/metrics';
-import type { DuplicateCheck, DuplicateRecord } from '../upload/upload-flow';
+import type { DuplicateCheck } from '../upload/upload-flow';
+import type { DuplicateRecord } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { SimilarityIndex, type IndexHit } from './index';
 import { DuplicateCounts, findDuplicate } from './duplicates';

@@ -6,6 +6,7 @@ import type { ProcessingQueue } from '../pipeline/queue';
 import { weighInput, type ImageHeader } from '../pipeline/working-set';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
+import type { DuplicateRecord } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import type { Retention } from '../storage/retention';
 import type { ImageSignature } from '../similarity/signature';
@@ -24,12 +25,6 @@ export interface UploadRequest {
   receivedAt: string;
   /** Kept in each record as `options` when not empty. */
   options?: ImageOptions;
-}
-
-/** An upload that was not stored because it repeats an image already stored (issue 11). */
-export interface DuplicateRecord {
-  duplicate_of: string;
-  distance: number;
 }
 
 /** The near-duplicate decision (issue 11: server/similarity/similarity.ts). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { MemoryStatus } from '../../server/monitoring/monitor';
+import type { MemoryStatus } from '../../server/store-parts';
 import { mosquittoInstalled, startBroker, type Broker } from '../helpers/mosquitto';
 import { eventually, listen } from '../helpers/mqtt-listener';
 import { scene, variantOf } from '../helpers/scenes';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createLogger } from '../../server/log';
-import type { MemoryStatus } from '../../server/monitoring/monitor';
+import type { MemoryStatus } from '../../server/store-parts';
 import type { SettingsInput } from '../../server/settings';
 import { photoLike } from '../helpers/fixtures';
 import { mosquittoInstalled, startBroker, type Broker } from '../helpers/mosquitto';

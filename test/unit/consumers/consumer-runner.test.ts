@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConsumerRunner } from '../../../server/consumers/consumer-runner';
-import type { DurableConsumer } from '../../../server/consumers/durable-consumer';
+import type { DurableConsumer } from '../../../server/store-events';
 import { silentLogger } from '../../../server/log';
 import { ImageStore, type StoredImage } from '../../../server/storage/image-store';
 

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { Monitor, type HistoryPoint, type MemoryStatus } from '../../../server/monitoring/monitor';
+import { Monitor, type HistoryPoint, type MonitorStatus } from '../../../server/monitoring/monitor';
 import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
 
 /** Waits for `count` samples, giving up after 10 s so that a broken timer fails instead of hanging. */
-async function samples(monitor: Monitor, count: number): Promise<Array<[MemoryStatus, HistoryPoint]>> {
-  const seen: Array<[MemoryStatus, HistoryPoint]> = [];
+async function samples(monitor: Monitor, count: number): Promise<Array<[MonitorStatus, HistoryPoint]>> {
+  const seen: Array<[MonitorStatus, HistoryPoint]> = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${seen.length} of ${count} samples in 10 s`)), 10_000);
-    const onSample = (status: MemoryStatus, point: HistoryPoint): void => {
+    const onSample = (status: MonitorStatus, point: HistoryPoint): void => {
       seen.push([status, point]);
       if (seen.length < count) return;
       clearTimeout(timer);

@@ -1,5 +1,7 @@
-import { completeProfiles } from '../display/profiles';
-import type { ConsumerFactory } from './durable-consumer';
+import type { Logger } from '../log';
+import type { ConsumerFactory } from '../store-events';
+import type { Displays } from './displays';
+import { completeProfiles } from './profiles';
 
 /**
  * One durable consumer per display, `display-<name>`: after each commit it renders the frame
@@ -8,10 +10,8 @@ import type { ConsumerFactory } from './durable-consumer';
  * ones passed over count as skipped. Without a command, each image gets its frame made
  * (`render: on_store`), so GET /images/:id/frame answers at once.
  */
-export const displayConsumers: ConsumerFactory = (deps, settings) => {
-  const displays = deps.displays;
-  if (!displays) return [];
-  return completeProfiles(settings.displays)
+export function displayConsumers(displays: Displays, log: Logger): ConsumerFactory {
+  return (settings) => completeProfiles(settings.displays)
     .filter((profile) => profile.command !== undefined || profile.render === 'on_store')
     .map((profile) => ({
       name: `display-${profile.name}`,
@@ -21,7 +21,7 @@ export const displayConsumers: ConsumerFactory = (deps, settings) => {
         const outcome = await displays.show(profile, image, signal);
         // A failed refresh is recorded on the display (GET /displays) and not retried: the next
         // image or POST /displays/NAME/show tries again, rather than a broken panel every minute.
-        if (outcome.status === 'failed') deps.log.debug(`display-${profile.name}: run for ${image.id} failed`);
+        if (outcome.status === 'failed') log.debug(`display-${profile.name}: run for ${image.id} failed`);
       },
     }));
-};
+}

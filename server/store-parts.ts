@@ -1,0 +1,74 @@
+import { idLogConsumer } from './consumers/id-log';
+import { storeLog } from './consumers/store-log';
+import type { Consumers } from './consumers/consumers';
+import { displayConsumers } from './display/display-consumers';
+import type { Displays } from './display/displays';
+import type { FrameStore } from './display/frame-store';
+import type { Logger } from './log';
+import type { Monitor, MonitorStatus } from './monitoring/monitor';
+import { mqttConsumer } from './mqtt/mqtt-consumer';
+import type { MqttService, MqttStatus } from './mqtt/mqtt-service';
+import type { Thumbnails } from './pipeline/thumbnails';
+import type { FeatureMatcher } from './similarity/feature-matcher';
+import type { Similarity, SimilarityStatus } from './similarity/similarity';
+import type { ConsumerFactory, StatusPart, StoreObserver } from './store-events';
+
+/**
+ * What happens after an image is stored, as visible lists, as the pipeline's STEPS are: the
+ * durable consumers, the in-process observers, and the features' parts of /memory_status. This
+ * is the one place that names the features; adding a consumer is one file in its feature's
+ * folder and one line here (docs/architecture.md).
+ */
+
+/** The parts the lists are made of, built in server/services.ts. */
+export interface StoreParts {
+  monitor: Monitor;
+  thumbnails: Thumbnails;
+  consumers: Consumers;
+  similarity: Similarity;
+  features: FeatureMatcher;
+  mqtt: MqttService;
+  displays: Displays;
+  frames: FrameStore;
+  log: Logger;
+}
+
+/** The durable consumers: slow or remote work, each following its own persisted cursor. */
+export function consumerFactories(parts: Pick<StoreParts, 'displays' | 'mqtt' | 'log'>): ConsumerFactory[] {
+  return [
+    idLogConsumer, // the id of every committed image, appended to id_log_file
+    displayConsumers(parts.displays, parts.log), // renders frames and runs each display's command
+    mqttConsumer(parts.mqtt.publisher), // every stored image's events on MQTT, store-and-forward
+  ];
+}
+
+/** The in-process observers, told in this order once a request commits and on every removal. */
+export function storeObservers(parts: StoreParts): StoreObserver[] {
+  return [
+    parts.monitor.ingestStats, // counters on /memory_status
+    parts.monitor.metrics, // Prometheus /metrics
+    parts.monitor, // the dashboard's live stream
+    storeLog(parts.log), // a log line per stored or removed image
+    parts.thumbnails, // removes a removed image's thumbnail
+    parts.similarity, // keeps the perceptual-hash index in step; counts duplicates
+    parts.frames, // removes a removed image's display frames
+    parts.consumers, // wakes the durable consumers; counts what they missed
+    parts.mqtt, // removed and duplicate events on MQTT, while connected
+  ];
+}
+
+/** The features' parts of /memory_status, each under its key. */
+export function statusParts(parts: Pick<StoreParts, 'similarity' | 'features' | 'mqtt'>): StatusPart[] {
+  return [
+    { key: 'similarity', status: () => parts.similarity.status(parts.features) },
+    { key: 'mqtt', status: () => parts.mqtt.status() },
+  ];
+}
+
+/** /memory_status as the parts above make it. */
+export type MemoryStatus = MonitorStatus & {
+  /** The perceptual-hash index, the background re-hash, duplicates by source and the compare worker. */
+  similarity: SimilarityStatus;
+  /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
+  mqtt: MqttStatus;
+};
