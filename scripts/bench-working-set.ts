@@ -1,6 +1,6 @@
 /**
  * `npm run bench:working-set`: what one image costs in memory while the daemon processes it, by
- * format and size, beside what the admission estimate (server/pipeline/working-set.ts) says: the
+ * format and size, beside what the admission estimate (server/memory/working-set.ts) says: the
  * calibration of that estimate (docs/benchmarks.md). Each image is processed by the daemon's
  * pipeline in a fresh child process with the start wrapper's glibc settings and the settings of
  * enable_memory_optimization (one libvips thread, no cache); the figure is the rise of the peak
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { processImage } from '../server/pipeline/process-image';
 import { tuneSharp } from '../server/pipeline/sharp-tuning';
-import { estimateWorkingSetMb } from '../server/pipeline/working-set';
+import { estimateWorkingSetMb } from '../server/memory/working-set';
 import { DEFAULT_SETTINGS } from '../server/settings';
 import { GLIBC_TUNED } from './load/allocator';
 import { describeMachine } from './load/machine';

@@ -22,7 +22,7 @@ import { startDaemon } from '../test/helpers/daemon-process';
 import { processingConcurrency } from '../server/pipeline/sharp-tuning';
 import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
 import { ALLOCATORS, allocatorEnv, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
-import { imageWorkerEnv } from '../server/pipeline/image-processor';
+import { imageWorkerEnv } from '../server/workers/image-worker';
 import { barePngBytes, CeilingProcess, runCeiling, type CeilingResult } from './load/ceiling';
 import { describeMachine, pageFaultMicros } from './load/machine';
 import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';

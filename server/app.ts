@@ -1,21 +1,6 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { Logger } from './log';
-import type { LogRing } from './logs/log-ring';
-import type { Displays } from './display/displays';
-import type { FrameStore } from './display/frame-store';
-import type { Monitor } from './monitoring/monitor';
-import type { MqttService } from './mqtt/mqtt-service';
-import type { Consumers } from './consumers/consumers';
-import type { Thumbnails } from './pipeline/thumbnails';
-import type { SettingsStore } from './settings';
-import type { ImageStore } from './storage/image-store';
-import type { Retention } from './storage/retention';
-import type { Similarity } from './similarity/similarity';
-import type { FeatureMatcher } from './similarity/feature-matcher';
-import type { ImageProcessor } from './pipeline/image-processor';
-import type { ImageRemoval } from './upload/image-removal';
-import type { UploadFlow } from './upload/upload-flow';
+import type { AppDeps } from './app-deps';
 import { requireToken } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { minBodyRate, type BodyRateLimit } from './http/min-body-rate';
@@ -33,42 +18,6 @@ import { monitoringRoutes } from './http/routes/monitoring';
 import { pageRoutes } from './http/routes/pages';
 import { staticRoutes } from './http/routes/static-assets';
 import { thumbnailRoutes } from './http/routes/thumbnails';
-
-/** What the HTTP layer is built over; tests hand in a store on a temporary folder. */
-export interface AppDeps {
-  settings: SettingsStore;
-  store: ImageStore;
-  /** The upload use case: every way in hands it files on disk. */
-  flow: UploadFlow;
-  /** Removes images so that observers and consumers hear of it. */
-  removal: ImageRemoval;
-  /** The dashboard's thumbnails, derived files of the store. */
-  thumbnails: Thumbnails;
-  /** The durable consumers and their states. */
-  consumers: Consumers;
-  /** The MQTT side: its status is on /memory_status; stop it when the daemon stops. */
-  mqtt: MqttService;
-  /** Live readings, counters and metrics; stop it when the daemon stops. */
-  monitor: Monitor;
-  /** Keeps the store within its limits; its status() is for /memory_status and the dashboard. */
-  retention: Retention;
-  /** Similar images, search and near-duplicates by perceptual hash (issue 11); stop() it with the daemon. */
-  similarity: Similarity;
-  /** Local-feature comparison in an OpenCV worker started on demand; close() it with the daemon. */
-  features: FeatureMatcher;
-  /** The image worker that runs the pipeline; ended at stop. */
-  images: ImageProcessor;
-  log: Logger;
-  /** The newest log lines, masked, for GET /logs (issue 10). */
-  logs: LogRing;
-  /** Display frames and panels (issue 10). */
-  frames: FrameStore;
-  displays: Displays;
-  /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
-  apiToken?: string;
-  /** True while the store is still loading, for GET /health/ready; absent once it is loaded. */
-  loading?: () => boolean;
-}
 
 /** Every route of the app on one router, so that 405s are right and the OpenAPI test sees them all. */
 export function createRouter(deps: AppDeps): Router {

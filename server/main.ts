@@ -1,15 +1,16 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { loadApiToken, type ApiToken } from './api-token';
-import { createApp, type AppDeps } from './app';
+import { createApp } from './app';
+import type { AppDeps } from './app-deps';
 import { capConnectionsPerClient } from './http/cap-connections-per-client';
 import { answerClientErrors } from './http/client-errors';
 import { boundLine, createLogger, redact, type Logger } from './log';
-import { LogRing } from './logs/log-ring';
+import { LogRing } from './log-ring';
 import { SystemdNotifier } from './monitoring/systemd-notify';
 import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
 import type { Consumers } from './consumers/consumers';
-import type { ProcessingQueue } from './pipeline/queue';
+import type { ProcessingQueue } from './memory/processing-queue';
 import { openServices } from './services';
 import { readSettingsFile, settingsFromEnv, settingsFromFlags } from './settings';
 
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     const mqttStopped = deps.mqtt.stop();
     void shutdown(server, flow.queue, consumers, options.shutdownGraceMs, log, signal)
       // The image worker finishes the images in flight first: it ignores the stop signal itself.
-      .then(() => deps.images.close())
+      .then(() => deps.imageWorker.close())
       .then(() => mqttStopped)
       // Deliver STOPPING=1 before exiting, but never wait long for it.
       .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))

@@ -1,8 +1,8 @@
-import type { AppDeps } from './app';
-import { AfterStore } from './consumers/after-store';
+import type { AppDeps } from './app-deps';
+import { StoreEventBus } from './consumers/store-event-bus';
 import { Consumers } from './consumers/consumers';
 import type { Logger } from './log';
-import { LogRing } from './logs/log-ring';
+import { LogRing } from './log-ring';
 import { Displays } from './display/displays';
 import { panelsOverBudget } from './display/frame-memory';
 import { FrameStore } from './display/frame-store';
@@ -10,11 +10,11 @@ import { completeProfiles } from './display/profiles';
 import { Monitor, type MonitorStatus } from './monitoring/monitor';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
-import { automaticBudget, DAEMON_AT_REST_MB, memoryBudget, readSystemMemory } from './pipeline/memory-budget';
-import { ImageProcessor } from './pipeline/image-processor';
-import { ProcessingQueue } from './pipeline/queue';
+import { automaticBudget, DAEMON_AT_REST_MB, memoryBudget, readSystemMemory } from './memory/memory-budget';
+import { ImageWorker } from './workers/image-worker';
+import { ProcessingQueue } from './memory/processing-queue';
 import { processingConcurrency, tuneSharp } from './pipeline/sharp-tuning';
-import { Thumbnails } from './pipeline/thumbnails';
+import { Thumbnails } from './thumbnails/thumbnails';
 import { consumerFactories, statusParts, storeObservers } from './store-parts';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
@@ -60,7 +60,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   settings.on('change', tuneSharp);
   const budget = memoryBudget(settings.get(), automatic);
   options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
-  const images = new ImageProcessor({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env, exec: options.workerExec });
+  const images = new ImageWorker({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env, exec: options.workerExec });
   const queue = new ProcessingQueue({
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
@@ -71,7 +71,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
       restMb: DAEMON_AT_REST_MB,
     },
   });
-  const afterStore = new AfterStore(log);
+  const storeEvents = new StoreEventBus(log);
   // Frames are weighed by the processing queue's memory admission, as uploads are.
   const frames = new FrameStore(store, queue);
   const displays = new Displays({ store, frames, log, dataDir, profiles: () => completeProfiles(settings.get().displays) });
@@ -91,13 +91,13 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
-    removed: (images) => afterStore.removed(images, 'retention'),
+    removed: (images) => storeEvents.removed(images, 'retention'),
   });
   const similarity = new Similarity({ store, log, busy: () => queue.inFlight > 0 });
   similarity.start();
   const features = new FeatureMatcher({ idleMs: () => settings.get().feature_worker_idle_seconds * 1000, maxWaiting: 4, exec: options.workerExec });
-  const flow = new UploadFlow({ settings: current, pipeline: images.process, store, queue, retention, afterStore, duplicates: similarity });
-  const removal = new ImageRemoval(store, afterStore);
+  const flow = new UploadFlow({ settings: current, pipeline: images.process, store, queue, retention, storeEvents, duplicates: similarity });
+  const removal = new ImageRemoval(store, storeEvents);
   const thumbnails = await Thumbnails.open(store);
   // The monitor samples from now on, so that the first page opened already has a chart.
   const monitor = new Monitor({
@@ -108,14 +108,14 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  afterStore.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames }));
+  storeEvents.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
   // Connects in the background: a broker that is down never holds up the start or an upload.
   await mqtt.start();
   settings.on('change', () => void mqtt.update());
   return {
-    settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, images, log, apiToken: options.apiToken,
+    settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, imageWorker: images, log, apiToken: options.apiToken,
     logs: options.logs ?? new LogRing(), frames, displays,
   };
 }

@@ -8,7 +8,7 @@ import type { Logger } from './log';
 import type { Monitor, MonitorStatus } from './monitoring/monitor';
 import { mqttConsumer } from './mqtt/mqtt-consumer';
 import type { MqttService, MqttStatus } from './mqtt/mqtt-service';
-import type { Thumbnails } from './pipeline/thumbnails';
+import type { Thumbnails } from './thumbnails/thumbnails';
 import type { FeatureMatcher } from './similarity/feature-matcher';
 import type { Similarity, SimilarityStatus } from './similarity/similarity';
 import type { ConsumerFactory, StatusPart, StoreObserver } from './store-events';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { messageType } from '../../server/pipeline/image-schemas';
+import { messageType } from '../../server/messages/image-schemas';
 import { startDaemon } from '../../test/helpers/daemon-process';
 import { RssSampler, settledRss } from './rss-sampler';
 

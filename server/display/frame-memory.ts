@@ -1,6 +1,6 @@
 import type { FieldErrors } from '../errors';
-import { DAEMON_AT_REST_MB, type MemoryBudget } from '../pipeline/memory-budget';
-import { DECODED_MB_PER_MP } from '../pipeline/working-set';
+import { DAEMON_AT_REST_MB, type MemoryBudget } from '../memory/memory-budget';
+import { DECODED_MB_PER_MP } from '../memory/working-set';
 
 /** A width and a height in pixels. */
 export interface Size {

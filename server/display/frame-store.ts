@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write';
-import { ProcessingQueue } from '../pipeline/queue';
+import { ProcessingQueue } from '../memory/processing-queue';
 import type { RemovalReason, StoreObserver } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { renderFrame, type FrameOverrides } from './frame';

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { tooManyStreams } from '../errors';
 import type { HistoryPoint, MonitorStatus } from '../monitoring/monitor';
 import type { StoredImage } from '../storage/image-store';

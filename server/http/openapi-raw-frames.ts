@@ -1,4 +1,4 @@
-import { IMAGE_SCHEMAS } from '../pipeline/image-schemas';
+import { IMAGE_SCHEMAS } from '../messages/image-schemas';
 import { RAW_ENCODINGS } from '../pipeline/raw-encodings';
 
 /**

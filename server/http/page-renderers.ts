@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { DEFAULT_SETTINGS, publicSettings, SETTING_SPECS } from '../settings';
 import { renderPage } from './page';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Context } from 'koa';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { wrongImageCount } from '../errors';
 import type { ProcessedImage } from '../pipeline/process-image';
 import { receiveUpload } from './upload-body';

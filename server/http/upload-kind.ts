@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import { invalidParam } from '../errors';
-import { parseImageSchema } from '../pipeline/image-schemas';
+import { parseImageSchema } from '../messages/image-schemas';
 import { rawFrameLayout, type RawFrameSpec } from '../pipeline/raw-encodings';
-import type { UploadKind } from '../upload/unpack-upload';
+import type { UploadKind } from '../messages/unpack-upload';
 import { single, type Raw } from './params';
 
 /** The Content-Types of a protobuf message body. */

@@ -1,5 +1,5 @@
 import type { Rejection, StoreObserver } from '../store-events';
-import type { ProcessingQueue, QueueMemory } from '../pipeline/queue';
+import type { ProcessingQueue, QueueMemory } from '../memory/processing-queue';
 import type { StoredImage } from '../storage/image-store';
 
 /** What the pipeline has done since start, as /memory_status shows it. */

@@ -2,8 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import sharp from 'sharp';
 import type { ConsumerStatus } from '../store-events';
 import type { Rejection, StoreObserver } from '../store-events';
-import type { ImageWorkerStatus } from '../pipeline/image-processor';
-import type { ProcessingQueue } from '../pipeline/queue';
+import type { ImageWorkerStatus } from '../workers/image-worker';
+import type { ProcessingQueue } from '../memory/processing-queue';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 
 /** Every metric name starts with this, so the daemon's series are easy to find in Prometheus. */

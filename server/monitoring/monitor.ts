@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
 import type { ConsumerStatus, StatusPart, StoreObserver } from '../store-events';
-import type { ImageWorkerStatus } from '../pipeline/image-processor';
-import type { ProcessingQueue } from '../pipeline/queue';
+import type { ImageWorkerStatus } from '../workers/image-worker';
+import type { ProcessingQueue } from '../memory/processing-queue';
 import { publicSettings, type Settings, type SettingsStore } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import type { Retention, RetentionStatus } from '../storage/retention';

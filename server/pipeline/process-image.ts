@@ -6,9 +6,9 @@ import { asDiskError } from '../storage/disk-errors';
 import { readExif, type ExifSummary } from './exif';
 import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpec } from './raw-encodings';
 import { readRawFrame } from './raw-frame';
-import type { FileRegion } from './message-scan';
+import type { FileRegion } from '../messages/message-scan';
 import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
-import type { ImageHeader } from './working-set';
+import type { ImageHeader } from './image-header';
 
 /** What processing learned of the upload and made of it. */
 export interface ProcessedImage {

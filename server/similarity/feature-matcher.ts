@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { matcherBusy } from '../errors';
 import { FEATURE_IMAGE_SIZE, scoreMatch, type Comparison, type Features, type GreyImage, type MatchCounts } from './features';
 import type { WorkerRequest } from './feature-worker';
-import { WorkerProcess } from '../worker-process';
+import { WorkerProcess } from '../workers/worker-process';
 
 export interface FeatureMatcherOptions {
   /** How long the worker may sit idle before it is ended, in milliseconds; read after every job. */

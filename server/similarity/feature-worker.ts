@@ -1,5 +1,5 @@
 import { DESCRIPTOR_BYTES, MAX_KEYPOINTS, SAME_OBJECT_INLIERS, SAME_OBJECT_SPREAD, spreadOf, type Features, type GreyImage, type KeyPoint, type MatchCounts } from './features';
-import { serveJobs } from '../worker-process';
+import { serveJobs } from '../workers/worker-process';
 
 /**
  * The worker process that holds OpenCV (WebAssembly, about 85 MB of RSS once loaded). It is

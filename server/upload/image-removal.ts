@@ -1,4 +1,4 @@
-import type { AfterStore } from '../consumers/after-store';
+import type { StoreEventBus } from '../consumers/store-event-bus';
 import type { ImageStore } from '../storage/image-store';
 
 /**
@@ -6,19 +6,19 @@ import type { ImageStore } from '../storage/image-store';
  * retention: thumbnails and frames go with their image, consumers count what they missed.
  */
 export class ImageRemoval {
-  constructor(private readonly store: ImageStore, private readonly afterStore: AfterStore) {}
+  constructor(private readonly store: ImageStore, private readonly storeEvents: StoreEventBus) {}
 
   /** Removes one image; false when there is no such image. */
   async remove(id: string): Promise<boolean> {
     const removed = await this.store.delete(id);
-    if (removed) await this.afterStore.removed([removed], 'deleted');
+    if (removed) await this.storeEvents.removed([removed], 'deleted');
     return removed !== undefined;
   }
 
   /** Removes every image; returns how many. */
   async removeAll(): Promise<number> {
     const removed = await this.store.deleteAll();
-    await this.afterStore.removed(removed, 'deleted_all');
+    await this.storeEvents.removed(removed, 'deleted_all');
     return removed.length;
   }
 }

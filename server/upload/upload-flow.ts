@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
-import type { AfterStore } from '../consumers/after-store';
+import type { StoreEventBus } from '../consumers/store-event-bus';
 import type { ImageInput, ProcessedImage } from '../pipeline/process-image';
-import type { ProcessingQueue } from '../pipeline/queue';
-import { weighInput, type ImageHeader } from '../pipeline/working-set';
+import type { ProcessingQueue } from '../memory/processing-queue';
+import { weighInput } from '../memory/working-set';
+import type { ImageHeader } from '../pipeline/image-header';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import type { DuplicateRecord } from '../store-events';
@@ -50,7 +51,7 @@ export interface UploadFlowParts {
   store: ImageStore;
   queue: ProcessingQueue;
   retention: Retention;
-  afterStore: AfterStore;
+  storeEvents: StoreEventBus;
   /** Drops near-duplicates when duplicate_max_distance is set; none checked when absent. */
   duplicates?: DuplicateCheck;
 }
@@ -108,8 +109,8 @@ export class UploadFlow {
       this.reject(err, request.source);
       throw err;
     }
-    this.parts.afterStore.committed(stored);
-    this.parts.afterStore.duplicates(duplicates, request.source);
+    this.parts.storeEvents.committed(stored);
+    this.parts.storeEvents.duplicates(duplicates, request.source);
     return { images: stored, duplicates };
   }
 
@@ -123,7 +124,7 @@ export class UploadFlow {
       this.counted.add(err);
     }
     const error = err instanceof AppError ? err : asDiskError(err);
-    this.parts.afterStore.rejected({ code: error?.code ?? 'internal_error', source });
+    this.parts.storeEvents.rejected({ code: error?.code ?? 'internal_error', source });
   }
 
   /**

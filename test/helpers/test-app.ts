@@ -3,12 +3,13 @@ import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createApp, type AppDeps } from '../../server/app';
+import { createApp } from '../../server/app';
+import type { AppDeps } from '../../server/app-deps';
 import { capConnectionsPerClient } from '../../server/http/cap-connections-per-client';
 import { answerClientErrors } from '../../server/http/client-errors';
 import type { BodyRateLimit } from '../../server/http/min-body-rate';
 import { silentLogger, type Logger } from '../../server/log';
-import type { LogRing } from '../../server/logs/log-ring';
+import type { LogRing } from '../../server/log-ring';
 import { openServices } from '../../server/services';
 import type { SettingsInput } from '../../server/settings';
 
@@ -61,7 +62,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     deps.monitor.stop();
     deps.similarity.stop();
     void deps.features.close();
-    void deps.images.close();
+    void deps.imageWorker.close();
     // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
     // data dir does not leave an old runner moving the same cursor.
     await deps.mqtt.stop();

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AfterStore } from '../../server/consumers/after-store';
+import { StoreEventBus } from '../../server/consumers/store-event-bus';
 import type { ConsumerStatus } from '../../server/store-events';
 import type { StoreObserver } from '../../server/store-events';
 import { processImage } from '../../server/pipeline/process-image';
-import { ProcessingQueue } from '../../server/pipeline/queue';
+import { ProcessingQueue } from '../../server/memory/processing-queue';
 import { SettingsStore } from '../../server/settings';
 import { ImageStore, type StoredImage } from '../../server/storage/image-store';
 import { Retention } from '../../server/storage/retention';
@@ -22,7 +22,7 @@ export interface TestPipeline {
   retention: Retention;
   /** No durable consumers here. */
   consumers: () => Record<string, ConsumerStatus>;
-  /** Adds observers of the flow, as server/consumers/index.ts lists them in the daemon. */
+  /** Adds observers of the flow, as server/store-parts.ts lists them in the daemon. */
   watch(...observers: StoreObserver[]): void;
   /** Runs one generated JPEG through the flow. */
   storeImage(source: string): Promise<StoredImage>;
@@ -35,10 +35,10 @@ export async function openPipeline(): Promise<TestPipeline> {
   const store = await ImageStore.open(dataDir);
   const queue = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 4 });
   const retention = new Retention({ store, settings: () => settings.get(), log: silentLogger });
-  const afterStore = new AfterStore(silentLogger);
+  const storeEvents = new StoreEventBus(silentLogger);
   const observers: StoreObserver[] = [];
   // In process: the monitoring modules watch the flow, not where its pipeline runs.
-  const flow = new UploadFlow({ settings: () => settings.get(), pipeline: processImage, store, queue, retention, afterStore });
+  const flow = new UploadFlow({ settings: () => settings.get(), pipeline: processImage, store, queue, retention, storeEvents });
   return {
     flow,
     retention,
@@ -48,7 +48,7 @@ export async function openPipeline(): Promise<TestPipeline> {
     consumers: () => ({}),
     watch(...added) {
       observers.push(...added);
-      afterStore.observe(observers);
+      storeEvents.observe(observers);
     },
     async storeImage(source) {
       const dir = await store.createTempDir();

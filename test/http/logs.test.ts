@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../server/log';
-import { LogRing, type LogEntry } from '../../server/logs/log-ring';
+import { LogRing, type LogEntry } from '../../server/log-ring';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 describe('GET /logs', () => {

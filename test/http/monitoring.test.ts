@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WORKER_START_MB } from '../../server/pipeline/image-processor';
+import { WORKER_START_MB } from '../../server/memory/memory-budget';
 import { jsonPost, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 import { photoLike } from '../helpers/fixtures';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { IMAGE_SCHEMAS } from '../../server/pipeline/image-schemas';
+import { IMAGE_SCHEMAS } from '../../server/messages/image-schemas';
 import { photoLike, solidPng } from '../helpers/fixtures';
 import { encodeMessage } from '../helpers/image-messages';
 import { bayerFixture, exactFixture, maxDifference, storedPixels } from '../helpers/raw-frames';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../server/log';
-import { LogRing, type LogEntry } from '../../server/logs/log-ring';
+import { LogRing, type LogEntry } from '../../server/log-ring';
 import type { SettingsInput } from '../../server/settings';
 import { until, writeDisplayScript } from '../helpers/display-script';
 import { cardPng } from '../helpers/frames';

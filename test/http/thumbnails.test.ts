@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { THUMBNAIL_SIZE } from '../../server/pipeline/thumbnails';
+import { THUMBNAIL_SIZE } from '../../server/thumbnails/thumbnails';
 import { photoLike, solidPng } from '../helpers/fixtures';
 import { postImage, startTestApp, statusOf, type TestApp } from '../helpers/test-app';
 

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { compareFormRequired, imageNotFound, invalidParam } from '../../errors';
 import { featuresToJson, parseFeatureSets } from '../../similarity/features-json';
 import { hammingDistance, isSignature, type ImageSignature } from '../../similarity/signature';

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { publicSettings } from '../../settings';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { prefersHtml } from '../page';
 import { readJson } from '../read-json';
 import { renderConfigPage } from '../page-renderers';

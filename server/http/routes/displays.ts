@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import type { Displays } from '../../display/displays';
 import type { DisplayProfile } from '../../display/profiles';
 import { renderFingerprint } from '../../display/profiles';

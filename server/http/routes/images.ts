@@ -3,13 +3,13 @@ import type { Context } from 'koa';
 import { imageNotFound, noImageYet } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { UploadResult } from '../../upload/upload-flow';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { parseCapturedAt, parseCursor, parseDisplayOptions, parseLimit, parseSource, sourceFromFrameId } from '../params';
 import { present } from '../present';
 import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
-import { unpackUpload } from '../../upload/unpack-upload';
+import { unpackUpload } from '../../messages/unpack-upload';
 import { parseUploadKind } from '../upload-kind';
 
 /** Ingest, listing, fetching and deleting images. */

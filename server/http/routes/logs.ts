@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../../app';
-import { LOG_RING_SIZE } from '../../logs/log-ring';
+import type { AppDeps } from '../../app-deps';
+import { LOG_RING_SIZE } from '../../log-ring';
 import { tooManyStreams } from '../../errors';
 import { openEventStream } from '../event-stream';
 import { renderPage } from '../page';

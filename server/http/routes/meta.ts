@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { checkReadiness } from '../../monitoring/readiness';
 
 /** Liveness, readiness and the API description. */

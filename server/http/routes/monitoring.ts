@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { prefersHtml } from '../page';
 import { renderMemoryPage } from '../page-renderers';
 

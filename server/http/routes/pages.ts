@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { publicSettings, SETTING_SPECS } from '../../settings';
 import { markPage, renderPage } from '../page';
 import { parseSource } from '../params';

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { imageNotFound, invalidParam, notHashedYet } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../../app';
+import type { AppDeps } from '../../app-deps';
 import { sendFile } from '../send-file';
 
 /** Dashboard thumbnails: about 320 px WebP, made once per image and cached on disk. */

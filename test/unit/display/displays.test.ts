@@ -8,7 +8,7 @@ import { Displays } from '../../../server/display/displays';
 import { FrameStore } from '../../../server/display/frame-store';
 import { validateDisplays, type DisplayProfile } from '../../../server/display/profiles';
 import { silentLogger } from '../../../server/log';
-import { ProcessingQueue } from '../../../server/pipeline/queue';
+import { ProcessingQueue } from '../../../server/memory/processing-queue';
 import { ImageStore, type StoredImage } from '../../../server/storage/image-store';
 import { scriptCalls, until, writeDisplayScript } from '../../helpers/display-script';
 import { cardPng, decodeFrame } from '../../helpers/frames';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { frameWorkingSetMb, MAX_PANEL, panelsOverBudget } from '../../../server/display/frame-memory';
 import { FrameStore } from '../../../server/display/frame-store';
 import { DISPLAY_PRESETS, validateDisplays } from '../../../server/display/profiles';
-import { ProcessingQueue } from '../../../server/pipeline/queue';
+import { ProcessingQueue } from '../../../server/memory/processing-queue';
 import { ImageStore } from '../../../server/storage/image-store';
 import { cardPng } from '../../helpers/frames';
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../../../server/errors';
 import { processImage } from '../../../server/pipeline/process-image';
-import { readImageHeader } from '../../../server/pipeline/working-set';
+import { readImageHeader } from '../../../server/pipeline/image-header';
 import { DEFAULT_SETTINGS, type Settings } from '../../../server/settings';
 import { closeColour, jpegWithOrientation, photoLike, pngDeclaring, QUADRANT_COLOURS, quadrantColours } from '../../helpers/fixtures';
 

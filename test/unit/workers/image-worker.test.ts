@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../../../server/errors';
-import { ImageProcessor, WORKER_START_MB } from '../../../server/pipeline/image-processor';
+import { WORKER_START_MB } from '../../../server/memory/memory-budget';
+import { ImageWorker } from '../../../server/workers/image-worker';
 import { processImage } from '../../../server/pipeline/process-image';
 import { DEFAULT_SETTINGS, type Settings } from '../../../server/settings';
 import { isAlive } from '../../helpers/daemon-process';
@@ -25,14 +26,14 @@ function environOf(pid: number): string[] {
   return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
 }
 
-describe('ImageProcessor: the pipeline in a worker process', () => {
+describe('ImageWorker: the pipeline in a worker process', () => {
   let dir: string;
   let n = 0;
   let idleMs = 60_000;
-  let images: ImageProcessor;
+  let images: ImageWorker;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pir-worker-'));
-    images = new ImageProcessor({ idleMs: () => idleMs, env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' } });
+    images = new ImageWorker({ idleMs: () => idleMs, env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' } });
   });
   after(async () => {
     await images.close();
@@ -105,7 +106,7 @@ describe('ImageProcessor: the pipeline in a worker process', () => {
   });
 
   it('runs the worker through the command given in place of node (--worker-exec, for an emulator)', async () => {
-    const wrapped = new ImageProcessor({ idleMs: () => 60_000, env: process.env, exec: ['/usr/bin/env', 'PIR_RAN_THROUGH=env', process.execPath] });
+    const wrapped = new ImageWorker({ idleMs: () => 60_000, env: process.env, exec: ['/usr/bin/env', 'PIR_RAN_THROUGH=env', process.execPath] });
     try {
       const job = await input(await jpegWithOrientation(6));
       const result = await wrapped.process(job.input, job.output, DEFAULT_SETTINGS);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../../server/errors';
-import { ProcessingQueue } from '../../../server/pipeline/queue';
+import { ProcessingQueue } from '../../../server/memory/processing-queue';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,13 +1,12 @@
 import type { Logger } from '../log';
 import type { StoredImage } from '../storage/image-store';
-import type { DuplicateRecord } from '../store-events';
-import type { RemovalReason, Rejection, StoreObserver } from '../store-events';
+import type { DuplicateRecord, RemovalReason, Rejection, StoreObserver } from '../store-events';
 
 /**
  * Tells every observer what happened to the store, in the order of the list it was built with
- * (server/consumers/index.ts). One failing observer neither stops the others nor the caller.
+ * (server/store-parts.ts). One failing observer neither stops the others nor the caller.
  */
-export class AfterStore {
+export class StoreEventBus {
   private observers: readonly StoreObserver[] = [];
 
   constructor(private readonly log: Logger) {}

@@ -1,8 +1,8 @@
 import type { Settings } from '../settings';
-import { serveJobs } from '../worker-process';
-import { processImage, type ImageInput } from './process-image';
-import { tuneSharp } from './sharp-tuning';
-import type { ImageHeader } from './working-set';
+import { serveJobs } from './worker-process';
+import { processImage, type ImageInput } from '../pipeline/process-image';
+import { tuneSharp } from '../pipeline/sharp-tuning';
+import type { ImageHeader } from '../pipeline/image-header';
 
 /**
  * The worker process that runs the pipeline (image-processor.ts starts and ends it): each job is

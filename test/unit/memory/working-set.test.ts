@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ProcessingQueue } from '../../../server/pipeline/queue';
-import { estimateWorkingSetMb, readImageHeader, weighInput } from '../../../server/pipeline/working-set';
+import { ProcessingQueue } from '../../../server/memory/processing-queue';
+import { estimateWorkingSetMb, weighInput } from '../../../server/memory/working-set';
+import { readImageHeader } from '../../../server/pipeline/image-header';
 import { photoLike } from '../../helpers/fixtures';
 import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
 

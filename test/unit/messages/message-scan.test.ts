@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { AppError } from '../../../server/errors';
-import { messageType } from '../../../server/pipeline/image-schemas';
-import { scanMessage } from '../../../server/pipeline/message-scan';
+import { messageType } from '../../../server/messages/image-schemas';
+import { scanMessage } from '../../../server/messages/message-scan';
 
 describe('scanMessage', () => {
   let dir: string;

@@ -1,5 +1,5 @@
-import type { ImageSchema } from '../pipeline/image-schemas';
-import { readImageMessage } from '../pipeline/image-message';
+import type { ImageSchema } from './image-schemas';
+import { readImageMessage } from './image-message';
 import type { ImageInput } from '../pipeline/process-image';
 import type { RawFrameSpec } from '../pipeline/raw-encodings';
 

@@ -1,15 +1,9 @@
-import sharp from 'sharp';
 import type { Settings } from '../settings';
-import type { ImageInput } from './process-image';
-import { rawFrameLayout, type RawFrameSpec } from './raw-encodings';
-import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
+import type { ImageInput } from '../pipeline/process-image';
+import { rawFrameLayout, type RawFrameSpec } from '../pipeline/raw-encodings';
+import { readImageHeader, type ImageHeader } from '../pipeline/image-header';
+import type { InputFormat } from '../pipeline/sniff';
 
-/** What the header says of an image: all the estimate needs. */
-export interface ImageHeader {
-  format: InputFormat;
-  width: number;
-  height: number;
-}
 
 /**
  * MiB per megapixel as decoded (after shrink-on-load), by format, on top of {@link FIXED_MB} and
@@ -93,18 +87,3 @@ export async function weighInput(input: ImageInput, settings: Pick<Settings, 'ma
   return { costMb: header ? estimateWorkingSetMb(header, settings) : 0, header };
 }
 
-/**
- * Reads the format from the magic bytes and the dimensions from the header (no pixel is
- * decoded), for the estimate before an upload is queued. Null when the file is no image sharp can
- * read: the pipeline will refuse it with the right error, before decoding anything.
- */
-export async function readImageHeader(file: string): Promise<ImageHeader | null> {
-  const format = sniffImageFormat(await readFileHead(file));
-  if (!format) return null;
-  try {
-    const { width, height } = await sharp(file, { limitInputPixels: false }).metadata();
-    return width && height ? { format, width, height } : null;
-  } catch {
-    return null;
-  }
-}

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { automaticBudget, memoryBudget, readSystemMemory } from '../../../server/pipeline/memory-budget';
-import { estimateWorkingSetMb } from '../../../server/pipeline/working-set';
+import { automaticBudget, memoryBudget, readSystemMemory } from '../../../server/memory/memory-budget';
+import { estimateWorkingSetMb } from '../../../server/memory/working-set';
 import { DEFAULT_SETTINGS } from '../../../server/settings';
 
 const MIB = 1024 * 1024;

@@ -5,7 +5,7 @@ import { TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
 import type { StoreObserver } from '../store-events';
 import { imageNotFound } from '../errors';
 import type { ImageStore, StoredImage } from '../storage/image-store';
-import { ProcessingQueue } from './queue';
+import { ProcessingQueue } from '../memory/processing-queue';
 
 /** Longest side of a dashboard thumbnail, in pixels. */
 export const THUMBNAIL_SIZE = 320;

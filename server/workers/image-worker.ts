@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { readProcFields } from '../monitoring/process-stats';
 import type { Settings } from '../settings';
-import { WorkerProcess } from '../worker-process';
-import type { ImageJob } from './image-worker';
-import type { ImageInput, ProcessedImage } from './process-image';
-import type { ImageHeader } from './working-set';
+import { WorkerProcess } from './worker-process';
+import { WORKER_START_MB } from '../memory/memory-budget';
+import type { ImageJob } from './image-worker-main';
+import type { ImageInput, ProcessedImage } from '../pipeline/process-image';
+import type { ImageHeader } from '../pipeline/image-header';
 
 /** The image worker as /memory_status shows it. */
 export interface ImageWorkerStatus {
@@ -26,12 +27,6 @@ export interface ImageProcessorOptions {
   exec?: readonly string[];
 }
 
-/**
- * What a started worker holds of its own before its first image, in MiB: Node's, sharp's and
- * libvips' private memory (RssAnon: 14.3-14.4 MiB on x86-64, measured once a small image was
- * processed). The admission counts it while no worker runs, since the next image starts one.
- */
-export const WORKER_START_MB = 15;
 
 /**
  * Runs the pipeline (process-image.ts) in a worker process, started by the first image and ended
@@ -44,12 +39,12 @@ export const WORKER_START_MB = 15;
  * glibc's own threshold, quick, and its exit gives everything back; the daemon keeps the wrapper's
  * settings for its own, small, allocations (docs/benchmarks.md, "Fourth session").
  */
-export class ImageProcessor {
+export class ImageWorker {
   private readonly worker: WorkerProcess<ImageJob>;
 
   constructor(private readonly options: ImageProcessorOptions) {
     this.worker = new WorkerProcess<ImageJob>({
-      script: join(__dirname, 'image-worker.js'), name: 'image worker', idleMs: options.idleMs, env: imageWorkerEnv(options.env), exec: options.exec,
+      script: join(__dirname, 'image-worker-main.js'), name: 'image worker', idleMs: options.idleMs, env: imageWorkerEnv(options.env), exec: options.exec,
     });
   }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../../server/errors';
-import { admits } from '../../../server/pipeline/memory-admission';
-import { ProcessingQueue } from '../../../server/pipeline/queue';
+import { admits } from '../../../server/memory/memory-admission';
+import { ProcessingQueue } from '../../../server/memory/processing-queue';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

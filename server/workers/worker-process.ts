@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { AppError, type ErrorCode, type FieldErrors } from './errors';
+import { AppError, type ErrorCode, type FieldErrors } from '../errors';
 
 /**
  * A child process that does one kind of heavy work for the daemon (processing images, OpenCV): it
