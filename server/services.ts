@@ -79,7 +79,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const mqtt: MqttService = new MqttService({
     settings: () => mqttSettingsFrom(settings.get()),
     store, log,
-    intake: { admit: (source): Promise<void> => flow.admit(source), receive: (request): Promise<UploadResult> => flow.receive(request) },
+    intake: { ingest: (way): Promise<UploadResult> => flow.ingest(way) },
     stats: async (): Promise<MqttStats> => {
       const status: MonitorStatus = await monitor.status();
       const pending: number = consumers.status().mqtt?.pending ?? 0;

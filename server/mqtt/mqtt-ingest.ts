@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { Logger } from '../log';
 import { sniffImageFormat, SNIFF_BYTES } from '../pipeline/sniff';
-import type { ImageStore, StoredImage } from '../storage/image-store';
+import type { StoredImage } from '../storage/image-store';
+import type { Ingest, UploadResult } from '../upload/upload-flow';
 import { isUnderPrefix, sourceFromTopic } from './mqtt-topics';
 
 /** The part of the upload flow that MQTT ingest goes through (see server/upload/upload-flow.ts). */
 export interface ImageIntake {
-  /** Queue-full and disk-space checks, before taking the payload. @throws AppError busy / insufficient_storage */
-  admit(source: string): Promise<void>;
-  /** Processes the files, all or nothing, and commits them. @throws AppError */
-  receive(request: { files: string[]; workDir: string; source: string; capturedAt: string | null; receivedAt: string }): Promise<{ images: StoredImage[] }>;
+  /** Takes one upload in, all or nothing. @throws AppError */
+  ingest(way: Ingest): Promise<UploadResult>;
 }
 
 /** What MQTT ingest took and refused, by reason, for /memory_status. */
@@ -25,7 +24,6 @@ export interface MqttIngestStatus {
 
 export interface MqttIngestOptions {
   intake: ImageIntake;
-  store: Pick<ImageStore, 'createTempDir' | 'removeTempDir'>;
   log: Logger;
   /** Our own prefix: messages under it are never taken in, so nothing we publish loops back. */
   topicPrefix: () => string;
@@ -93,26 +91,24 @@ export class MqttIngest {
   }
 
   private async receive(payload: Buffer, source: string): Promise<StoredImage[]> {
-    const { intake, store } = this.options;
-    const receivedAt = new Date().toISOString();
-    await this.admit(source);
-    const dir = await store.createTempDir();
-    try {
-      const file = join(dir, 'mqtt-payload');
-      await writeFile(file, payload);
-      const { images } = await intake.receive({ files: [file], workDir: dir, source, capturedAt: null, receivedAt });
-      return images;
-    } finally {
-      await store.removeTempDir(dir);
-    }
+    const { images } = await this.options.intake.ingest({
+      names: () => ({ source }),
+      admit: (check) => this.waitForRoom(check),
+      receive: async (dir) => {
+        const file = join(dir, 'mqtt-payload');
+        await writeFile(file, payload);
+        return { inputs: [file] };
+      },
+    });
+    return images;
   }
 
   /** Waits, with the PUBACK held back, while the daemon is busy or short of disk; bounded. */
-  private async admit(source: string): Promise<void> {
+  private async waitForRoom(check: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + (this.options.busyWaitMs ?? 60_000);
     for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
       try {
-        return await this.options.intake.admit(source);
+        return await check();
       } catch (err) {
         if (!(err instanceof AppError && TRANSIENT.has(err.code)) || Date.now() + waitMs > deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -67,9 +67,9 @@ export class MqttService implements StoreObserver {
   async start(): Promise<void> {
     const settings = this.settings;
     if (!settings.url) return;
-    const { log, store, intake } = this.options;
+    const { log, intake } = this.options;
     this.ingest = new MqttIngest({
-      intake, store, log,
+      intake, log,
       topicPrefix: () => this.settings.topicPrefix,
       sourceTopicLevel: () => this.settings.sourceTopicLevel,
       maxBytes: () => this.settings.maxPayloadBytes,

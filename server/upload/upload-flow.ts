@@ -28,7 +28,49 @@ export interface UploadRequest {
   options?: ImageOptions;
 }
 
-/** The near-duplicate decision (issue 11: server/similarity/similarity.ts). */
+/** The source of an image nobody names. */
+export const DEFAULT_SOURCE = 'default';
+
+/** What a request names outright, before its body is read: its values win over nothing but the upload's own. */
+export interface RequestNames {
+  /** The camera (?source=, a topic level); also what the request is admitted and refused as. */
+  source?: string;
+  capturedAt?: string | null;
+  options?: ImageOptions;
+}
+
+/** What a way in wrote into the request's temp folder, and what the upload itself names. */
+export interface ReceivedFiles {
+  /** The files, inside the temp folder: encoded images, or raw frames with their description. */
+  inputs: readonly ImageInput[];
+  /** A form's own source, capture time and options, which win over the request's. */
+  source?: string;
+  capturedAt?: string | null;
+  options?: ImageOptions;
+  /** What a message (protobuf) says of itself, used when nothing else names it. */
+  message?: {
+    /** Its frame_id as a source; called only when neither the request nor the form names one. */
+    source?: () => string;
+    capturedAt?: string | null;
+  };
+}
+
+/**
+ * One way in (an HTTP request, an MQTT message), as it fills the flow: the flow owns the rest
+ * (see {@link UploadFlow.ingest}).
+ */
+export interface Ingest {
+  /** Reads and checks what the request names, before anything else; a refusal here is counted too. */
+  names(): RequestNames;
+  /** Writes the upload into `workDir`, the request's private temp folder, which the flow removes. */
+  receive(workDir: string): Promise<ReceivedFiles>;
+  /** Makes the admission check; a way in that may wait for room (MQTT) retries it here. @default calls it once */
+  admit?(check: () => Promise<void>): Promise<void>;
+  /** Told the source as soon as it is known, and again if the upload names another (a request's log line). */
+  named?(source: string): void;
+}
+
+/** The near-duplicate decision (server/similarity/similarity.ts). */
 export interface DuplicateCheck {
   /** The perceptual signature of a processed PNG. */
   signatureOf(png: string): Promise<ImageSignature>;
@@ -73,10 +115,47 @@ export class UploadFlow {
   }
 
   /**
+   * Takes one upload in, whatever way it came: the receive time, the admission (before a byte of
+   * the body is read), the private temp folder and its removal, which source, capture time and
+   * options win (the form's, then the request's, then the message's own), processing and
+   * storing, and counting a refusal against the source it was made for.
+   * @throws AppError as {@link admit} and {@link receive}, or as the way in refuses its input.
+   */
+  async ingest(way: Ingest): Promise<UploadResult> {
+    const receivedAt = new Date().toISOString();
+    let source = DEFAULT_SOURCE;
+    let workDir: string | undefined;
+    try {
+      const names = way.names();
+      source = names.source ?? DEFAULT_SOURCE;
+      way.named?.(source);
+      const check = (): Promise<void> => this.admit(source);
+      await (way.admit ? way.admit(check) : check());
+      workDir = await this.parts.store.createTempDir();
+      const received = await way.receive(workDir);
+      source = received.source ?? names.source ?? received.message?.source?.() ?? DEFAULT_SOURCE;
+      way.named?.(source);
+      return await this.receive({
+        files: received.inputs,
+        workDir,
+        source,
+        capturedAt: received.capturedAt ?? names.capturedAt ?? received.message?.capturedAt ?? null,
+        receivedAt,
+        options: { ...names.options, ...received.options },
+      });
+    } catch (err) {
+      this.reject(err, source);
+      throw err;
+    } finally {
+      if (workDir) await this.parts.store.removeTempDir(workDir);
+    }
+  }
+
+  /**
    * The checks made before a byte of the body is read: a full queue, a full disk.
    * @throws AppError busy or insufficient_storage, counted as a refusal of `source`.
    */
-  async admit(source: string): Promise<void> {
+  private async admit(source: string): Promise<void> {
     try {
       if (this.parts.queue.isFull) throw this.parts.queue.busyError();
       await this.parts.retention.ensureSpace();

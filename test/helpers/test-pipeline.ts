@@ -51,15 +51,15 @@ export async function openPipeline(): Promise<TestPipeline> {
       storeEvents.observe(observers);
     },
     async storeImage(source) {
-      const dir = await store.createTempDir();
-      const file = join(dir, 'upload');
-      await writeFile(file, await photoLike(64, 48));
-      try {
-        const { images } = await flow.receive({ files: [file], workDir: dir, source, capturedAt: null, receivedAt: new Date().toISOString() });
-        return images[0];
-      } finally {
-        await store.removeTempDir(dir);
-      }
+      const { images } = await flow.ingest({
+        names: () => ({ source }),
+        receive: async (dir) => {
+          const file = join(dir, 'upload');
+          await writeFile(file, await photoLike(64, 48));
+          return { inputs: [file] };
+        },
+      });
+      return images[0];
     },
     remove: () => rm(dataDir, { recursive: true, force: true }),
   };

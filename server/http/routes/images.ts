@@ -82,36 +82,35 @@ function sendPng(ctx: Context, deps: AppDeps, image: StoredImage, cacheControl: 
 }
 
 /**
- * Reads one upload request to disk and hands it to the upload flow, which owns everything from
- * there. A refusal of the request itself (a bad parameter, a body too large) is counted too.
+ * Fills the upload flow with one request: what its query names (checked before the body is
+ * read), and its body on disk. The flow owns everything else (UploadFlow.ingest).
  */
-async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[]): Promise<UploadResult> {
-  const receivedAt = new Date().toISOString();
-  let source = 'default';
-  let dir: string | undefined;
-  try {
-    source = parseSource(ctx.query.source, source);
-    ctx.state.source = source;
-    const queryCapturedAt = parseCapturedAt(ctx.query.captured_at);
-    // The original's display fields (issue 10), checked before the body is read.
-    parseDisplayOptions(ctx.query);
-    const kind = parseUploadKind(ctx);
-    // Refuse before reading a byte of the body when the queue or the disk is already full.
-    await deps.flow.admit(source);
-    dir = await deps.store.createTempDir();
-    const upload = await receiveUpload(ctx, { maxBytes: deps.settings.get().max_upload_bytes, fileFields, dir });
-    source = parseSource(upload.fields.source, source);
-    const unpacked = await unpackUpload(kind, upload.files, dir);
-    // A message's frame_id names the camera when the client named no source.
-    if (unpacked.frameId && !ctx.query.source && !upload.fields.source) source = sourceFromFrameId(unpacked.frameId);
-    ctx.state.source = source;
-    const capturedAt = parseCapturedAt(upload.fields.captured_at) ?? queryCapturedAt ?? unpacked.capturedAt;
-    const options = parseDisplayOptions(ctx.query, upload.fields);
-    return await deps.flow.receive({ files: unpacked.inputs, workDir: dir, source, capturedAt, receivedAt, options: { ...options } });
-  } catch (err) {
-    deps.flow.reject(err, source);
-    throw err;
-  } finally {
-    if (dir) await deps.store.removeTempDir(dir);
-  }
+function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[]): Promise<UploadResult> {
+  let kind: ReturnType<typeof parseUploadKind>;
+  return deps.flow.ingest({
+    names: () => {
+      const names = {
+        source: parseSource(ctx.query.source),
+        capturedAt: parseCapturedAt(ctx.query.captured_at),
+        options: { ...parseDisplayOptions(ctx.query) },
+      };
+      kind = parseUploadKind(ctx);
+      return names;
+    },
+    named: (source) => {
+      ctx.state.source = source;
+    },
+    receive: async (dir) => {
+      const upload = await receiveUpload(ctx, { maxBytes: deps.settings.get().max_upload_bytes, fileFields, dir });
+      const unpacked = await unpackUpload(kind, upload.files, dir);
+      const frameId = unpacked.frameId;
+      return {
+        inputs: unpacked.inputs,
+        source: parseSource(upload.fields.source),
+        capturedAt: parseCapturedAt(upload.fields.captured_at) ?? undefined,
+        options: { ...parseDisplayOptions(upload.fields) },
+        message: { source: frameId ? () => sourceFromFrameId(frameId) : undefined, capturedAt: unpacked.capturedAt },
+      };
+    },
+  });
 }
