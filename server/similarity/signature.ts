@@ -1,16 +1,7 @@
 import sharp from 'sharp';
+import type { ImageSignature } from '../storage/image-store';
 
-/**
- * The global signature of an image: a 64-bit DCT perceptual hash of its luminance and the mean
- * colour of each quarter. Two re-encodings or resizings of one picture land a few bits apart;
- * unrelated pictures about 32 apart. It is not turn- or mirror-invariant (see docs/similarity.md).
- */
-export interface ImageSignature {
-  /** The 64-bit perceptual hash as 16 lower-case hex digits. */
-  phash: string;
-  /** Mean RGB of the top-left, top-right, bottom-left and bottom-right quarters: 24 hex digits (12 bytes). */
-  colors: string;
-}
+export type { ImageSignature } from '../storage/image-store';
 
 /** Side of the grey square the DCT runs over, as in the original pHash. */
 export const HASH_GRID = 32;

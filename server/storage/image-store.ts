@@ -2,7 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
-import type { ImageSignature } from '../similarity/signature';
+
+/**
+ * The global signature of an image: a 64-bit DCT perceptual hash of its luminance and the mean
+ * colour of each quarter. Two re-encodings or resizings of one picture land a few bits apart;
+ * unrelated pictures about 32 apart. It is not turn- or mirror-invariant (see docs/similarity.md). Computed by
+ * server/similarity/signature.ts; kept with the record it belongs to.
+ */
+export interface ImageSignature {
+  /** The 64-bit perceptual hash as 16 lower-case hex digits. */
+  phash: string;
+  /** Mean RGB of the top-left, top-right, bottom-left and bottom-right quarters: 24 hex digits (12 bytes). */
+  colors: string;
+}
 
 /** The stored facts of one image; the HTTP layer adds its URL. */
 export interface StoredImage {

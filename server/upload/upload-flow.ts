@@ -8,9 +8,8 @@ import type { ImageHeader } from '../pipeline/image-header';
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import type { DuplicateRecord } from '../store-events';
-import type { ImageStore, StoredImage } from '../storage/image-store';
+import type { ImageSignature, ImageStore, StoredImage } from '../storage/image-store';
 import type { Retention } from '../storage/retention';
-import type { ImageSignature } from '../similarity/signature';
 
 /** Per-request image options kept in each record, such as a display's rotation_mode. */
 export type ImageOptions = Record<string, unknown>;

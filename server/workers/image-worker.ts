@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readProcFields } from '../monitoring/process-stats';
+import { readProcFields } from '../proc-fields';
 import type { Settings } from '../settings';
 import { WorkerProcess } from './worker-process';
 import { WORKER_START_MB } from '../memory/memory-budget';

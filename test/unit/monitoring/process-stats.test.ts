@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readProcessStats, readProcFields, readSystemStats } from '../../../server/monitoring/process-stats';
+import { readProcFields } from '../../../server/proc-fields';
+import { readProcessStats, readSystemStats } from '../../../server/monitoring/process-stats';
 
 /** Spends at least `ms` of CPU time in this thread (bounded: gives up after 10 s of wall time). */
 function burnCpu(ms: number): number {
