@@ -1,7 +1,7 @@
 /**
  * npm run bench:similarity -- [--scenes 30] [--skip-rss]
  *
- * Measures issue 11: the index search over 100,000 signatures, the accuracy of the perceptual
+ * Measures similarity: the index search over 100,000 signatures, the accuracy of the perceptual
  * hash for near-duplicates and of local features (ORB) for "same object", on a labelled set of
  * pairs built from generated scenes, their times, and the daemon's idle RSS before the compare
  * worker is first used and after it has ended. Prints figures; asserts nothing.

@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   }
   out(formatTable(['size', 'adaptive (stored)', 'unfiltered', 'unfiltered/adaptive'], sizeRows));
 
-  out('\n## Display frame (issue 10)\n');
+  out('\n## Display frame\n');
   out((await benchFrame()).join('\n'));
   await rawFrameSection(out);
 }

@@ -1,5 +1,5 @@
 /**
- * Writes docs/display-frame.png, the README's picture of a frame: a photo-like test image with a
+ * Writes docs/display-frame.png, docs/display.md's picture of a frame: a photo-like test image with a
  * grey ramp, rendered for a 400x300 Spectra 6 panel with Floyd-Steinberg, exactly as the daemon
  * renders frames. `npm run build && node dist/scripts/frame-sample.js`
  */

@@ -27,7 +27,7 @@ export function createRouter(deps: AppDeps): Router {
   similarityRoutes(router, deps);
   compareRoutes(router, deps);
   configRoutes(router, deps);
-  // Monitoring and the dashboard (issue 3).
+  // Monitoring and the dashboard.
   thumbnailRoutes(router, deps);
   monitoringRoutes(router, deps);
   liveRoutes(router, deps);

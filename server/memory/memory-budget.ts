@@ -26,8 +26,8 @@ export interface MemoryBudget {
 export const WORKER_START_MB = 15;
 
 /**
- * The daemon at rest with its image worker started, in MiB: 65-75 MB idle (README, "How the
- * service is run") plus the worker's {@link WORKER_START_MB}. Every image and frame is processed
+ * The daemon at rest with its image worker started, in MiB: 65-75 MB idle
+ * (docs/raspberry-pi.md, "How the service is run") plus the worker's {@link WORKER_START_MB}. Every image and frame is processed
  * beside it, so one whose estimate does not fit in the budget beside it is refused.
  */
 export const DAEMON_AT_REST_MB = 75 + WORKER_START_MB;

@@ -73,7 +73,7 @@ export const FRESH_HASH_BACKLOG = 16;
  * How long uploads must have paused before the hashing starts. Not merely "none in flight": one
  * client posting image after image leaves the queue empty for the few milliseconds between an
  * answer and the next body, and a hash started then shares the cores with that next image; on
- * the 2-core test machine that made one client 6-7% slower (docs/benchmarks.md, "Fourth session").
+ * the 2-core test machine that made one client 6-7% slower (docs/benchmarks.md, "npm run bench").
  */
 export const UPLOAD_PAUSE_MS = 1000;
 

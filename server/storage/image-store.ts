@@ -35,7 +35,7 @@ export interface StoredImage {
   exif?: { make?: string; model?: string; taken_at?: string };
   /** Per-request options the client sent with the image (see upload/upload-flow.ts). */
   options?: Record<string, unknown>;
-  /** Perceptual hash and colour summary; absent on images stored before similarity until re-hashed (issue 11). */
+  /** Perceptual hash and colour summary; absent on images stored before similarity until re-hashed. */
   signature?: ImageSignature;
 }
 

@@ -37,7 +37,7 @@ export interface ImageProcessorOptions {
  * each image ends, but costs a page fault per page, 11-15% of a 12 MP image's time where faults
  * are dear; glibc's own threshold is quick but keeps 60-150 MB after a burst. The worker runs
  * glibc's own threshold, quick, and its exit gives everything back; the daemon keeps the wrapper's
- * settings for its own, small, allocations (docs/benchmarks.md, "Fourth session").
+ * settings for its own, small, allocations (docs/benchmarks.md, "Allocator settings").
  */
 export class ImageWorker {
   private readonly worker: WorkerProcess<ImageJob>;

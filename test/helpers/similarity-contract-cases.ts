@@ -19,7 +19,7 @@ function pair(a: Uint8Array, b: Uint8Array): FormData {
 
 const text = (): Blob => new Blob(['not an image']);
 
-/** How to provoke each documented status of the issue 11 routes; spread into the contract test's CASES. */
+/** How to provoke each documented status of the similarity routes; spread into the contract test's CASES. */
 export const SIMILARITY_CASES: Record<string, (h: Harness) => Promise<Response>> = {
   'GET /images/{id}/similar 200': async (h) => h.app.fetch(`/images/${await h.storedId()}/similar`),
   'GET /images/{id}/similar 400': async (h) => h.app.fetch(`/images/${await h.storedId()}/similar?max_distance=65`),

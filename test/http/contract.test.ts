@@ -198,7 +198,7 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /static/{file} 304': ({ app }) => revalidate(app, '/static/app.css'),
   'GET /static/{file} 404': ({ app }) => app.fetch('/static/nothing.js'),
   ...SIMILARITY_CASES,
-  // Logs and displays (issue 10).
+  // Logs and displays.
   'GET /logs 200': ({ app }) => app.fetch('/logs?limit=5'),
   'GET /logs 400': ({ app }) => app.fetch('/logs?limit=0'),
   'GET /logs/stream 200': async ({ app }) => {
