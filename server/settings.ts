@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import defaultsFile from '../config/defaults.json';
 import { invalidSettings, operatorOnly, settingsNotObject, type FieldErrors } from './errors';
-import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
+import { checkValue, isOperatorOnly, normalizeValue, parseSettingText, type SettingSpec } from './setting-kinds';
+import { hasOperatorParts, operatorPartsIn, withOperatorParts, withoutOperatorParts } from './setting-operator-parts';
 import { writeFileAtomic } from './atomic-write';
 import { maskUrlPasswordsIn, SECRET_MASK } from './credentials';
-import { DISPLAYS_SPEC } from './display/displays-setting';
-import type { DisplayProfile } from './display/profiles';
+import { DISPLAYS_SPEC, type DisplayProfile } from './display/profiles';
 
 /** The complete, normalized runtime settings; frozen once built. */
 export interface Settings {
@@ -220,7 +220,7 @@ export function validateSettingsInput(input: unknown): SettingsInput {
     }
     const before = Object.keys(fields).length;
     checkValue(spec, value, key, fields);
-    if (Object.keys(fields).length === before) valid[key] = spec.kind === 'custom' && spec.normalize ? spec.normalize(value) : value;
+    if (Object.keys(fields).length === before) valid[key] = normalizeValue(spec, value);
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
@@ -241,7 +241,7 @@ export function validateRuntimeUpdate(input: unknown, current: Settings = DEFAUL
   // Operator-only parts inside a value (a display's command) are refused by their path.
   for (const [key, value] of Object.entries(update)) {
     const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
-    if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
+    if (spec && !isOperatorOnly(spec)) forbidden.push(...operatorPartsIn(spec, value, current[key as SettingKey], key));
   }
   if (forbidden.length > 0) {
     throw operatorOnly(forbidden);
@@ -293,7 +293,7 @@ function runtimePart(input: SettingsInput): SettingsInput {
   for (const [key, value] of Object.entries(input)) {
     const spec = SETTING_SPECS[key as SettingKey];
     if (isOperatorOnly(spec)) continue;
-    kept[key] = spec.kind === 'custom' && spec.withoutOperatorParts ? spec.withoutOperatorParts(value) : value;
+    kept[key] = hasOperatorParts(spec) ? withoutOperatorParts(spec, value) : value;
   }
   return kept as SettingsInput;
 }
@@ -441,14 +441,14 @@ function writeRuntimeFile(path: string, overrides: SettingsInput): Promise<void>
 }
 
 /**
- * The runtime updates over the operator's layers; a setting with an overlay (displays) keeps the
- * parts only the operator may set.
+ * The runtime updates over the operator's layers; a setting with operator-only parts (displays)
+ * keeps those of the operator's layers.
  */
 function layer(base: Settings, overrides: SettingsInput): Settings {
   const merged: Record<string, unknown> = { ...base, ...overrides };
   for (const key of Object.keys(overrides) as SettingKey[]) {
     const spec = SETTING_SPECS[key];
-    if (spec.kind === 'custom' && spec.overlay) merged[key] = spec.overlay(base[key], overrides[key]);
+    if (hasOperatorParts(spec)) merged[key] = withOperatorParts(spec, base[key], overrides[key]);
   }
   return Object.freeze(merged) as unknown as Settings;
 }

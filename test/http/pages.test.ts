@@ -73,7 +73,7 @@ describe('dashboard pages', () => {
       assert.equal(/\sdisabled\b/.test(input), Boolean(spec.operatorOnly || spec.secret), key);
       if (spec.kind === 'string') {
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));
-      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'custom' || spec.kind === 'enum') {
+      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf' || spec.kind === 'enum') {
         assert.match(input, /^<(select|textarea)/);
       } else if (spec.kind === 'integer') {
         assert.match(input, new RegExp(`min="${spec.min}"`));
