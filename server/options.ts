@@ -168,7 +168,7 @@ export function helpText(): string {
     'Flags and environment variables (a flag wins over its variable):',
     ...flags,
     '',
-    'Settings, lowest precedence first: config/defaults.json < --settings-file < these variables',
+    'Settings, lowest precedence first: the built-in defaults < --settings-file < these variables',
     '< --set KEY=VALUE flags (lower-case key; lists and objects as JSON) < updates made with',
     'POST /config (kept in the runtime file). Operator-only settings cannot be set by POST /config:',
     ...settings,
