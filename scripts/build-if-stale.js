@@ -18,7 +18,6 @@ function sources(dir, out) {
     if (entry.isDirectory()) return sources(path, join(out, entry.name));
     if (entry.name.endsWith('.d.ts')) return [];
     if (entry.name.endsWith('.ts')) return [[path, join(out, entry.name.replace(/\.ts$/, '.js'))]];
-    if (entry.name.endsWith('.json')) return [[path, join(out, entry.name)]];
     return [];
   });
 }
@@ -33,10 +32,9 @@ function mtime(path) {
 
 // A compiled file per source, each at least as new as its source: tsc --incremental rewrites only
 // what changed, so comparing with main.js alone would rebuild at every start.
-// Only a checkout (with its tsconfig.json) has sources to compare: an installed copy has none,
-// and its config/ is a copy for the operator, not what dist/config was built from.
+// Only a checkout (with its tsconfig.json) has sources to compare: an installed copy has none.
 const checkout = existsSync(join(APP, 'tsconfig.json'));
-const pairs = checkout ? [...sources(join(APP, 'server'), join(APP, 'dist', 'server')), ...sources(join(APP, 'config'), join(APP, 'dist', 'config'))] : [];
+const pairs = checkout ? sources(join(APP, 'server'), join(APP, 'dist', 'server')) : [];
 const built = existsSync(join(APP, 'dist', 'server', 'main.js'));
 const stale = pairs.filter(([source, output]) => mtime(output) < mtime(source));
 if (built && stale.length === 0) process.exit(0);

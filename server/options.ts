@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from './log';
 import { isOperatorOnly } from './setting-kinds';
-import { SETTING_KEYS, SETTING_SPECS, describeSpec } from './settings';
+import { SETTING_GROUPS, SETTING_KEYS, SETTING_SPECS, describeSpec } from './settings';
 
 /** How the daemon runs, as opposed to the runtime settings it processes images with. */
 export interface DaemonOptions {
@@ -155,11 +155,15 @@ function parseWorkerExec(text: string | undefined, problems: string[]): string[]
 export function helpText(): string {
   const flags = Object.entries(FLAGS).map(([flag, { env, help, fallback }]) =>
     `  --${flag.padEnd(18)} ${env.padEnd(18)} ${help}${fallback ? ` (default ${fallback})` : ''}`);
-  const settings = SETTING_KEYS.map((key) => {
+  const setting = (key: (typeof SETTING_KEYS)[number]): string => {
     const spec = SETTING_SPECS[key];
     const who = spec.secret ? ' [operator-only, secret]' : isOperatorOnly(spec) ? ' [operator-only]' : '';
-    return `  ${key.toUpperCase().padEnd(28)} ${describeSpec(spec)}${who}`;
-  });
+    return `    ${key.toUpperCase().padEnd(28)} ${describeSpec(spec)}${who}`;
+  };
+  const settings = SETTING_GROUPS.flatMap((group) => [
+    `  ${group}:`,
+    ...SETTING_KEYS.filter((key) => SETTING_SPECS[key].group === group).map(setting),
+  ]);
   return [
     'pi-image-receiver: receives images, turns them upright, resizes them and stores PNGs.',
     '',
@@ -168,7 +172,7 @@ export function helpText(): string {
     'Flags and environment variables (a flag wins over its variable):',
     ...flags,
     '',
-    'Settings, lowest precedence first: config/defaults.json < --settings-file < these variables',
+    'Settings, lowest precedence first: the built-in defaults < --settings-file < these variables',
     '< --set KEY=VALUE flags (lower-case key; lists and objects as JSON) < updates made with',
     'POST /config (kept in the runtime file). Operator-only settings cannot be set by POST /config:',
     ...settings,

@@ -1,204 +1,26 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import defaultsFile from '../config/defaults.json';
 import { invalidSettings, operatorOnly, settingsNotObject, type FieldErrors } from './errors';
-import { checkValue, isOperatorOnly, parseSettingText, type SettingSpec } from './setting-kinds';
+import { checkValue, isOperatorOnly, normalizeValue, parseSettingText } from './setting-kinds';
+import { hasOperatorParts, operatorPartsIn, withOperatorParts, withoutOperatorParts } from './setting-operator-parts';
+import { SETTING_SPECS, type SettingKey, type Settings, type SettingsInput } from './setting-specs';
 import { writeFileAtomic } from './atomic-write';
 import { maskUrlPasswordsIn, SECRET_MASK } from './credentials';
-import { DISPLAYS_SPEC } from './display/displays-setting';
-import type { DisplayProfile } from './display/profiles';
-
-/** The complete, normalized runtime settings; frozen once built. */
-export interface Settings {
-  /** Longest side of a stored image, in pixels; smaller images are never enlarged. */
-  readonly max_image_dimension: number;
-  /** zlib level of the stored PNG: 0 is fastest and largest, 9 smallest and slowest. */
-  readonly compression_quality: number;
-  /** Images at once only as memory_budget_mb allows, one libvips thread, no operation cache: the low-memory mode. */
-  readonly enable_memory_optimization: boolean;
-  /** Memory the daemon may use with enable_memory_optimization, in MB; 0 is automatic (cgroup limit, else half of MemAvailable). */
-  readonly memory_budget_mb: number;
-  /** Largest accepted upload body, in bytes, enforced while streaming. */
-  readonly max_upload_bytes: number;
-  /** Largest accepted image, in pixels (width x height), checked from the header before decoding. */
-  readonly max_input_pixels: number;
-  /** How many received images may wait for processing before uploads get 503 busy. */
-  readonly max_queue_length: number;
-  /** When an API token is set, reads need it too (every route but /health and the dashboard's shell). */
-  readonly require_token_for_reads: boolean;
-  /** Host names, besides IP addresses, localhost, *.local and this machine's names, that requests may be addressed to while no API token is set. */
-  readonly allowed_hosts: readonly string[];
-  /** Most images kept; past it the oldest are removed. 0 is no limit. */
-  readonly max_stored_images: number;
-  /** Most megabytes of stored PNGs kept; past it the oldest are removed. 0 is no limit. */
-  readonly max_storage_mb: number;
-  /** Free space kept on the data dir's filesystem: the oldest images go first, then uploads get 507. */
-  readonly min_free_disk_mb: number;
-  /** Uploads within this many hash bits of their source's newest image are not stored; 0 is off (issue 11). */
-  readonly duplicate_max_distance: number;
-  /** Seconds the local-feature worker (OpenCV) may sit idle before it is ended (issue 11). */
-  readonly feature_worker_idle_seconds: number;
-  /** Seconds the image worker, which runs the pipeline, may sit idle before it is ended (issue 14). */
-  readonly image_worker_idle_seconds: number;
-  /**
-   * A file to which the built-in id-log consumer appends the id of every committed image, one per
-   * line, in commit order: an audit trail, and the simplest durable consumer. Empty is off.
-   */
-  readonly id_log_file: string;
-  /** Display panels and their frames and commands (issue 10); normalized, defaults filled in. */
-  readonly displays: readonly DisplayProfile[];
-  /** The MQTT broker, mqtt:// or mqtts://; empty turns MQTT off (server/mqtt/). */
-  readonly mqtt_url: string;
-  /** The MQTT client id; empty is pi-image-receiver-<hostname>. */
-  readonly mqtt_client_id: string;
-  readonly mqtt_username: string;
-  /** A credential: masked in GET /config and /memory_status, never logged. */
-  readonly mqtt_password: string;
-  /** A file whose first line is the password, read at each connect; used when mqtt_password is empty. */
-  readonly mqtt_password_file: string;
-  /** PEM CA certificates for mqtts://. */
-  readonly mqtt_ca_file: string;
-  /** The prefix of every published topic; empty is pi-image-receiver/<hostname>. */
-  readonly mqtt_topic_prefix: string;
-  /** Topic filters whose image payloads are taken in like uploads. */
-  readonly mqtt_subscribe: readonly string[];
-  /** Which level of an incoming topic (1 is the first) names the image's source. */
-  readonly mqtt_source_topic_level: number;
-  /** Announce a device with image and sensor entities to Home Assistant. */
-  readonly mqtt_discovery: boolean;
-  /** Long side of the retained JPEG on <prefix>/images/<source>/latest, in pixels. */
-  readonly mqtt_latest_max_dimension: number;
-  /** The daemon's address as seen from outside, so that events carry absolute image URLs. */
-  readonly public_url: string;
-}
-
-/** A partial update, as it arrives from JSON, a file or the environment. */
-export type SettingsInput = { [K in keyof Settings]?: Settings[K] };
-
-type SettingKey = keyof Settings;
 
 export type { SettingSpec } from './setting-kinds';
 export { describeSpec } from './setting-kinds';
-
-/** Every setting with its type and range. Defaults live in config/defaults.json. */
-export const SETTING_SPECS: { readonly [K in SettingKey]: SettingSpec } = {
-  max_image_dimension: {
-    kind: 'integer', min: 16, max: 16384, unit: 'px',
-    description: 'Longest side of a stored image; smaller images are never enlarged.',
-  },
-  compression_quality: {
-    kind: 'integer', min: 0, max: 9,
-    description: 'PNG zlib level: 0 is fastest and largest, 9 is smallest and slowest.',
-  },
-  enable_memory_optimization: {
-    kind: 'boolean',
-    description: 'Several images at once only as memory_budget_mb allows (one per core at most), one libvips thread each, no libvips cache. Off: one image per core, every core for libvips, its cache.',
-  },
-  memory_budget_mb: {
-    kind: 'integer', min: 0, max: 65536, unit: 'MB',
-    description: 'With enable_memory_optimization, another image starts only while the RSS at rest plus the estimates of the images in flight fit in it. 0 is automatic: the cgroup\'s memory.high, else memory.max, else half of MemAvailable at start.',
-  },
-  max_upload_bytes: {
-    kind: 'integer', min: 1024, max: 1024 * 1024 * 1024, unit: 'bytes',
-    description: 'Largest accepted upload body; larger uploads get 413 payload_too_large.',
-  },
-  max_input_pixels: {
-    kind: 'integer', min: 1024, max: 268402689, unit: 'pixels',
-    description: 'Largest accepted width x height, checked before decoding; larger images get 413 too_many_pixels.',
-  },
-  max_queue_length: {
-    kind: 'integer', min: 1, max: 1000, unit: 'images',
-    description: 'Images that may wait for processing; beyond it uploads get 503 busy with Retry-After.',
-  },
-  require_token_for_reads: {
-    kind: 'boolean',
-    description: 'When an API token is set, reads need it too (every route but /health and the dashboard shell).',
-  },
-  allowed_hosts: {
-    kind: 'list', maxItems: 64, operatorOnly: true,
-    item: { kind: 'string', maxLength: 253, pattern: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, patternHint: 'that is a host name without a port', description: 'A host name.' },
-    description: 'Host names the daemon also answers to while no API token is set, e.g. ["pi.example.net"]; IP addresses, localhost, *.local and this machine\'s own names always work. Other names are refused, against DNS rebinding.',
-  },
-  max_stored_images: {
-    kind: 'integer', min: 0, max: 10_000_000, unit: 'images',
-    description: 'Most images kept; past it the oldest images every consumer has handled are removed after each upload. 0 is no limit.',
-  },
-  max_storage_mb: {
-    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
-    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload, handled or not. 0 is no limit.',
-  },
-  min_free_disk_mb: {
-    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB',
-    description: 'Free space kept on the data disk: the oldest images are removed, then uploads get 507. 0 is no floor.',
-  },
-  duplicate_max_distance: {
-    kind: 'integer', min: 0, max: 64, unit: 'bits',
-    description: 'An upload within this many perceptual-hash bits of the newest image of its source is not stored; 0 is off. 8 is recommended (docs/similarity.md).',
-  },
-  feature_worker_idle_seconds: {
-    kind: 'integer', min: 1, max: 3600, unit: 's',
-    description: 'The compare worker (OpenCV, about 85 MB) is ended after this long without a comparison.',
-  },
-  image_worker_idle_seconds: {
-    kind: 'integer', min: 1, max: 3600, unit: 's',
-    description: 'The image worker, which processes uploads, is ended after this long without an image, giving back all it held; the next image starts it again.',
-  },
-  id_log_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
-    description: 'Absolute path of a file that gets the id of every committed image, one per line, in commit order. Empty is off.',
-  },
-  displays: DISPLAYS_SPEC,
-  // MQTT (issue 12): everything naming the broker, a credential, a file or a topic is operator-only.
-  mqtt_url: {
-    kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^mqtts?:\/\/\S+$/, patternHint: 'that is an mqtt:// or mqtts:// URL',
-    description: 'The MQTT broker (mqtt://host:1883 or mqtts://host:8883). Empty is off.',
-  },
-  mqtt_client_id: {
-    kind: 'string', maxLength: 128, operatorOnly: true,
-    description: 'The MQTT client id; must differ between daemons on one broker. Empty is pi-image-receiver-<hostname>.',
-  },
-  mqtt_username: { kind: 'string', maxLength: 256, operatorOnly: true, description: 'The MQTT user name.' },
-  mqtt_password: { kind: 'string', maxLength: 1024, secret: true, description: 'The MQTT password (or use mqtt_password_file).' },
-  mqtt_password_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
-    description: 'A file whose first line is the MQTT password, read at each connect; used when mqtt_password is empty.',
-  },
-  mqtt_ca_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path',
-    description: 'PEM CA certificates to check an mqtts:// broker with.',
-  },
-  mqtt_topic_prefix: {
-    kind: 'string', maxLength: 256, operatorOnly: true, pattern: /^[^/#+][^#+]*$/, patternHint: 'without + or # and not starting with /',
-    description: 'Prefix of every topic published. Empty is pi-image-receiver/<hostname>.',
-  },
-  mqtt_subscribe: {
-    kind: 'list', maxItems: 32, operatorOnly: true,
-    item: { kind: 'string', maxLength: 256, pattern: /^\S+$/, patternHint: 'that is a topic filter', description: 'A topic filter.' },
-    description: 'Topic filters whose image payloads are stored like uploads, e.g. ["frigate/+/+/snapshot"].',
-  },
-  mqtt_source_topic_level: {
-    kind: 'integer', min: 1, max: 32, operatorOnly: true,
-    description: 'Which level of an incoming topic (1 is the first) names the image source.',
-  },
-  mqtt_discovery: { kind: 'boolean', operatorOnly: true, description: 'Announce a device with image and sensor entities to Home Assistant.' },
-  mqtt_latest_max_dimension: {
-    kind: 'integer', min: 16, max: 4096, unit: 'px',
-    description: 'Long side of the retained JPEG published for Home Assistant on <prefix>/images/<source>/latest.',
-  },
-  public_url: {
-    kind: 'string', maxLength: 2048, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL',
-    description: 'The address clients reach the daemon at, so that MQTT events carry absolute image URLs. Empty is relative URLs.',
-  },
-};
+export {
+  SETTING_GROUPS, SETTING_SPECS, type DeclaredSetting, type SettingGroup, type Settings, type SettingsInput,
+} from './setting-specs';
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as SettingKey[];
 
 /** The settings only the operator may set: POST /config refuses them. */
 export const OPERATOR_ONLY_KEYS = SETTING_KEYS.filter((key) => isOperatorOnly(SETTING_SPECS[key]));
 
-/** The built-in defaults, validated at load so a bad edit of config/defaults.json fails fast. */
+/** The built-in defaults, from the specs; validated at load, so that a bad default fails at once. */
 export const DEFAULT_SETTINGS: Settings = Object.freeze(
-  validateComplete(defaultsFile, 'config/defaults.json'),
+  validateSettingsInput(Object.fromEntries(SETTING_KEYS.map((key) => [key, SETTING_SPECS[key].default]))) as Settings,
 );
 
 /**
@@ -220,7 +42,7 @@ export function validateSettingsInput(input: unknown): SettingsInput {
     }
     const before = Object.keys(fields).length;
     checkValue(spec, value, key, fields);
-    if (Object.keys(fields).length === before) valid[key] = spec.kind === 'custom' && spec.normalize ? spec.normalize(value) : value;
+    if (Object.keys(fields).length === before) valid[key] = normalizeValue(spec, value);
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
@@ -241,7 +63,7 @@ export function validateRuntimeUpdate(input: unknown, current: Settings = DEFAUL
   // Operator-only parts inside a value (a display's command) are refused by their path.
   for (const [key, value] of Object.entries(update)) {
     const spec = Object.hasOwn(SETTING_SPECS, key) ? SETTING_SPECS[key as SettingKey] : undefined;
-    if (spec?.kind === 'custom' && spec.operatorPaths) forbidden.push(...spec.operatorPaths(value, key, current[key as SettingKey]));
+    if (spec && !isOperatorOnly(spec)) forbidden.push(...operatorPartsIn(spec, value, current[key as SettingKey], key));
   }
   if (forbidden.length > 0) {
     throw operatorOnly(forbidden);
@@ -293,16 +115,9 @@ function runtimePart(input: SettingsInput): SettingsInput {
   for (const [key, value] of Object.entries(input)) {
     const spec = SETTING_SPECS[key as SettingKey];
     if (isOperatorOnly(spec)) continue;
-    kept[key] = spec.kind === 'custom' && spec.withoutOperatorParts ? spec.withoutOperatorParts(value) : value;
+    kept[key] = hasOperatorParts(spec) ? withoutOperatorParts(spec, value) : value;
   }
   return kept as SettingsInput;
-}
-
-function validateComplete(input: unknown, origin: string): Settings {
-  const valid = validateSettingsInput(input);
-  const missing = SETTING_KEYS.filter((key) => valid[key] === undefined);
-  if (missing.length > 0) throw new Error(`${origin} lacks ${missing.join(', ')}`);
-  return valid as Settings;
 }
 
 /**
@@ -437,18 +252,23 @@ export class SettingsStore extends EventEmitter<{ change: [Settings] }> {
 }
 
 function writeRuntimeFile(path: string, overrides: SettingsInput): Promise<void> {
-  return writeFileAtomic(path, `${JSON.stringify(overrides, null, 2)}\n`);
+  return writeFileAtomic(path, settingsFileText(overrides));
+}
+
+/** Settings as a settings file holds them: the runtime file, and config/defaults.json. */
+export function settingsFileText(settings: SettingsInput): string {
+  return `${JSON.stringify(settings, null, 2)}\n`;
 }
 
 /**
- * The runtime updates over the operator's layers; a setting with an overlay (displays) keeps the
- * parts only the operator may set.
+ * The runtime updates over the operator's layers; a setting with operator-only parts (displays)
+ * keeps those of the operator's layers.
  */
 function layer(base: Settings, overrides: SettingsInput): Settings {
   const merged: Record<string, unknown> = { ...base, ...overrides };
   for (const key of Object.keys(overrides) as SettingKey[]) {
     const spec = SETTING_SPECS[key];
-    if (spec.kind === 'custom' && spec.overlay) merged[key] = spec.overlay(base[key], overrides[key]);
+    if (hasOperatorParts(spec)) merged[key] = withOperatorParts(spec, base[key], overrides[key]);
   }
   return Object.freeze(merged) as unknown as Settings;
 }

@@ -1,9 +1,7 @@
 import { describeInvalid, type FieldErrors } from '../errors';
-import {
-  DITHER_METHODS, isPaletteName, MAX_PALETTE_COLOURS, PALETTES, parseHexColour,
-  type DitherMethod, type PaletteSpec,
-} from './dither';
-import { frameLimit, panelTooLarge } from './frame-memory';
+import { checkValue, fieldDefaults, normalizeValue, type SettingSpec, type SettingValue } from '../setting-kinds';
+import { DITHER_METHODS, MAX_PALETTE_COLOURS, PALETTES, type PaletteName } from './dither';
+import { frameLimit, MAX_PANEL, panelTooLarge } from './frame-memory';
 
 /** How a picture is laid on a panel; `auto` turns it when that shows more (see frame.ts). */
 export const ROTATION_MODES = ['landscape', 'portrait', 'auto'] as const;
@@ -17,59 +15,93 @@ export type Fit = (typeof FITS)[number];
 export const RENDERS = ['on_store', 'on_request'] as const;
 export type Render = (typeof RENDERS)[number];
 
-/** A display profile, complete: what the daemon works with. */
-export interface DisplayProfile {
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  readonly palette: PaletteSpec;
-  readonly dither: DitherMethod;
-  readonly fit: Fit;
-  readonly rotation_mode: RotationMode;
-  readonly background: string;
-  readonly saturation: number;
-  readonly render: Render;
-  /** argv of the display command, never a shell string; operator-only. */
-  readonly command?: readonly string[];
-  readonly command_timeout_s: number;
-}
-
-/** A real panel's native size and palette, named so a profile can say `"preset": "..."`. */
-export interface DisplayPreset {
-  readonly width: number;
-  readonly height: number;
-  readonly palette: PaletteSpec;
-  readonly description: string;
-}
-
 /**
- * Real panels. A profile naming a preset inherits its width, height and palette; fields the
- * profile gives itself win, so a panel mounted the other way round can swap width and height.
+ * Real panels, by the name a profile gives as `"preset"`: it inherits their width, height and
+ * palette; fields the profile gives itself win, so a panel mounted the other way round can swap
+ * width and height.
  */
-export const DISPLAY_PRESETS: Readonly<Record<string, DisplayPreset>> = {
-  'waveshare-13in3-e6': { width: 1200, height: 1600, palette: 'spectra6', description: 'Waveshare 13.3" Spectra 6 (E6), the ECAL panel' },
-  'inky-impression-7in3': { width: 800, height: 480, palette: 'spectra6', description: 'Pimoroni Inky Impression 7.3" (Spectra 6)' },
-  'inky-impression-13in3': { width: 1600, height: 1200, palette: 'spectra6', description: 'Pimoroni Inky Impression 13.3" (Spectra 6)' },
-  'inky-impression-5in7': { width: 600, height: 448, palette: 'acep7', description: 'Pimoroni Inky Impression 5.7" (ACeP 7-colour)' },
-};
-
-/** Defaults of the optional fields. */
-export const PROFILE_DEFAULTS = {
-  dither: 'floyd-steinberg', fit: 'cover', rotation_mode: 'auto', background: '#ffffff',
-  saturation: 1, render: 'on_store', command_timeout_s: 120,
-} as const satisfies Partial<DisplayProfile>;
+export const DISPLAY_PRESETS = {
+  // Waveshare 13.3" Spectra 6 (E6), the ECAL panel.
+  'waveshare-13in3-e6': { width: 1200, height: 1600, palette: 'spectra6' },
+  // Pimoroni Inky Impression 7.3" (Spectra 6).
+  'inky-impression-7in3': { width: 800, height: 480, palette: 'spectra6' },
+  // Pimoroni Inky Impression 13.3" (Spectra 6).
+  'inky-impression-13in3': { width: 1600, height: 1200, palette: 'spectra6' },
+  // Pimoroni Inky Impression 5.7" (ACeP 7-colour).
+  'inky-impression-5in7': { width: 600, height: 448, palette: 'acep7' },
+} as const satisfies Record<string, { width: number; height: number; palette: PaletteName }>;
 
 /** Display names become file and consumer names (data/frames/<name>/, display-<name>). */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const FIELDS = new Set([
-  'name', 'preset', 'width', 'height', 'palette', 'dither', 'fit', 'rotation_mode', 'background',
-  'saturation', 'render', 'command', 'command_timeout_s',
-]);
-/** Bounds of the numeric fields, shared by validation and the docs; a panel's pixels are bounded too (frame-memory.ts, MAX_PANEL). */
-export const PROFILE_LIMITS = {
-  size: { min: 8, max: 8192 }, saturation: { min: 0, max: 4 }, command_timeout_s: { min: 1, max: 3600 },
-  displays: 16, command_args: 64, arg_length: 4096,
+
+const COMMAND_EXPECTED = 'argv list of 1 to 64 non-empty strings (never a shell string)';
+
+/** What the bounds of a side cannot say: its frame is rendered in the daemon's memory. */
+const SIDE = {
+  kind: 'integer', min: 8, max: 8192, unit: 'px',
+  description: `At most ${MAX_PANEL.width}x${MAX_PANEL.height} pixels in all, and under a memory budget what it leaves beside the daemon`,
 } as const;
+
+const HEX_COLOUR = { kind: 'string', minLength: 7, maxLength: 7, pattern: /^#[0-9a-fA-F]{6}$/, expected: '#rrggbb colour' } as const;
+
+/** One display panel: its size and palette, how a picture is laid on it, and how a frame is shown. */
+export const DISPLAY_PROFILE = {
+  kind: 'object', label: 'Display', expected: 'display profile object',
+  description: 'A display panel, its frames and the command that shows them.',
+  fields: {
+    name: { kind: 'string', minLength: 1, maxLength: 32, pattern: NAME_PATTERN, expected: 'name of 1-32 lower-case letters, digits, - or _', description: 'Names its frames (/displays/<name>) and its consumer.' },
+    preset: {
+      kind: 'enum', values: Object.keys(DISPLAY_PRESETS), optional: true, fills: DISPLAY_PRESETS,
+      description: 'Inherit width, height and palette from a real panel',
+    },
+    width: SIDE,
+    height: SIDE,
+    palette: {
+      kind: 'oneOf', expected: `one of ${Object.keys(PALETTES).join(', ')} or a list of 2 to ${MAX_PALETTE_COLOURS} #rrggbb colours`,
+      description: 'The colours the panel shows, in index order.',
+      options: [
+        { kind: 'enum', values: Object.keys(PALETTES) as PaletteName[], description: 'A palette named after its panels.' },
+        { kind: 'list', minItems: 2, maxItems: MAX_PALETTE_COLOURS, item: { ...HEX_COLOUR, description: 'A colour.' }, description: 'The colours.' },
+      ],
+    },
+    dither: { kind: 'enum', values: DITHER_METHODS, default: 'floyd-steinberg', description: 'How error is spread to a pixel\'s neighbours.' },
+    fit: { kind: 'enum', values: FITS, default: 'cover', description: 'contain shows all of the picture; cover fills the panel and crops.' },
+    rotation_mode: { kind: 'enum', values: ROTATION_MODES, default: 'auto', description: 'auto turns the picture when that shows more.' },
+    background: { ...HEX_COLOUR, default: '#ffffff', description: 'What contain pads with.' },
+    saturation: { kind: 'number', min: 0, max: 4, default: 1, description: 'Colour boost before dithering; 1 is none.' },
+    render: { kind: 'enum', values: RENDERS, default: 'on_store', description: 'on_store: each new image\'s frame after commit; on_request: on first GET.' },
+    command: {
+      kind: 'list', minItems: 1, maxItems: 64, optional: true, operatorOnly: true, expected: COMMAND_EXPECTED,
+      item: { kind: 'string', maxLength: 4096, description: 'One argument.' },
+      description: 'argv; placeholders {frame} {image} {id} {source} {display}',
+      // argv, never a shell string: its first part names the program.
+      check: (argv, path) => (argv[0] === '' ? { '': describeInvalid(path, COMMAND_EXPECTED, argv) } : undefined),
+    },
+    command_timeout_s: { kind: 'integer', min: 1, max: 3600, unit: 's', default: 120, description: 'The command is ended after this long.' },
+  },
+  // Each side may be long, but the frame is rendered in the daemon: its pixels are capped so that
+  // it fits the smallest supported device (frame-memory.ts; the budget is checked apart).
+  check(profile, path) {
+    const tooLarge = panelTooLarge(path, profile.width as number, profile.height as number, frameLimit(null));
+    return tooLarge ? { '': tooLarge } : undefined;
+  },
+} as const satisfies SettingSpec;
+
+/**
+ * The `displays` setting: everything but `command` may be changed with POST /config; `command`
+ * names a program, so only the operator's settings file, environment or flags may set it: a
+ * runtime update never keeps one, and takes the operator's command of each display by name.
+ */
+export const DISPLAYS_SPEC = {
+  kind: 'list', item: DISPLAY_PROFILE, maxItems: 16, key: 'name', expected: 'list of at most 16 display profiles',
+  description: 'Display panels: name, preset or width/height/palette, dither, fit, rotation_mode, background, saturation, render; command (argv, operator-only) and command_timeout_s.',
+} as const satisfies SettingSpec;
+
+/** A display profile, complete: what the daemon works with. */
+export type DisplayProfile = SettingValue<typeof DISPLAY_PROFILE>;
+
+/** Defaults of the fields a profile may leave out. */
+export const PROFILE_DEFAULTS = fieldDefaults(DISPLAY_PROFILE) as Partial<DisplayProfile>;
 
 /** The fields of a profile that change its frames' pixels: frames are re-made when one changes. */
 export function renderFingerprint(profile: DisplayProfile): string {
@@ -78,99 +110,14 @@ export function renderFingerprint(profile: DisplayProfile): string {
 }
 
 /**
- * Validates the `displays` setting: every profile, every field, all reasons at once, keyed by
- * path (`displays[0].width`), in the one message shape. Returns the complete profiles when there
- * is no reason.
+ * Validates a `displays` value: every profile, every field, all reasons at once, keyed by path
+ * (`displays[0].width`), in the one message shape. Returns the complete profiles when there is
+ * no reason.
  */
-export function validateDisplays(input: unknown, path = 'displays'): { profiles?: DisplayProfile[]; fields: FieldErrors } {
+export function validateDisplays(input: unknown): { profiles?: DisplayProfile[]; fields: FieldErrors } {
   const fields: FieldErrors = Object.create(null);
-  if (!Array.isArray(input) || input.length > PROFILE_LIMITS.displays) {
-    fields[path] = describeInvalid(path, `list of at most ${PROFILE_LIMITS.displays} display profiles`, input);
-    return { fields };
-  }
-  const profiles: DisplayProfile[] = [];
-  const names = new Set<string>();
-  input.forEach((item, i) => {
-    const profile = validateProfile(item, `${path}[${i}]`, fields);
-    if (!profile) return;
-    if (names.has(profile.name)) fields[`${path}[${i}].name`] = `Display name ${profile.name} is used twice`;
-    names.add(profile.name);
-    profiles.push(profile);
-  });
-  return Object.keys(fields).length > 0 ? { fields } : { profiles, fields };
-}
-
-function validateProfile(item: unknown, at: string, fields: FieldErrors): DisplayProfile | undefined {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    fields[at] = describeInvalid(at, 'display profile object', item);
-    return undefined;
-  }
-  const raw = item as Record<string, unknown>;
-  const before = Object.keys(fields).length;
-  const bad = (key: string, expected: string) => { fields[`${at}.${key}`] = describeInvalid(`${at}.${key}`, expected, raw[key]); };
-  for (const key of Object.keys(raw)) {
-    if (!FIELDS.has(key)) fields[`${at}.${key}`] = `Unknown display field ${key}; known fields are ${[...FIELDS].join(', ')}`;
-  }
-  let preset: DisplayPreset | undefined;
-  if (raw.preset !== undefined) {
-    preset = typeof raw.preset === 'string' && Object.hasOwn(DISPLAY_PRESETS, raw.preset) ? DISPLAY_PRESETS[raw.preset] : undefined;
-    if (!preset) bad('preset', `one of ${Object.keys(DISPLAY_PRESETS).join(', ')}`);
-  }
-  const merged: Record<string, unknown> = { ...PROFILE_DEFAULTS, ...(preset ? { width: preset.width, height: preset.height, palette: preset.palette } : {}), ...raw };
-  if (typeof merged.name !== 'string' || !NAME_PATTERN.test(merged.name)) bad('name', 'name of 1-32 lower-case letters, digits, - or _');
-  let sidesValid = true;
-  for (const key of ['width', 'height'] as const) {
-    const v = merged[key];
-    if (!Number.isInteger(v) || (v as number) < PROFILE_LIMITS.size.min || (v as number) > PROFILE_LIMITS.size.max) {
-      bad(key, `integer between ${PROFILE_LIMITS.size.min} and ${PROFILE_LIMITS.size.max}${preset ? '' : ' (or a preset)'}`);
-      sidesValid = false;
-    }
-  }
-  if (sidesValid) {
-    // Each side may be long, but the frame is rendered in the daemon: its pixels are capped so
-    // that it fits the smallest supported device (frame-memory.ts; the budget is checked apart).
-    const tooLarge = panelTooLarge(at, merged.width as number, merged.height as number, frameLimit(null));
-    if (tooLarge) fields[at] = tooLarge;
-  }
-  if (!isPaletteSpec(merged.palette)) {
-    bad('palette', `one of ${Object.keys(PALETTES).join(', ')} or a list of 2 to ${MAX_PALETTE_COLOURS} #rrggbb colours`);
-  }
-  checkOneOf(merged.dither, DITHER_METHODS, 'dither', bad);
-  checkOneOf(merged.fit, FITS, 'fit', bad);
-  checkOneOf(merged.rotation_mode, ROTATION_MODES, 'rotation_mode', bad);
-  checkOneOf(merged.render, RENDERS, 'render', bad);
-  if (!parseHexColour(merged.background)) bad('background', '#rrggbb colour');
-  const { saturation: sat, command_timeout_s: timeout } = PROFILE_LIMITS;
-  const saturation = merged.saturation;
-  if (typeof saturation !== 'number' || !(saturation >= sat.min && saturation <= sat.max)) {
-    bad('saturation', `number between ${sat.min} and ${sat.max}`);
-  }
-  const seconds = merged.command_timeout_s as number;
-  if (!Number.isInteger(seconds) || seconds < timeout.min || seconds > timeout.max) {
-    bad('command_timeout_s', `integer between ${timeout.min} and ${timeout.max} (seconds)`);
-  }
-  if (merged.command !== undefined && !isArgv(merged.command)) {
-    bad('command', `argv list of 1 to ${PROFILE_LIMITS.command_args} non-empty strings (never a shell string)`);
-  }
-  if (Object.keys(fields).length > before) return undefined;
-  delete merged.preset;
-  return Object.freeze(merged) as unknown as DisplayProfile;
-}
-
-function checkOneOf(value: unknown, allowed: readonly string[], key: string, bad: (key: string, expected: string) => void): void {
-  if (typeof value !== 'string' || !allowed.includes(value)) bad(key, `one of ${allowed.join(', ')}`);
-}
-
-function isPaletteSpec(value: unknown): value is PaletteSpec {
-  if (isPaletteName(value)) return true;
-  return Array.isArray(value) && value.length >= 2 && value.length <= MAX_PALETTE_COLOURS
-    && value.every((colour) => parseHexColour(colour) !== undefined);
-}
-
-function isArgv(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length >= 1 && value.length <= PROFILE_LIMITS.command_args
-    && value.every((arg) => typeof arg === 'string' && arg.length <= PROFILE_LIMITS.arg_length)
-    && value[0] !== '';
+  checkValue(DISPLAYS_SPEC, input, 'displays', fields);
+  return Object.keys(fields).length > 0 ? { fields } : { profiles: normalizeValue(DISPLAYS_SPEC, input) as DisplayProfile[], fields };
 }
 
 const normalized = new WeakMap<object, readonly DisplayProfile[]>();

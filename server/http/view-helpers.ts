@@ -46,16 +46,10 @@ export function formatRange(spec: SettingSpec): string {
   }
 }
 
-/** A setting key as a label: "max_image_dimension" -> "Max image dimension". */
-export function settingLabel(key: string): string {
-  const words = key.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
 /** An ISO time as "2026-11-24 08:30:05 UTC", until the page script shows it in local time. */
 export function formatTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
 
 /** Everything above, handed to every template. */
-export const viewHelpers = { format, formatSetting, formatRange, settingLabel, formatTime };
+export const viewHelpers = { format, formatSetting, formatRange, formatTime };

@@ -60,20 +60,21 @@ describe('dashboard pages', () => {
     }
   });
 
-  it('shows a form field for every setting, with its range, default and current value', async () => {
+  it('shows a form field for every setting, with its label, range, default and current value', async () => {
     await app.deps.settings.update({ compression_quality: 2 });
     const html = await (await app.fetch('/config', { headers: BROWSER })).text();
     for (const key of SETTING_KEYS) {
       const spec = SETTING_SPECS[key];
       const input = new RegExp(`<(input|select|textarea)[^>]*name="${key}"[^>]*>`).exec(html)?.[0];
       assert.ok(input, `no input for ${key}`);
+      assert.ok(html.includes(`<label for="setting-${key}">${spec.label}<span`), `label of ${key}`);
       const defaultText = typeof DEFAULT_SETTINGS[key] === 'object' ? JSON.stringify(DEFAULT_SETTINGS[key]).replace(/"/g, '&#34;') : DEFAULT_SETTINGS[key];
       assert.ok(input.includes(`data-default="${defaultText}"`), `${key}: ${input}`);
       // Only the operator sets these: the form shows them, disabled.
       assert.equal(/\sdisabled\b/.test(input), Boolean(spec.operatorOnly || spec.secret), key);
       if (spec.kind === 'string') {
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));
-      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'custom' || spec.kind === 'enum') {
+      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf' || spec.kind === 'enum') {
         assert.match(input, /^<(select|textarea)/);
       } else if (spec.kind === 'integer') {
         assert.match(input, new RegExp(`min="${spec.min}"`));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError, type FieldErrors } from '../../server/errors';
-import { checkValue, describeSpec, jsonSchemaOf, parseSettingText, type SettingSpec } from '../../server/setting-kinds';
+import { checkValue, describeSpec, jsonSchemaOf, normalizeValue, parseSettingText, type SettingSpec } from '../../server/setting-kinds';
+import { hasOperatorParts, operatorPartsIn, withOperatorParts, withoutOperatorParts } from '../../server/setting-operator-parts';
 import { settingsFromFlags, validateRuntimeUpdate } from '../../server/settings';
 
 /** A list of nested objects with every kind inside, as a display profile list is. */
@@ -17,6 +18,24 @@ const PANELS: SettingSpec = {
       palette: { kind: 'list', maxItems: 3, item: { kind: 'string', maxLength: 7, pattern: /^#[0-9a-f]{6}$/, description: 'colour' }, description: 'colours', optional: true },
     },
     check: (panel) => (panel.name === 'bad' ? { name: 'bad is reserved' } : undefined),
+  },
+};
+
+/** Screens named by a key, with a model that fills a field, a default, a oneOf and an operator-only part. */
+const SCREENS: SettingSpec = {
+  kind: 'list', maxItems: 4, key: 'name', description: 'screens',
+  item: {
+    kind: 'object', label: 'Screen', description: 'a screen',
+    fields: {
+      name: { kind: 'string', minLength: 1, maxLength: 8, description: 'name' },
+      model: { kind: 'enum', values: ['small'], optional: true, fills: { small: { width: 10 } }, description: 'model' },
+      width: { kind: 'integer', min: 1, max: 100, description: 'width' },
+      colour: {
+        kind: 'oneOf', default: 'red', description: 'colour',
+        options: [{ kind: 'enum', values: ['red'], description: 'a name' }, { kind: 'list', minItems: 3, maxItems: 3, item: { kind: 'integer', min: 0, max: 255, description: 'a level' }, description: 'levels' }],
+      },
+      program: { kind: 'list', minItems: 1, maxItems: 4, item: { kind: 'string', maxLength: 64, description: 'an argument' }, optional: true, operatorOnly: true, description: 'argv' },
+    },
   },
 };
 
@@ -59,6 +78,45 @@ describe('setting kinds', () => {
     assert.equal(schema.maxItems, 2);
     assert.deepEqual(schema.items.required, ['name', 'width']);
     assert.equal(schema.items.additionalProperties, false);
+  });
+
+  it('fills what a model gives and the defaults, lets a field given win, and keeps no model', () => {
+    assert.deepEqual(check(SCREENS, [{ name: 'a', model: 'small' }, { name: 'b', model: 'small', width: 20, colour: [1, 2, 3] }]), {});
+    const screens = normalizeValue(SCREENS, [{ name: 'a', model: 'small' }, { name: 'b', model: 'small', width: 20, colour: [1, 2, 3] }]) as object[];
+    assert.deepEqual(screens, [{ name: 'a', width: 10, colour: 'red' }, { name: 'b', width: 20, colour: [1, 2, 3] }]);
+    assert.ok(Object.isFrozen(screens[0]));
+  });
+
+  it('says a model could give a missing field, refuses a oneOf whole, and names a key used twice', () => {
+    assert.deepEqual(check(SCREENS, [{ name: 'a' }, { name: '', width: 5, colour: [1, 2] }, { name: 'c', width: 5 }, { name: 'c', width: 6 }]), {
+      'panels[0].width': 'Missing panels[0].width: expected integer between 1 and 100 (or a model)',
+      'panels[1].name': 'Expected string of 1 to 8 characters for panels[1].name but received "" of type string',
+      'panels[1].colour': 'Expected one of red or list of 3 to 3 integer between 0 and 255 for panels[1].colour but received 1,2 of type array',
+      'panels[3].name': 'Screen name c is used twice',
+    });
+  });
+
+  it('finds, strips and restores operator-only parts, matching items by their key', () => {
+    assert.equal(hasOperatorParts(SCREENS), true);
+    assert.equal(hasOperatorParts(PANELS), false);
+    const current = [{ name: 'a', width: 1, colour: 'red', program: ['/bin/show', 'https://u:pw@host/'] }];
+    // The same program, as it is or as GET /config masks it, changes nothing; a new one is refused.
+    const update = [{ name: 'a', program: ['/bin/show', 'https://u:********@host/'] }, { name: 'b', program: ['/bin/show'] }, { name: 'c' }];
+    assert.deepEqual(operatorPartsIn(SCREENS, update, current, 'screens'), ['screens[1].program']);
+    assert.deepEqual(operatorPartsIn(SCREENS, [{ name: 'a', program: ['/bin/other'] }], current, 'screens'), ['screens[0].program']);
+    assert.deepEqual(withoutOperatorParts(SCREENS, current), [{ name: 'a', width: 1, colour: 'red' }]);
+    assert.deepEqual(withOperatorParts(SCREENS, current, [{ name: 'b', width: 2 }, { name: 'a', width: 3 }]), [
+      { name: 'b', width: 2 }, { name: 'a', width: 3, program: current[0].program },
+    ]);
+  });
+
+  it('gives a JSON Schema that requires only what neither a default nor a fill gives', () => {
+    const schema = jsonSchemaOf(SCREENS) as { items: { required: string[]; properties: Record<string, Record<string, unknown>> } };
+    assert.deepEqual(schema.items.required, ['name']);
+    assert.equal(schema.items.properties.colour.default, 'red');
+    assert.equal((schema.items.properties.colour.oneOf as unknown[]).length, 2);
+    assert.equal(schema.items.properties.program['x-operator-only'], true);
+    assert.equal(schema.items.properties.program.minItems, 1);
   });
 
   it('reads lists and objects from JSON text, strings as written, and leaves bad text for validation', () => {

@@ -3,17 +3,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AppError } from '../../server/errors';
-import { DEFAULT_SETTINGS, SETTING_KEYS, SETTING_SPECS, settingsFromEnv, validateSettingsInput } from '../../server/settings';
+import { helpText } from '../../server/options';
+import {
+  DEFAULT_SETTINGS, SETTING_GROUPS, SETTING_KEYS, SETTING_SPECS, settingsFileText, settingsFromEnv, validateSettingsInput,
+} from '../../server/settings';
 
 describe('settings', () => {
-  it('takes its defaults from config/defaults.json, one per setting, each within its range', () => {
-    const file = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'config', 'defaults.json'), 'utf8'));
-    assert.deepEqual(file, { ...DEFAULT_SETTINGS });
-    assert.deepEqual(Object.keys(file).sort(), [...SETTING_KEYS].sort());
+  it('takes its defaults from the specs, one per setting, and config/defaults.json is generated from them', () => {
+    const file = readFileSync(join(__dirname, '..', '..', '..', 'config', 'defaults.json'), 'utf8');
+    assert.equal(file, settingsFileText(DEFAULT_SETTINGS), 'config/defaults.json differs from the specs: run npm run defaults');
+    assert.deepEqual(Object.keys(DEFAULT_SETTINGS), [...SETTING_KEYS]);
     assert.equal(DEFAULT_SETTINGS.max_image_dimension, 2000);
     assert.equal(DEFAULT_SETTINGS.compression_quality, 6);
     assert.equal(DEFAULT_SETTINGS.enable_memory_optimization, true);
     assert.ok(Object.isFrozen(DEFAULT_SETTINGS));
+  });
+
+  it('gives every setting a label of its own and one of the groups, and lists them by group in --help', () => {
+    const labels = SETTING_KEYS.map((key) => SETTING_SPECS[key].label);
+    assert.equal(new Set(labels).size, SETTING_KEYS.length, labels.join(', '));
+    for (const key of SETTING_KEYS) assert.ok((SETTING_GROUPS as readonly string[]).includes(SETTING_SPECS[key].group), key);
+    const help = helpText();
+    assert.ok(help.indexOf('  Images:') < help.indexOf('MAX_IMAGE_DIMENSION'));
+    assert.ok(help.indexOf('  MQTT:') < help.indexOf('MQTT_URL') && help.indexOf('MQTT_URL') < help.indexOf('  Similarity:'));
   });
 
   it('accepts values at both ends of every range and refuses one past them', () => {
