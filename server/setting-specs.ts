@@ -1,5 +1,5 @@
 import type { SettingSpec, SettingValue } from './setting-kinds';
-import { DISPLAYS_SPEC } from './display/profiles';
+import { DISPLAYS_SPEC } from './display-setting';
 
 /** The groups settings are shown in, in the order the pages and `--help` list them. */
 export const SETTING_GROUPS = ['Images', 'Memory', 'Storage', 'Access', 'Displays', 'MQTT', 'Similarity'] as const;

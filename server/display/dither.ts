@@ -13,30 +13,17 @@
 /** An sRGB colour as three 0-255 values. */
 export type Rgb = readonly [number, number, number];
 
-/** The palettes named after panels; any other palette is a list of `#rrggbb`. */
-export const PALETTES = {
-  // Spectra 6 (E6) panels: Waveshare 13.3" E6, Pimoroni Inky Impression 7.3" (2025). Their drivers
-  // take these nominal values and map them to the inks themselves.
-  spectra6: ['#000000', '#ffffff', '#ffff00', '#ff0000', '#0000ff', '#00ff00'],
-  // ACeP 7-colour (Inky Impression 5.7"/7.3" 2023, Waveshare 5.65"): Spectra 6 plus orange.
-  acep7: ['#000000', '#ffffff', '#ffff00', '#ff0000', '#0000ff', '#00ff00', '#ff8000'],
-  bw: ['#000000', '#ffffff'],
-  // 2-bit grey panels: four levels evenly spaced in sRGB values, as their drivers expect.
-  gray4: ['#000000', '#555555', '#aaaaaa', '#ffffff'],
-} as const satisfies Record<string, readonly string[]>;
 
-export type PaletteName = keyof typeof PALETTES;
+import { DITHER_METHODS, MAX_PALETTE_COLOURS, PALETTES, type PaletteName } from '../display-setting';
+
+export { DITHER_METHODS, MAX_PALETTE_COLOURS, PALETTES, type PaletteName };
 
 /** A palette as a setting names it: one of {@link PALETTES} or a list of `#rrggbb`. */
 export type PaletteSpec = PaletteName | readonly string[];
 
-/** How error is spread to the neighbours of a pixel; `none` maps each pixel to its nearest colour. */
-export const DITHER_METHODS = ['floyd-steinberg', 'atkinson', 'none'] as const;
 
 export type DitherMethod = (typeof DITHER_METHODS)[number];
 
-/** Most colours a palette may have: an 8-bit indexed PNG holds 256. */
-export const MAX_PALETTE_COLOURS = 256;
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
 

@@ -1,12 +1,12 @@
 import type { FieldErrors } from '../errors';
+import { MAX_PANEL, type PanelSize } from '../display-setting';
 import { DAEMON_AT_REST_MB, type MemoryBudget } from '../memory/memory-budget';
+
+export { MAX_PANEL };
 import { DECODED_MB_PER_MP } from '../memory/working-set';
 
 /** A width and a height in pixels. */
-export interface Size {
-  width: number;
-  height: number;
-}
+export type Size = PanelSize;
 
 /**
  * What rendering one frame adds to the daemon's RSS, calibrated with `npm run bench:frame-memory`
@@ -17,13 +17,6 @@ export interface Size {
 const FRAME_MB_PER_PANEL_MP = 5.25;
 const FRAME_FIXED_MB = 10;
 
-/**
- * The largest panel on any device, in pixels: 4096x4096 (16.8 megapixels, or 5461x3072 at 16:9),
- * whose frame needs about 99 MB. On the smallest supported device, a 512 MB Pi under the unit's
- * MemoryHigh=256M and MemoryMax=320M, that fits beside the daemon at rest, its image worker and a
- * 12 MP upload in flight. Real e-paper panels are 0.3-3.7 megapixels (800x480 to 2560x1440).
- */
-export const MAX_PANEL: Readonly<Size> = { width: 4096, height: 4096 };
 const MAX_PANEL_PIXELS = MAX_PANEL.width * MAX_PANEL.height;
 
 /**
@@ -91,7 +84,6 @@ export function largestPanel(width: number, height: number, limit: FrameLimit, m
  * checked with the profile, profiles.ts).
  */
 export function panelsOverBudget(profiles: readonly Size[], budget: MemoryBudget | null): FieldErrors | undefined {
-  if (!budget) return undefined;
   const limit = frameLimit(budget);
   const fields: FieldErrors = Object.create(null);
   profiles.forEach((panel, i) => {
