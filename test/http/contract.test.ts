@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
-import { MAX_LIVE_CLIENTS } from '../../server/http/live';
+import { MAX_LIVE_CLIENTS } from '../../server/http/routes/live';
 import { API_SCHEMAS, type SchemaName } from '../../server/http/schemas';
 import { photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
 import { SIMILARITY_CASES } from '../helpers/similarity-contract-cases';

@@ -4,7 +4,7 @@ import { imageNotFound, noImageYet } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app';
-import { parseCapturedAt, parseCursor, parseDisplayOptions, parseLimit, parseSource, sourceFromFrameId } from '../params';
+import { parseCapturedAt, parseCursor, parseDisplayOptions, parseLimit, parseSource, sourceFromFrameId } from '../parse-params';
 import { present } from '../present';
 import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
 import { sendFile } from '../send-file';

@@ -4,7 +4,7 @@ import { LOG_RING_SIZE } from '../../logs/log-ring';
 import { tooManyStreams } from '../../errors';
 import { openEventStream } from '../event-stream';
 import { renderPage } from '../page';
-import { parseLimit } from '../params';
+import { parseLimit } from '../parse-params';
 
 /** Log streams open at once; each costs a socket and a buffer. */
 const MAX_LOG_CLIENTS = 8;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { AppDeps } from '../../app';
 import { publicSettings, SETTING_SPECS } from '../../settings';
 import { markPage, renderPage } from '../page';
-import { parseSource } from '../params';
+import { parseSource } from '../parse-params';
 import { present } from '../present';
 import { presentDisplays } from './displays';
 

@@ -4,7 +4,7 @@ import { imageNotFound, invalidParam, notHashedYet } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';
 import { prefersHtml, renderPage } from '../page';
-import { parseSource } from '../params';
+import { parseSource } from '../parse-params';
 import { withQueryImages } from '../query-images';
 import { present } from '../present';
 

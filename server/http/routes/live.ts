@@ -1,10 +1,10 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../app';
-import { tooManyStreams } from '../errors';
-import type { HistoryPoint, MemoryStatus } from '../monitoring/monitor';
-import type { StoredImage } from '../storage/image-store';
-import { openEventStream } from './event-stream';
-import { present } from './present';
+import type { AppDeps } from '../../app';
+import { tooManyStreams } from '../../errors';
+import type { HistoryPoint, MemoryStatus } from '../../monitoring/monitor';
+import type { StoredImage } from '../../storage/image-store';
+import { openEventStream } from '../event-stream';
+import { present } from '../present';
 
 /** At most this many pages may follow the live stream at once; each costs a socket and a buffer. */
 export const MAX_LIVE_CLIENTS = 32;
