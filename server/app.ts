@@ -11,7 +11,7 @@ import { imageRoutes } from './http/routes/images';
 import { similarityRoutes } from './http/routes/similarity';
 import { compareRoutes } from './http/routes/compare';
 import { metaRoutes } from './http/routes/meta';
-import { liveRoutes } from './http/live';
+import { liveRoutes } from './http/routes/live';
 import { logRoutes } from './http/routes/logs';
 import { displayRoutes } from './http/routes/displays';
 import { monitoringRoutes } from './http/routes/monitoring';

@@ -1,159 +1,111 @@
-import { DASHBOARD_PATHS } from './openapi-dashboard';
-import { SIMILARITY_PATHS } from './openapi-similarity';
-import { errorResponse, jsonResponse, parameter } from './openapi-parts';
-import { RAW_FRAME_CONTENT, RAW_FRAME_PARAMETERS } from './openapi-raw-frames';
+import { ERROR_CATALOG, type ErrorCode } from '../errors';
+import type { Operation, ParameterDoc, Refusals, ResponseDoc } from './documented-route';
 import { componentSchemas } from './schemas';
-import { BEFORE_PARAM, CAPTURED_AT_PARAM, CONFIRM_ALL_PARAM, ID_PARAM, LIST_LIMIT_PARAM, SOURCE_PARAM } from './schemas/params';
-import { DISPLAY_PATHS, LOG_PATHS } from './openapi-display';
 
 /**
- * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. Every JSON body is a
- * component printed from the zod schemas in schemas/, which the routes and the contract test use
- * too; this file only says which route answers what.
+ * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json, collected from the
+ * operations the route modules declare beside their handlers (documented-route.ts). Every JSON body
+ * is a component printed from the zod schemas in schemas/, which the contract test parses real
+ * answers with; every refusal's status and body come from the error catalog.
  */
 
-const png = { description: 'The PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } };
-const binary = { schema: { type: 'string', format: 'binary' } };
-
-const uploadParams = [parameter(SOURCE_PARAM), parameter(CAPTURED_AT_PARAM), ...RAW_FRAME_PARAMETERS];
-const idParams = [parameter(ID_PARAM)];
-
-const uploadErrors = {
-  400: errorResponse('Bad parameter or empty body'),
-  413: errorResponse('payload_too_large (bytes) or too_many_pixels (pixels)'),
-  415: errorResponse('unsupported_media_type: the bytes are not a supported image'),
-  422: errorResponse('invalid_image: corrupt or truncated image'),
-  503: errorResponse('busy: the processing queue is full; see Retry-After'),
-  507: errorResponse('insufficient_storage: the disk is full, or below min_free_disk_mb with nothing left to remove'),
+/**
+ * Refusals any request may meet before or around its route, said once in the document's
+ * description rather than on every operation.
+ */
+export const ANY_ROUTE_REFUSALS: Refusals = {
+  invalid_parameter: 'bytes that are not well-formed HTTP/1.1',
+  unauthorized: 'an API token is set and the request does not carry it, as a change always must and a read must with require_token_for_reads',
+  cross_origin_refused: 'a change sent by a page of another origin, by its Origin or Sec-Fetch-Site',
+  host_not_allowed: 'while no API token is set, a Host that is not an address of the daemon or in allowed_hosts',
+  not_found: 'a path no route answers',
+  method_not_allowed: 'a method the path does not answer',
+  request_timeout: 'headers or a body that arrive too slowly',
+  payload_too_large: 'a body past its route\'s limit: max_upload_bytes for images, 4 KB to 4 MB for JSON',
+  headers_too_large: 'request headers past 16 KiB in all',
+  too_many_connections: 'more connections at once from one address than allowed',
+  internal_error: 'anything unexpected; the details go to the log only',
 };
 
-const imageBody = {
-  required: true,
-  content: {
-    'image/*': binary,
-    'application/octet-stream': binary,
-    ...RAW_FRAME_CONTENT,
-    'multipart/form-data': {
-      schema: {
-        type: 'object',
-        properties: {
-          image: { type: 'array', items: binary.schema },
-          source: SOURCE_PARAM.schema,
-          captured_at: CAPTURED_AT_PARAM.schema,
-        },
-      },
-    },
-  },
-};
+const ERROR_REF = '#/components/schemas/Error';
 
-export const OPENAPI_DOCUMENT = {
-  openapi: '3.1.0',
-  info: {
-    title: 'pi-image-receiver',
-    version: '0.1.0',
-    description: 'Receives images, turns them upright from EXIF, resizes them and stores them as PNG. '
-      + 'Any route answers 403 cross_origin_refused to a change sent by a page of another origin (Origin or Sec-Fetch-Site), '
-      + 'and, while no API token is set, 403 host_not_allowed to a request whose Host is not an address of the daemon (see allowed_hosts).',
-  },
-  // Optional: only when the daemon has an API token, and for reads only with require_token_for_reads.
-  security: [{}, { bearerToken: [] }],
-  paths: {
-    '/health': {
-      get: { summary: 'Liveness', responses: { 200: jsonResponse('Up', 'Health') } },
+/** The document for `operations`; its paths are theirs, in their order. */
+export function openApiDocument(operations: readonly Operation[]) {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const operation of operations) {
+    (paths[operation.path.replace(/:(\w+)/g, '{$1}')] ??= {})[operation.method] = describeOperation(operation);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'pi-image-receiver',
+      version: '0.1.0',
+      description: 'Receives images, turns them upright from EXIF, resizes them and stores them as PNG. '
+        + 'Every refusal is {"error": {"code", "message"}} with the status of its code. Besides the refusals each operation lists, '
+        + `any request may be refused with ${describeRefusals(ANY_ROUTE_REFUSALS)}.`,
     },
-    '/health/live': {
-      get: { summary: 'Liveness for a supervisor: answers while the process serves', responses: { 200: jsonResponse('Serving', 'Live') } },
-    },
-    '/health/ready': {
-      get: {
-        summary: 'Readiness: whether an upload could be stored now',
-        responses: {
-          200: jsonResponse('Ready', 'Ready'),
-          503: jsonResponse('Not ready: the store is loading, the data dir is not writable, or the disk is below min_free_disk_mb with nothing left to free', 'NotReady'),
+    // Optional: only when the daemon has an API token, and for reads only with require_token_for_reads.
+    security: [{}, { bearerToken: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearerToken: {
+          type: 'http', scheme: 'bearer',
+          description: 'The API token, when one is set; reads may carry it as ?access_token= instead. Without it: 401 unauthorized.',
         },
       },
+      schemas: componentSchemas(),
     },
-    '/openapi.json': {
-      get: { summary: 'This document', responses: { 200: jsonResponse('OpenAPI 3.1', 'OpenApiDocument') } },
+  };
+}
+
+function describeOperation(operation: Operation): object {
+  const parameters = parametersOf(operation);
+  return {
+    summary: operation.summary,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(operation.body ? { requestBody: operation.body } : {}),
+    responses: { ...operation.responses, ...refusalResponses(operation) },
+  };
+}
+
+/** The path's parameters (declared, or else strings), then the others, as OpenAPI shows them. */
+function parametersOf(operation: Operation): object[] {
+  const declared = operation.params ?? [];
+  const inPath = [...operation.path.matchAll(/:(\w+)/g)]
+    .filter(([, name]) => !declared.some((p) => p.in === 'path' && p.name === name))
+    .map(([, name]): ParameterDoc => ({ name, in: 'path', schema: { type: 'string' } }));
+  return [...inPath, ...declared].map((p) => ({
+    name: p.name, in: p.in, required: p.required ?? p.in === 'path',
+    ...(p.description ? { description: p.description } : {}),
+    schema: p.schema,
+  }));
+}
+
+/**
+ * One response per status the operation's refusals have: the Error component, its code narrowed
+ * to those refusals' codes.
+ * @throws Error when a refusal's status is also one of the operation's answers.
+ */
+function refusalResponses(operation: Operation): Record<number, ResponseDoc> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of Object.keys(operation.refusals ?? {}) as ErrorCode[]) {
+    const status = ERROR_CATALOG[code];
+    if (operation.responses[status]) throw new Error(`${operation.method} ${operation.path}: ${code} has the status ${status} of an answer`);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries([...byStatus].map(([status, codes]) => [status, {
+    description: codes.map((code) => `${code}: ${operation.refusals?.[code]}`).join('; '),
+    content: {
+      'application/json': { schema: { $ref: ERROR_REF, properties: { error: { properties: { code: { enum: codes } } } } } },
     },
-    '/images': {
-      post: {
-        summary: 'Upload one image (raw body) or several (multipart field "image")',
-        parameters: uploadParams,
-        requestBody: imageBody,
-        responses: {
-          201: jsonResponse('Stored; Location names the first image', 'UploadCreated'),
-          ...uploadErrors,
-        },
-      },
-      get: {
-        summary: 'List images, newest first',
-        parameters: [parameter(LIST_LIMIT_PARAM), parameter(BEFORE_PARAM), parameter(SOURCE_PARAM)],
-        responses: {
-          200: jsonResponse('A page', 'ImagePage'),
-          400: errorResponse('Bad parameter'),
-        },
-      },
-      delete: {
-        summary: 'Delete every image (needs confirm=all)',
-        parameters: [parameter(CONFIRM_ALL_PARAM)],
-        responses: { 200: jsonResponse('Deleted', 'DeletedAll'), 400: errorResponse('confirm missing') },
-      },
-    },
-    '/upload': {
-      post: {
-        summary: 'The original receiver\'s upload: multipart field "file" (or "image")',
-        parameters: uploadParams,
-        requestBody: imageBody,
-        responses: {
-          200: jsonResponse('Stored', 'UploadSuccess'),
-          ...uploadErrors,
-        },
-      },
-    },
-    '/images/latest': {
-      get: { summary: 'The newest PNG', parameters: [parameter(SOURCE_PARAM)], responses: { 200: png, 404: errorResponse('No image yet') } },
-    },
-    '/images/{id}': {
-      get: { summary: 'One PNG, with an ETag', parameters: idParams, responses: { 200: png, 304: { description: 'Not modified' }, 404: errorResponse('No such image') } },
-      delete: { summary: 'Delete one image', parameters: idParams, responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such image') } },
-    },
-    '/images/{id}/meta': {
-      get: { summary: 'One image record', parameters: idParams, responses: { 200: jsonResponse('The record', 'ImageRecord'), 404: errorResponse('No such image') } },
-    },
-    '/config': {
-      get: {
-        summary: 'The settings in force: JSON, or the configuration page for Accept: text/html',
-        responses: {
-          200: {
-            description: 'Settings (JSON by default), or the page when the client prefers text/html',
-            content: { ...jsonResponse('', 'Settings').content, 'text/html': { schema: { type: 'string' } } },
-          },
-        },
-      },
-      post: {
-        summary: 'Change some settings; validated whole, persisted, applied to the next image',
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SettingsUpdate' } } } },
-        responses: {
-          200: jsonResponse('Updated', 'ConfigUpdated'),
-          400: errorResponse('invalid_settings, with a reason per field in error.fields'),
-          403: errorResponse('forbidden_setting: an operator-only setting (x-operator-only), named in error.fields; nothing changed'),
-          415: errorResponse('unsupported_media_type: the body is not declared as application/json; nothing changed'),
-        },
-      },
-    },
-    ...DASHBOARD_PATHS,
-    ...SIMILARITY_PATHS,
-    ...LOG_PATHS,
-    ...DISPLAY_PATHS,
-  },
-  components: {
-    securitySchemes: {
-      bearerToken: {
-        type: 'http', scheme: 'bearer',
-        description: 'The API token, when one is set; reads may carry it as ?access_token= instead. Without it: 401 unauthorized.',
-      },
-    },
-    schemas: componentSchemas(),
-  },
-};
+  }]));
+}
+
+/** "401 unauthorized: why; 403 ...", by status. */
+function describeRefusals(refusals: Refusals): string {
+  return (Object.keys(refusals) as ErrorCode[])
+    .sort((a, b) => ERROR_CATALOG[a] - ERROR_CATALOG[b])
+    .map((code) => `${ERROR_CATALOG[code]} ${code}: ${refusals[code]}`)
+    .join('; ');
+}

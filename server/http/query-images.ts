@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { AppDeps } from '../app-deps';
 import { wrongImageCount } from '../errors';
 import type { ProcessedImage } from '../pipeline/process-image';
+import type { Refusals } from './documented-route';
 import { receiveUpload } from './upload-body';
 
 /** An uploaded query image, processed as an upload would be, living only as long as the request. */
@@ -11,6 +12,16 @@ export interface QueryImage {
   png: string;
   processed: ProcessedImage;
 }
+
+/** How {@link withQueryImages} refuses, for the documentation of the routes that use it. */
+export const QUERY_IMAGE_REFUSALS: Refusals = {
+  invalid_parameter: 'not as many images as the route takes, an empty body or a malformed form',
+  payload_too_large: 'more bytes than max_upload_bytes, or a form with too many parts',
+  too_many_pixels: 'more pixels than max_input_pixels, or more than the memory budget allows',
+  unsupported_media_type: 'not a supported image',
+  invalid_image: 'a corrupt or truncated image',
+  busy: 'the processing queue is full; see Retry-After',
+};
 
 /**
  * Receives the images of a query request (search, compare), runs each through the upload

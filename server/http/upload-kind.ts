@@ -3,7 +3,7 @@ import { invalidParam } from '../errors';
 import { parseImageSchema } from '../messages/image-schemas';
 import { rawFrameLayout, type RawFrameSpec } from '../pipeline/raw-encodings';
 import type { UploadKind } from '../messages/unpack-upload';
-import { single, type Raw } from './params';
+import { single, type Raw } from './parse-params';
 
 /** The Content-Types of a protobuf message body. */
 const PROTOBUF_TYPES = ['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf'];

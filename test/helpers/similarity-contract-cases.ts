@@ -19,7 +19,18 @@ function pair(a: Uint8Array, b: Uint8Array): FormData {
 
 const text = (): Blob => new Blob(['not an image']);
 
-/** How to provoke each documented status of the similarity routes; spread into the contract test's CASES. */
+/** The answer of an app of its own whose uploads are at most 1 KiB, copied out before the app is removed. */
+async function withSmallUploads(ask: (app: TestApp) => Promise<Response>): Promise<Response> {
+  const small = await startTestApp({ settings: { max_upload_bytes: 1024 } });
+  try {
+    const res = await ask(small);
+    return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+  } finally {
+    await small.destroy();
+  }
+}
+
+/** How to provoke each documented status of the similarity and comparison routes; spread into the contract test's CASES. */
 export const SIMILARITY_CASES: Record<string, (h: Harness) => Promise<Response>> = {
   'GET /images/{id}/similar 200': async (h) => h.app.fetch(`/images/${await h.storedId()}/similar`),
   'GET /images/{id}/similar 400': async (h) => h.app.fetch(`/images/${await h.storedId()}/similar?max_distance=65`),
@@ -27,24 +38,19 @@ export const SIMILARITY_CASES: Record<string, (h: Harness) => Promise<Response>>
   'GET /search 200': ({ app }) => app.fetch('/search'),
   'POST /search 200': async ({ app }) => app.fetch('/search', { method: 'POST', body: await scene(3, 64, 48), headers: { 'Content-Type': 'image/png' } }),
   'POST /search 400': ({ app }) => app.fetch('/search?top_k=0', { method: 'POST', body: new Uint8Array(1) }),
-  'POST /search 413': async () => {
-    const small = await startTestApp({ settings: { max_upload_bytes: 1024 } });
-    try {
-      const res = await small.fetch('/search', { method: 'POST', body: await scene(3, 64, 48), headers: { 'Content-Type': 'image/png' } });
-      return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
-    } finally {
-      await small.destroy();
-    }
-  },
+  'POST /search 413': () => withSmallUploads(async (app) => app.fetch('/search', { method: 'POST', body: await scene(3, 64, 48), headers: { 'Content-Type': 'image/png' } })),
   'POST /search 415': ({ app }) => app.fetch('/search', { method: 'POST', body: 'hello', headers: { 'Content-Type': 'text/plain' } }),
   'POST /search 422': async ({ app }) => app.fetch('/search', { method: 'POST', body: (await scene(3, 64, 48)).subarray(0, 100), headers: { 'Content-Type': 'image/png' } }),
   'POST /compare 200': async (h) => h.app.fetch('/compare', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ id1: await h.storedId(), id2: await h.storedId() }) }),
   'POST /compare 400': ({ app }) => app.fetch('/compare', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ id1: 1 }) }),
+  'POST /compare 413': () => withSmallUploads(async (app) => app.fetch('/compare', { method: 'POST', body: pair(await scene(3, 64, 48), await scene(4, 64, 48)) })),
   'POST /compare 404': ({ app }) => app.fetch('/compare', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ id1: NO_SUCH_ID, id2: NO_SUCH_ID }) }),
   'POST /compare 415': ({ app }) => app.fetch('/compare', { method: 'POST', body: 'hello', headers: { 'Content-Type': 'text/plain' } }),
   'POST /compare 422': async ({ app }) => app.fetch('/compare', { method: 'POST', body: pair((await scene(3, 64, 48)).subarray(0, 100), await scene(4, 64, 48)) }),
   'POST /extract-features 200': async ({ app }) => app.fetch('/extract-features', { method: 'POST', body: form([await scene(5, 200, 150)]) }),
   'POST /extract-features 400': ({ app }) => app.fetch('/extract-features', { method: 'POST', body: form([], 'image', { note: 'no file' }) }),
+  'POST /extract-features 413': () => withSmallUploads(async (app) => app.fetch('/extract-features', { method: 'POST', body: form([await scene(5, 64, 48)]) })),
+  'POST /extract-features 422': async ({ app }) => app.fetch('/extract-features', { method: 'POST', body: form([(await scene(5, 64, 48)).subarray(0, 100)]) }),
   'POST /extract-features 415': ({ app }) => {
     const body = new FormData();
     body.append('image', text(), 'a.txt');
@@ -58,6 +64,7 @@ export const SIMILARITY_CASES: Record<string, (h: Harness) => Promise<Response>>
   'POST /compare-features 415': ({ app }) => app.fetch('/compare-features', { method: 'POST', body: 'x', headers: { 'Content-Type': 'text/plain' } }),
   'POST /compare-images 200': async ({ app }) => app.fetch('/compare-images', { method: 'POST', body: pair(await scene(6, 200, 150), await scene(7, 200, 150)) }),
   'POST /compare-images 400': async ({ app }) => app.fetch('/compare-images', { method: 'POST', body: form([await scene(6, 64, 48)], 'image1') }),
+  'POST /compare-images 413': () => withSmallUploads(async (app) => app.fetch('/compare-images', { method: 'POST', body: pair(await scene(6, 64, 48), await scene(7, 64, 48)) })),
   'POST /compare-images 415': ({ app }) => app.fetch('/compare-images', { method: 'POST', body: 'x', headers: { 'Content-Type': 'text/plain' } }),
   'POST /compare-images 422': async ({ app }) => app.fetch('/compare-images', { method: 'POST', body: pair((await scene(6, 64, 48)).subarray(0, 100), await scene(7, 64, 48)) }),
 };

@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
-import { MAX_LIVE_CLIENTS } from '../../server/http/live';
+import { MAX_LIVE_CLIENTS } from '../../server/http/routes/live';
 import { API_SCHEMAS, type SchemaName } from '../../server/http/schemas';
 import { photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
 import { SIMILARITY_CASES } from '../helpers/similarity-contract-cases';
@@ -19,7 +19,8 @@ import { form, jsonPost, postImage, startTestApp, type TestApp } from '../helper
  */
 
 interface Answer { status: number; type: string; body: Buffer }
-interface MediaType { schema?: { $ref?: string } }
+/** A body's schema; a refusal's narrows the Error component to the codes its operation names. */
+interface MediaType { schema?: { $ref?: string; properties?: { error?: { properties?: { code?: { enum?: string[] } } } } } }
 interface Operation { responses: Record<string, { content?: Record<string, MediaType> }> }
 type Paths = Record<string, Record<string, Operation>>;
 
@@ -111,6 +112,12 @@ function uploadCases(path: '/images' | '/upload', okStatus: number): Record<stri
   };
 }
 
+/** The routes that process query images refuse with busy, before reading the body, while the queue is full. */
+const QUERY_BUSY_CASES = Object.fromEntries(['/search', '/compare', '/extract-features', '/compare-images'].map((path) => [
+  `POST ${path} 503`,
+  () => withApp({ settings: { max_queue_length: 1 } }, async (app) => whileQueueFull(app, async () => app.fetch(path, { method: 'POST', body: form([await jpeg()], 'image1') }))),
+]));
+
 /** Every documented (method, path, status), and how to make the real app answer it. */
 const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /health 200': ({ app }) => app.fetch('/health'),
@@ -122,6 +129,12 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   }),
   'GET /openapi.json 200': ({ app }) => app.fetch('/openapi.json'),
   ...uploadCases('/images', 201),
+  // Every file repeats a stored image: nothing is stored, the duplicates are named.
+  'POST /images 200': () => withApp({ settings: { duplicate_max_distance: 10 } }, async (app) => {
+    const still = await solidPng(24, 16);
+    assert.equal((await postImage(app, still, '', 'image/png')).status, 201);
+    return postImage(app, still, '', 'image/png');
+  }),
   ...uploadCases('/upload', 200),
   'GET /images 200': async (h) => {
     await h.storedId();
@@ -138,6 +151,7 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
     await h.storedId();
     return h.app.fetch('/images/latest');
   },
+  'GET /images/latest 400': ({ app }) => app.fetch('/images/latest?source=../x'),
   'GET /images/latest 404': ({ app }) => app.fetch('/images/latest?source=nobody'),
   'GET /images/{id} 200': async (h) => h.app.fetch(`/images/${await h.storedId()}`),
   'GET /images/{id} 304': async (h) => revalidate(h.app, `/images/${await h.storedId()}`),
@@ -198,6 +212,7 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /static/{file} 304': ({ app }) => revalidate(app, '/static/app.css'),
   'GET /static/{file} 404': ({ app }) => app.fetch('/static/nothing.js'),
   ...SIMILARITY_CASES,
+  ...QUERY_BUSY_CASES,
   // Logs and displays.
   'GET /logs 200': ({ app }) => app.fetch('/logs?limit=5'),
   'GET /logs 400': ({ app }) => app.fetch('/logs?limit=0'),
@@ -287,8 +302,12 @@ describe('the API contract: every documented route and status, against the real 
         const name = (key === 'GET /events 200' ? 'MemoryStatus' : ref?.split('/').pop()) as SchemaName;
         const schema: z.ZodType = API_SCHEMAS[name];
         assert.ok(schema, `${key}: a component schema for ${ref}`);
-        const parsed = schema.safeParse(JSON.parse(got.body.toString('utf8')));
+        const body: unknown = JSON.parse(got.body.toString('utf8'));
+        const parsed = schema.safeParse(body);
         assert.ok(parsed.success, `${key}: ${parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        // A refusal's code is one of those its operation names.
+        const codes = content['application/json']?.schema?.properties?.error?.properties?.code?.enum;
+        if (codes) assert.ok(codes.includes((body as { error: { code: string } }).error.code), `${key}: ${got.body.toString('utf8').slice(0, 300)} is one of ${codes.join(', ')}`);
       } else {
         assert.ok(got.body.length > 0, `${key} has a body`);
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MAX_LIVE_CLIENTS } from '../../server/http/live';
+import { MAX_LIVE_CLIENTS } from '../../server/http/routes/live';
 import { HISTORY_SERIES } from '../../server/monitoring/monitor';
 import { photoLike } from '../helpers/fixtures';
 import { postImage, startTestApp, type TestApp } from '../helpers/test-app';

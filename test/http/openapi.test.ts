@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRouter } from '../../server/app';
 import { ERROR_CATALOG } from '../../server/errors';
+import { ANY_ROUTE_REFUSALS } from '../../server/http/openapi';
 import { startTestApp } from '../helpers/test-app';
 
 describe('/openapi.json', () => {
@@ -17,6 +18,28 @@ describe('/openapi.json', () => {
         .flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${layer.path.toString().replace(/:(\w+)/g, '{$1}')}`))
         .sort();
       assert.deepEqual(documented, served);
+    } finally {
+      await app.destroy();
+    }
+  });
+
+  it('names every code of the catalog: on the operations that refuse with it, or as one any request may meet', async () => {
+    const app = await startTestApp();
+    try {
+      const doc = await (await app.fetch('/openapi.json')).json() as {
+        paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: { properties?: { error?: { properties?: { code?: { enum?: string[] } } } } } }> }> }>>;
+      };
+      const named = new Set(Object.keys(ANY_ROUTE_REFUSALS));
+      for (const operation of Object.values(doc.paths).flatMap((ops) => Object.values(ops))) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const codes = response.content?.['application/json']?.schema?.properties?.error?.properties?.code?.enum ?? [];
+          for (const code of codes) {
+            assert.equal(ERROR_CATALOG[code as keyof typeof ERROR_CATALOG], Number(status), `${code} is documented under its catalog status`);
+            named.add(code);
+          }
+        }
+      }
+      assert.deepEqual([...named].sort(), Object.keys(ERROR_CATALOG).sort());
     } finally {
       await app.destroy();
     }

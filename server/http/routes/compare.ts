@@ -6,7 +6,8 @@ import { featuresToJson, parseFeatureSets } from '../../similarity/features-json
 import { hammingDistance, isSignature, type ImageSignature } from '../../similarity/signature';
 import type { StoredImage } from '../../storage/image-store';
 import { readJson, type JsonBodyOptions } from '../read-json';
-import { withQueryImages } from '../query-images';
+import { QUERY_IMAGE_REFUSALS, withQueryImages } from '../query-images';
+import { formContent, jsonBody, jsonResponse, route } from '../documented-route';
 
 /** Largest JSON body of /compare-features: two sets of 5000 keypoints fit. */
 const MAX_FEATURES_JSON_BYTES = 4 * 1024 * 1024;
@@ -24,7 +25,22 @@ const FEATURES_BODY: JsonBodyOptions = {
 export function compareRoutes(router: Router, deps: AppDeps): void {
   const matcher = deps.features;
 
-  router.post('/compare', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/compare',
+    summary: 'Are two images the same object? ORB keypoints, ratio test, RANSAC homography',
+    body: {
+      required: true,
+      content: { ...formContent('image1', 'image2'), ...jsonBody({ type: 'object', required: ['id1', 'id2'], properties: { id1: { type: 'string' }, id2: { type: 'string' } } }).content },
+    },
+    responses: { 200: jsonResponse('The comparison', 'CompareAnswer') },
+    refusals: {
+      ...QUERY_IMAGE_REFUSALS,
+      invalid_parameter: 'a missing id or image, or a body that is not JSON',
+      not_found: 'no such image',
+      unsupported_media_type: 'neither multipart nor JSON, or not an image',
+      busy: 'the processing queue is full, or comparisons already wait; see Retry-After',
+    },
+  }, async (ctx) => {
     if (ctx.is('multipart')) {
       ctx.body = await withQueryImages(ctx, deps, ['image1', 'image2'], 2, async ([a, b]) => ({
         ...(await matcher.compare(a.png, b.png)),
@@ -42,17 +58,32 @@ export function compareRoutes(router: Router, deps: AppDeps): void {
     };
   });
 
-  router.post('/extract-features', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/extract-features', summary: 'ORB features of an image (the lost-and-found matcher\'s route)',
+    body: { required: true, content: formContent('image') },
+    responses: { 200: jsonResponse('The features', 'ExtractedFeatures') },
+    refusals: QUERY_IMAGE_REFUSALS,
+  }, async (ctx) => {
     const features = await withQueryImages(ctx, deps, ['image'], 1, ([image]) => matcher.extract(image.png));
     ctx.body = { success: true, features: featuresToJson(features) };
   });
 
-  router.post('/compare-features', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/compare-features', summary: 'Compare two feature sets from /extract-features',
+    body: jsonBody({ type: 'object', required: ['features1', 'features2'] }),
+    responses: { 200: jsonResponse('The comparison', 'MatcherComparison') },
+    refusals: { invalid_parameter: 'malformed features: error.fields names each bad field', unsupported_media_type: 'not JSON' },
+  }, async (ctx) => {
     const [a, b] = parseFeatureSets(await readJson(ctx, FEATURES_BODY), ['features1', 'features2']);
     ctx.body = { success: true, comparison: await matcher.match(a, b) };
   });
 
-  router.post('/compare-images', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/compare-images', summary: 'Compare two images (the lost-and-found matcher\'s route)',
+    body: { required: true, content: formContent('image1', 'image2') },
+    responses: { 200: jsonResponse('The comparison', 'MatcherComparison') },
+    refusals: { ...QUERY_IMAGE_REFUSALS, unsupported_media_type: 'not multipart, or not an image' },
+  }, async (ctx) => {
     requireMultipart(ctx);
     const comparison = await withQueryImages(ctx, deps, ['image1', 'image2'], 2, ([a, b]) => matcher.compare(a.png, b.png));
     ctx.body = { success: true, comparison };

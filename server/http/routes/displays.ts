@@ -11,6 +11,11 @@ import { readJson } from '../read-json';
 import { sendFile } from '../send-file';
 import { holdsToken } from '../auth';
 import { findImage } from './images';
+import { fileResponse, jsonBody, jsonResponse, route } from '../documented-route';
+
+const DISPLAY_PARAM = {
+  name: 'display', in: 'query', description: 'The display profile; optional when only one is configured', schema: { type: 'string' },
+} as const;
 
 /**
  * One display as GET /displays shows it: its profile (the command only as a yes/no) and state.
@@ -53,7 +58,13 @@ export function presentDisplays(deps: AppDeps, ctx: Context): Promise<Awaited<Re
 /** Display frames and panels: GET /images/:id/frame, GET /displays, POST /displays/:name/show. */
 export function displayRoutes(router: Router, deps: AppDeps): void {
 
-  router.get('/images/:id/frame', async (ctx) => {
+  route(router, {
+    method: 'get', path: '/images/:id/frame',
+    summary: 'The image as the display shows it: an indexed-palette PNG of exactly the panel size, every pixel a palette colour',
+    params: [DISPLAY_PARAM],
+    responses: { 200: fileResponse('The frame', 'image/png') },
+    refusals: { not_found: 'no such image or display' },
+  }, async (ctx) => {
     const image = findImage(deps, ctx.params.id);
     const profile = findDisplay(deps, ctx.query.display);
     const frame = await deps.frames.get(profile, image);
@@ -62,11 +73,25 @@ export function displayRoutes(router: Router, deps: AppDeps): void {
     sendFile(ctx, { ...frame, type: 'image/png', etag: `"${image.id}-${profile.name}-${version}"`, cacheControl: 'no-cache' });
   });
 
-  router.get('/displays', async (ctx) => {
+  route(router, {
+    method: 'get', path: '/displays',
+    summary: 'Every display profile with its state: the image shown now, the last command run, pending and skipped counts',
+    responses: { 200: jsonResponse('The displays', 'Displays') },
+  }, async (ctx) => {
     ctx.body = { displays: await presentDisplays(deps, ctx) };
   });
 
-  router.post('/displays/:name/show', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/displays/:name/show',
+    summary: 'Shows a stored image on the display again; answers at once, GET /displays tells how the run went',
+    body: jsonBody({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } }),
+    responses: { 202: jsonResponse('Queued', 'ShowQueued') },
+    refusals: {
+      invalid_parameter: 'no id, or a body that is not JSON',
+      not_found: 'no such display or image',
+      unsupported_media_type: 'the body is not declared as application/json',
+    },
+  }, async (ctx) => {
     const profile = findDisplay(deps, ctx.params.name);
     const body = await readJson(ctx, { maxBytes: 4096, code: 'invalid_parameter', hint: '{"id": "20261124T011115123-0001-a1b2"}' });
     const id = (body as { id?: unknown } | null)?.id;

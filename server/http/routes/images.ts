@@ -4,18 +4,42 @@ import { imageNotFound, noImageYet } from '../../errors';
 import type { StoredImage } from '../../storage/image-store';
 import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app-deps';
-import { parseCapturedAt, parseCursor, parseDisplayOptions, parseLimit, parseSource, sourceFromFrameId } from '../params';
+import { parseCapturedAt, parseCursor, parseDisplayOptions, parseLimit, parseSource, sourceFromFrameId } from '../parse-params';
 import { present } from '../present';
-import { CONFIRM_ALL_PARAM, readParam } from '../schemas/params';
+import { BEFORE_PARAM, CONFIRM_ALL_PARAM, LIST_LIMIT_PARAM, readParam, SOURCE_PARAM } from '../schemas/params';
+import { UPLOAD_BODY, UPLOAD_PARAMS } from '../schemas/upload';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
 import { unpackUpload } from '../../messages/unpack-upload';
 import { parseUploadKind } from '../upload-kind';
+import { fileResponse, jsonResponse, NOT_MODIFIED, route, type Refusals } from '../documented-route';
+
+/** How an upload may be refused, on either upload path. */
+const UPLOAD_REFUSALS: Refusals = {
+  invalid_parameter: 'a bad parameter, an empty body, a malformed form or message',
+  payload_too_large: 'more bytes than max_upload_bytes, or a form with too many parts',
+  too_many_pixels: 'more pixels than max_input_pixels, or more than the memory budget allows',
+  unsupported_media_type: 'the bytes are not a supported image',
+  invalid_image: 'a corrupt or truncated image',
+  busy: 'the processing queue is full; see Retry-After',
+  insufficient_storage: 'the disk is full, or below min_free_disk_mb with nothing left to remove',
+};
+
+const NO_SUCH_IMAGE: Refusals = { not_found: 'no such image' };
+const PNG = fileResponse('The PNG', 'image/png');
 
 /** Ingest, listing, fetching and deleting images. */
 export function imageRoutes(router: Router, deps: AppDeps): void {
 
-  router.post('/images', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/images', summary: 'Upload one image (raw body) or several (multipart field "image")',
+    params: UPLOAD_PARAMS, body: UPLOAD_BODY,
+    responses: {
+      200: jsonResponse('Every image repeats a stored one (duplicate_max_distance): none stored, each named in duplicates', 'UploadCreated'),
+      201: jsonResponse('Stored; Location names the first image', 'UploadCreated'),
+    },
+    refusals: UPLOAD_REFUSALS,
+  }, async (ctx) => {
     const { images, duplicates } = await receiveImages(ctx, deps, ['image']);
     // Every file a duplicate: nothing new was created.
     ctx.status = images.length > 0 ? 201 : 200;
@@ -24,12 +48,22 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   // The original Python receiver's endpoint, so that existing publishers keep working unchanged.
-  router.post('/upload', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/upload', summary: 'The original receiver\'s upload: multipart field "file" (or "image")',
+    params: UPLOAD_PARAMS, body: UPLOAD_BODY,
+    responses: { 200: jsonResponse('Stored', 'UploadSuccess') },
+    refusals: UPLOAD_REFUSALS,
+  }, async (ctx) => {
     const { images, duplicates } = await receiveImages(ctx, deps, ['file', 'image']);
     ctx.body = { status: 'success', images: images.map(present), ...(duplicates.length > 0 ? { duplicates } : {}) };
   });
 
-  router.get('/images', (ctx) => {
+  route(router, {
+    method: 'get', path: '/images', summary: 'List images, newest first',
+    params: [LIST_LIMIT_PARAM, BEFORE_PARAM, SOURCE_PARAM],
+    responses: { 200: jsonResponse('A page', 'ImagePage') },
+    refusals: { invalid_parameter: 'a bad limit, cursor or source' },
+  }, (ctx) => {
     const page = deps.store.list({
       limit: parseLimit(ctx.query.limit, 50, 1000),
       before: parseCursor(ctx.query.before),
@@ -38,27 +72,45 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
     ctx.body = { images: page.images.map(present), next: page.next };
   });
 
-  router.delete('/images', async (ctx) => {
+  route(router, {
+    method: 'delete', path: '/images', summary: 'Delete every image (needs confirm=all)',
+    params: [CONFIRM_ALL_PARAM],
+    responses: { 200: jsonResponse('Deleted', 'DeletedAll') },
+    refusals: { invalid_parameter: 'confirm=all missing' },
+  }, async (ctx) => {
     readParam(CONFIRM_ALL_PARAM, ctx.query.confirm);
     ctx.body = { deleted: await deps.removal.removeAll() };
   });
 
-  router.get('/images/latest', (ctx) => {
+  route(router, {
+    method: 'get', path: '/images/latest', summary: 'The newest PNG', params: [SOURCE_PARAM],
+    responses: { 200: PNG },
+    refusals: { invalid_parameter: 'a bad source', not_found: 'no image yet' },
+  }, (ctx) => {
     const source = parseSource(ctx.query.source);
     const image = deps.store.latest(source);
     if (!image) throw noImageYet(source);
     sendPng(ctx, deps, image, 'no-cache');
   });
 
-  router.get('/images/:id', (ctx) => {
+  route(router, {
+    method: 'get', path: '/images/:id', summary: 'One PNG, with an ETag',
+    responses: { 200: PNG, 304: NOT_MODIFIED }, refusals: NO_SUCH_IMAGE,
+  }, (ctx) => {
     sendPng(ctx, deps, findImage(deps, ctx.params.id), 'public, max-age=31536000, immutable');
   });
 
-  router.get('/images/:id/meta', (ctx) => {
+  route(router, {
+    method: 'get', path: '/images/:id/meta', summary: 'One image record',
+    responses: { 200: jsonResponse('The record', 'ImageRecord') }, refusals: NO_SUCH_IMAGE,
+  }, (ctx) => {
     ctx.body = present(findImage(deps, ctx.params.id));
   });
 
-  router.delete('/images/:id', async (ctx) => {
+  route(router, {
+    method: 'delete', path: '/images/:id', summary: 'Delete one image',
+    responses: { 204: { description: 'Deleted' } }, refusals: NO_SUCH_IMAGE,
+  }, async (ctx) => {
     if (!(await deps.removal.remove(findImage(deps, ctx.params.id).id))) throw imageNotFound(ctx.params.id);
     ctx.status = 204;
   });

@@ -2,9 +2,11 @@ import Router from '@koa/router';
 import type { AppDeps } from '../../app-deps';
 import { publicSettings, SETTING_SPECS } from '../../settings';
 import { markPage, renderPage } from '../page';
-import { parseSource } from '../params';
+import { parseSource } from '../parse-params';
 import { present } from '../present';
 import { presentDisplays } from './displays';
+import { pageResponse, route } from '../documented-route';
+import { SOURCE_PARAM } from '../schemas/params';
 
 /** How many thumbnails the dashboard shows; newer ones arrive live. */
 export const DASHBOARD_IMAGES = 24;
@@ -12,7 +14,12 @@ export const DASHBOARD_IMAGES = 24;
 /** The dashboard and the upload page; the configuration and memory pages share their API paths. */
 export function pageRoutes(router: Router, deps: AppDeps): void {
 
-  router.get('/', async (ctx) => {
+  route(router, {
+    method: 'get', path: '/', summary: 'The dashboard page: settings, latest thumbnails, live memory and CPU',
+    params: [{ ...SOURCE_PARAM, description: 'Show only this source\'s images' }],
+    responses: { 200: pageResponse() },
+    refusals: { invalid_parameter: 'a bad source' },
+  }, async (ctx) => {
     markPage(ctx);
     const source = parseSource(ctx.query.source);
     const { images } = deps.store.list({ limit: DASHBOARD_IMAGES, source });
@@ -30,7 +37,9 @@ export function pageRoutes(router: Router, deps: AppDeps): void {
   });
 
   // Where the original receiver had its upload form.
-  router.get('/upload_form', async (ctx) => {
+  route(router, {
+    method: 'get', path: '/upload_form', summary: 'The upload page (where the original receiver had its form)', responses: { 200: pageResponse() },
+  }, async (ctx) => {
     await renderPage(ctx, 'upload', { title: 'Upload', sources: deps.store.sources() });
   });
 

@@ -4,9 +4,11 @@ import { imageNotFound, invalidParam, notHashedYet } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
 import { isSignature } from '../../similarity/signature';
 import { prefersHtml, renderPage } from '../page';
-import { parseSource } from '../params';
-import { withQueryImages } from '../query-images';
+import { parseSource } from '../parse-params';
+import { QUERY_IMAGE_REFUSALS, withQueryImages } from '../query-images';
 import { present } from '../present';
+import { BINARY, formContent, jsonOrPageResponse, jsonResponse, pageResponse, route, type ParameterDoc } from '../documented-route';
+import { SOURCE_PARAM } from '../schemas/params';
 
 type Raw = string | string[] | undefined;
 
@@ -46,9 +48,23 @@ async function verifyResults(deps: AppDeps, queryId: string, results: SimilarIma
   return [...verified, ...results.slice(VERIFIED_CANDIDATES).map(presentResult)];
 }
 
+const integer = { type: 'integer' };
+const queryParam = (name: string, schema: ParameterDoc['schema'], description: string): ParameterDoc => ({ name, in: 'query', schema, description });
+const MAX_DISTANCE_PARAM = queryParam('max_distance', { ...integer, minimum: 0, maximum: 64, default: 64 }, 'Only images this many hash bits away or closer');
+
 /** Similar stored images by perceptual hash, and search by an uploaded image that is never stored. */
 export function similarityRoutes(router: Router, deps: AppDeps): void {
-  router.get('/images/:id/similar', async (ctx) => {
+  route(router, {
+    method: 'get', path: '/images/:id/similar',
+    summary: 'Stored images with the nearest perceptual hash: JSON, or the similar-images page for Accept: text/html',
+    params: [
+      queryParam('limit', { ...integer, minimum: 1, maximum: 100, default: 10 }, 'Most results'),
+      MAX_DISTANCE_PARAM,
+      queryParam('verify', { type: 'boolean', default: false }, 'Re-rank the 10 nearest by local features (ORB); each then carries `verified`'),
+    ],
+    responses: { 200: jsonOrPageResponse('Nearest first', 'SimilarAnswer') },
+    refusals: { invalid_parameter: 'a bad limit, max_distance or verify', not_found: 'no such image' },
+  }, async (ctx) => {
     const limit = parseIntParam('limit', ctx.query.limit, 10, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     if (!deps.store.get(ctx.params.id)) throw imageNotFound(ctx.params.id);
@@ -68,11 +84,17 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
   });
 
   // The search page; the search itself is the POST below.
-  router.get('/search', async (ctx) => {
+  route(router, { method: 'get', path: '/search', summary: 'The search page: drop an image, see the matches', responses: { 200: pageResponse() } }, async (ctx) => {
     await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources() });
   });
 
-  router.post('/search', async (ctx) => {
+  route(router, {
+    method: 'post', path: '/search', summary: 'Stored images nearest to an uploaded image, which is never stored',
+    params: [queryParam('top_k', { ...integer, minimum: 1, maximum: 100, default: 5 }, 'Most results'), MAX_DISTANCE_PARAM, SOURCE_PARAM],
+    body: { required: true, content: { 'image/*': { schema: BINARY }, ...formContent('image', 'file') } },
+    responses: { 200: jsonResponse('Nearest first; query is null', 'SimilarAnswer') },
+    refusals: { ...QUERY_IMAGE_REFUSALS, invalid_parameter: 'a bad parameter, no image, an empty body or a malformed form' },
+  }, async (ctx) => {
     const limit = parseIntParam('top_k', ctx.query.top_k, 5, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     const source = parseSource(ctx.query.source);

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import Router from '@koa/router';
 import { staticFileNotFound } from '../../errors';
+import { fileResponse, NOT_MODIFIED, route } from '../documented-route';
 import { sendFile } from '../send-file';
 import { VIEWS_DIR } from '../view-helpers';
 
@@ -36,7 +37,12 @@ export function staticRoutes(router: Router): void {
   const files = assetFiles();
   const loaded = new Map<string, Asset>();
 
-  router.get('/static/:file', (ctx) => {
+  route(router, {
+    method: 'get', path: '/static/:file',
+    summary: 'The pages\' scripts and stylesheets, and the chart library (uPlot) from its npm package',
+    responses: { 200: fileResponse('The file', 'text/javascript', 'text/css'), 304: NOT_MODIFIED },
+    refusals: { not_found: 'no such file' },
+  }, (ctx) => {
     const path = files.get(ctx.params.file);
     if (!path) throw staticFileNotFound(ctx.params.file);
     // Revalidated at every load, so that a new version of the daemon is never run with old scripts.
@@ -44,7 +50,10 @@ export function staticRoutes(router: Router): void {
   });
 
   // Browsers ask for it on every site; without it the dashboard's console shows a 404.
-  router.get('/favicon.ico', (ctx) => {
+  route(router, {
+    method: 'get', path: '/favicon.ico', summary: 'The site icon, so that a browser\'s automatic request finds one',
+    responses: { 200: fileResponse('A 32 px icon (PNG in ICO)', 'image/x-icon'), 304: NOT_MODIFIED },
+  }, (ctx) => {
     sendFile(ctx, { ...load(join(VIEWS_DIR, 'static', 'favicon.ico'), 'image/x-icon'), cacheControl: 'public, max-age=86400' });
   });
 

@@ -26,7 +26,7 @@ export const ImageRecordSchema = z.strictObject({
   exif: z.strictObject({ make: z.string().optional(), model: z.string().optional(), taken_at: z.string().optional() }).optional(),
   options: z.record(z.string(), z.unknown()).optional().describe('Per-request options sent with the image'),
   signature: z.strictObject({ phash: z.string().regex(/^[0-9a-f]{16}$/), colors: z.string().regex(/^[0-9a-f]{24}$/) }).optional()
-    .describe('64-bit DCT perceptual hash and the mean RGB of each quarter (issue 11)'),
+    .describe('64-bit DCT perceptual hash and the mean RGB of each quarter'),
 });
 
 /** An image record as the API shows it. */
@@ -35,7 +35,7 @@ export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 /** GET /images: a page, newest first, and the cursor of the next (null on the last page). */
 export const ImagePageSchema = z.strictObject({ images: z.array(ImageRecordSchema), next: z.string().nullable() });
 
-/** An upload not stored because it repeats a stored image (issue 11); absent when there is none. */
+/** An upload not stored because it repeats a stored image; absent when there is none. */
 const duplicates = z.array(z.strictObject({ duplicate_of: z.string(), distance: z.number() })).optional();
 
 /** POST /images: 201 with every stored image of the request. */

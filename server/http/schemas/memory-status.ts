@@ -90,11 +90,11 @@ export function memoryStatusSchema(settings: z.ZodType) {
     retention: RetentionStatusSchema,
     consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
     mqtt: MqttStatusSchema,
-    similarity: SimilarityStatusSchema.optional().describe('Perceptual-hash index, background re-hash, duplicates and the compare worker (issue 11)'),
+    similarity: SimilarityStatusSchema.optional().describe('Perceptual-hash index, background re-hash, duplicates and the compare worker'),
     image_worker: z.strictObject({
       running: z.boolean(), pid: integer.nullable(),
       private_mb: number.nullable().describe('Its private memory (RssAnon) while it runs'),
       starts: integer, idle_seconds: integer.describe('image_worker_idle_seconds: it is ended after this long without an image'),
-    }).optional().describe('The worker process that processes uploads, started by the first image and ended when idle (issue 14)'),
+    }).optional().describe('The worker process that processes uploads, started by the first image and ended when idle'),
   });
 }

@@ -75,11 +75,6 @@ export const CONFIRM_ALL_PARAM: ParamSpec<'all'> = {
   read: (text) => (text === 'all' ? text : undefined),
 };
 
-/** `{id}` of the image routes; an unknown id is a 404, not a bad parameter. */
-export const ID_PARAM: ParamSpec<string> = {
-  name: 'id', in: 'path', required: true, schema: { type: 'string' }, expected: 'an image id', read: (text) => text,
-};
-
 type Raw = string | string[] | undefined;
 
 /**

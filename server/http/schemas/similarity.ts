@@ -39,7 +39,7 @@ export const ExtractedFeaturesSchema = z.strictObject({ success: z.literal(true)
 /** POST /compare-features and /compare-images (the lost-and-found matcher's shape). */
 export const MatcherComparisonSchema = z.strictObject({ success: z.literal(true), comparison: ComparisonSchema });
 
-/** The components of issue 11, spread into API_SCHEMAS. */
+/** The components of similar images, search and comparison, spread into API_SCHEMAS. */
 export const SIMILARITY_SCHEMAS = {
   SimilarAnswer: SimilarAnswerSchema,
   CompareAnswer: CompareAnswerSchema,

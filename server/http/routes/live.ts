@@ -1,10 +1,11 @@
 import Router from '@koa/router';
-import type { AppDeps } from '../app-deps';
-import { tooManyStreams } from '../errors';
-import type { HistoryPoint, MonitorStatus } from '../monitoring/monitor';
-import type { StoredImage } from '../storage/image-store';
-import { openEventStream } from './event-stream';
-import { present } from './present';
+import type { AppDeps } from '../../app-deps';
+import { tooManyStreams } from '../../errors';
+import type { HistoryPoint, MonitorStatus } from '../../monitoring/monitor';
+import type { StoredImage } from '../../storage/image-store';
+import { fileResponse, route } from '../documented-route';
+import { openEventStream } from '../event-stream';
+import { present } from '../present';
 
 /** At most this many pages may follow the live stream at once; each costs a socket and a buffer. */
 export const MAX_LIVE_CLIENTS = 32;
@@ -17,7 +18,12 @@ export const MAX_LIVE_CLIENTS = 32;
 export function liveRoutes(router: Router, deps: AppDeps): void {
   let clients = 0;
 
-  router.get('/events', async (ctx) => {
+  route(router, {
+    method: 'get', path: '/events',
+    summary: 'Server-Sent Events for the live pages: history and stats on connect, then stats and point about every second, image for each stored image',
+    responses: { 200: fileResponse('An endless text/event-stream', 'text/event-stream') },
+    refusals: { busy: 'too many live pages open' },
+  }, async (ctx) => {
     if (clients >= MAX_LIVE_CLIENTS) {
       throw tooManyStreams(clients, 'live pages');
     }
