@@ -10,7 +10,7 @@ import { mqttConsumer } from './mqtt/mqtt-consumer';
 import type { MqttService, MqttStatus } from './mqtt/mqtt-service';
 import type { Thumbnails } from './thumbnails/thumbnails';
 import type { FeatureMatcher } from './similarity/feature-matcher';
-import type { Similarity, SimilarityStatus } from './similarity/similarity';
+import { similarityStatusPart, type Similarity, type SimilarityStatus } from './similarity/similarity';
 import type { ConsumerFactory, StatusPart, StoreObserver } from './store-events';
 
 /**
@@ -60,8 +60,8 @@ export function storeObservers(parts: StoreParts): StoreObserver[] {
 /** The features' parts of /memory_status, each under its key. */
 export function statusParts(parts: Pick<StoreParts, 'similarity' | 'features' | 'mqtt'>): StatusPart[] {
   return [
-    { key: 'similarity', status: () => parts.similarity.status(parts.features) },
-    { key: 'mqtt', status: () => parts.mqtt.status() },
+    similarityStatusPart(parts.similarity, parts.features), // the index, re-hash, duplicates, compare worker
+    parts.mqtt, // the connection, its last error, the ingest counters
   ];
 }
 

@@ -1,4 +1,4 @@
-import type { RemovalReason, StoreObserver } from '../store-events';
+import type { RemovalReason, StatusPart, StoreObserver } from '../store-events';
 import type { Logger } from '../log';
 import type { DuplicateRecord } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -44,8 +44,10 @@ export interface MqttServiceOptions {
  * change), the publisher the durable consumer and the observers use, images in from subscribed
  * topics, Home Assistant discovery and the stats timer. Off, it holds no client and no timer.
  */
-export class MqttService implements StoreObserver {
+export class MqttService implements StoreObserver, StatusPart {
   readonly name = 'mqtt';
+  /** Its part of /memory_status. */
+  readonly key = 'mqtt';
   readonly publisher: MqttPublisher;
   private connection: MqttConnection | undefined;
   private ingest: MqttIngest | undefined;

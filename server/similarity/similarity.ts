@@ -1,9 +1,8 @@
-import type { StoreObserver } from '../store-events';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log';
 import { METRIC_PREFIX } from '../monitoring/metrics';
 import type { DuplicateCheck } from '../upload/upload-flow';
-import type { DuplicateRecord } from '../store-events';
+import type { DuplicateRecord, StatusPart, StoreObserver } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { SimilarityIndex, type IndexHit } from './index';
 import { DuplicateCounts, findDuplicate } from './duplicates';
@@ -301,4 +300,9 @@ export class Similarity implements StoreObserver, DuplicateCheck {
     this.freshWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Similarity's part of /memory_status: the index, the re-hash, duplicates and the compare worker. */
+export function similarityStatusPart(similarity: Similarity, features: { workerRunning: boolean; starts: number }): StatusPart {
+  return { key: 'similarity', status: () => similarity.status(features) };
 }
