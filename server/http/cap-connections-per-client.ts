@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tooManyConnections } from '../errors';
 import type { Logger } from '../log';
+import { endLingering } from './close-after-answer';
 import { rawErrorResponse } from './error-handler';
 
 export interface ConnectionCapOptions {
@@ -19,11 +20,6 @@ export interface ConnectionCap {
   refused(): number;
 }
 
-/**
- * How long a refused connection is kept for its answer to reach the client; it is closed sooner
- * when the client closes its side.
- */
-const LINGER_MS = 1000;
 /** At most one log line about refusals this often, whatever a client does. */
 const LOG_EVERY_MS = 60_000;
 
@@ -77,8 +73,7 @@ export function capConnectionsPerClient(server: Server, options: ConnectionCapOp
 function refuse(socket: Socket, answer: string): void {
   socket.on('error', () => undefined);
   socket.resume();
-  socket.end(answer, 'latin1');
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  endLingering(socket, answer);
 }
 
 /**

@@ -18,11 +18,20 @@ export function closeAfterAnswer(ctx: Context): void {
   const socket = ctx.req.socket;
   // Node's server calls destroySoon() once an answer marked Connection: close is written.
   socket.destroySoon = function lingeringClose(this: Socket): void {
-    if (this.writable) this.end();
-    const timer = setTimeout(() => this.destroy(), LINGER_MS);
-    timer.unref();
-    this.once('close', () => clearTimeout(timer));
+    endLingering(this);
   };
   // The rest of the body flows to nowhere rather than filling the socket's buffers.
   ctx.req.resume();
+}
+
+/**
+ * Half-closes `socket` after `last` (what is still to be written), lets the client go on sending
+ * for {@link LINGER_MS} (whoever reads the socket discards it), then drops the connection, unless
+ * the client closed it first.
+ */
+export function endLingering(socket: Socket, last?: string): void {
+  if (socket.writable) socket.end(last ?? '', 'latin1');
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
