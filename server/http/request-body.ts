@@ -1,5 +1,4 @@
-import type { Readable } from 'node:stream';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Context } from 'koa';
 import { clientClosedEarly, type AppError } from '../errors';
 
