@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import sharp from 'sharp';
-import type { ConsumerStatus } from '../store-events';
-import type { Rejection, StoreObserver } from '../store-events';
+import type { ConsumerStatus, Rejection, StatusPart, StoreObserver } from '../store-events';
 import type { ImageWorkerStatus } from '../workers/image-worker';
 import type { ProcessingQueue } from '../memory/processing-queue';
 import type { ImageStore, StoredImage } from '../storage/image-store';
@@ -14,9 +15,10 @@ export const MAX_SOURCE_LABELS = 50;
 
 /**
  * The daemon's metrics in the Prometheus text format: prom-client's default process metrics, plus
- * images received, stored and rejected by reason and source, processing time, queue depth, libvips
- * and bytes stored. Each app gets its own registry, so that several in one process (tests) never
- * share counters.
+ * images received, stored and rejected by reason and source, processing time, queue depth, libvips,
+ * bytes stored, the durable consumers, the image worker, the build and whether MQTT is connected.
+ * Each app gets its own registry, so that several in one process (tests) never share counters.
+ * `parts` are the features' status parts: the one keyed `mqtt` tells the connection's state.
  */
 export class Metrics implements StoreObserver {
   readonly name = 'metrics';
@@ -25,9 +27,16 @@ export class Metrics implements StoreObserver {
   private detached = false;
   private readonly count: { committed: (image: StoredImage) => void; rejected: (event: Rejection) => void };
 
-  constructor(queue: ProcessingQueue, store: ImageStore, consumers: () => Record<string, ConsumerStatus>, imageWorker?: () => ImageWorkerStatus) {
+  constructor(
+    queue: ProcessingQueue, store: ImageStore, consumers: () => Record<string, ConsumerStatus>,
+    imageWorker?: () => ImageWorkerStatus, parts: readonly StatusPart[] = [],
+  ) {
     // Event-loop lag is sampled once a second, not every 10 ms: an idle Pi should stay asleep.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    // prom-client's three gauges named *_total fail `promtool check metrics` (only counters end in
+    // _total), and each is the sum of its by-type gauge (nodejs_active_handles{type} ...): sum() of
+    // that gives the same, so they go.
+    for (const kind of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`nodejs_active_${kind}_total`);
     const registers = [this.registry];
     const received = new Counter({ name: `${METRIC_PREFIX}images_received_total`, help: 'Images that reached an outcome (stored or refused), by source', labelNames: ['source'], registers });
     const stored = new Counter({ name: `${METRIC_PREFIX}images_stored_total`, help: 'Images processed and stored, by source', labelNames: ['source'], registers });
@@ -49,11 +58,11 @@ export class Metrics implements StoreObserver {
     if (imageWorker) {
       new Gauge({
         name: `${METRIC_PREFIX}image_worker_private_bytes`, help: 'Private memory (RssAnon) of the image worker, which processes uploads; 0 while it is not running', registers,
-        collect() { this.set((imageWorker().private_mb ?? 0) * 1024 * 1024); },
+        collect() { this.set(bytesOfMb(imageWorker().private_mb ?? 0)); },
       });
-      new Gauge({ name: `${METRIC_PREFIX}image_worker_starts`, help: 'Times the image worker was started since the daemon started', registers, collect() { this.set(imageWorker().starts); } });
+      countedFrom(`${METRIC_PREFIX}image_worker_starts_total`, 'Times the image worker was started since the daemon started', [], registers, () => [[{}, imageWorker().starts]]);
     }
-    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the daemon\'s libvips operation cache (hashes, thumbnails, frames; uploads are processed in the image worker)', registers, collect() { this.set(sharp.cache().memory.current * 1024 * 1024); } });
+    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the daemon\'s libvips operation cache (hashes, thumbnails, frames; uploads are processed in the image worker)', registers, collect() { this.set(bytesOfMb(sharp.cache().memory.current)); } });
     new Gauge({
       name: `${METRIC_PREFIX}libvips_tasks`, help: 'The daemon\'s libvips tasks waiting for a thread (queue) and running (process); the image worker\'s are not counted', labelNames: ['state'], registers,
       collect() {
@@ -70,12 +79,7 @@ export class Metrics implements StoreObserver {
       },
     });
     const consumerTotal = (name: string, help: string, key: 'delivered' | 'skipped' | 'failures'): void => {
-      new Gauge({
-        name: `${METRIC_PREFIX}consumer_${name}`, help, labelNames: ['consumer'], registers,
-        collect() {
-          for (const [consumer, status] of Object.entries(consumers())) this.set({ consumer }, status[key]);
-        },
-      });
+      countedFrom(`${METRIC_PREFIX}consumer_${name}_total`, help, ['consumer'], registers, () => Object.entries(consumers()).map(([consumer, status]) => [{ consumer }, status[key]]));
     };
     consumerTotal('delivered_images', 'Images a durable consumer handled (persisted across restarts)', 'delivered');
     consumerTotal('skipped_images', 'Images a durable consumer never handled: passed over for a newer one, or removed first', 'skipped');
@@ -87,6 +91,16 @@ export class Metrics implements StoreObserver {
           if (status.last_success_at) this.set({ consumer }, Date.parse(status.last_success_at) / 1000);
         }
       },
+    });
+
+    const build = { version: packageVersion(), node: process.versions.node, sharp: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips };
+    new Gauge({ name: `${METRIC_PREFIX}build_info`, help: 'Always 1; the labels say which daemon, Node.js, sharp and libvips versions run', labelNames: ['version', 'node', 'sharp', 'libvips'], registers })
+      .set(build, 1);
+    // MQTT's state comes through its status part, so that monitoring never imports the MQTT feature.
+    const mqtt = parts.find((part) => part.key === 'mqtt');
+    new Gauge({
+      name: `${METRIC_PREFIX}mqtt_connected`, help: '1 while connected to the MQTT broker; 0 while not, or when MQTT is off', registers,
+      collect() { this.set((mqtt?.status() as { state?: unknown } | undefined)?.state === 'connected' ? 1 : 0); },
     });
 
     this.count = {
@@ -132,5 +146,39 @@ export class Metrics implements StoreObserver {
     if (this.sources.size >= MAX_SOURCE_LABELS) return 'other';
     this.sources.add(source);
     return source;
+  }
+}
+
+/** Whole bytes from MiB, as Prometheus expects a byte count (the readings are fractional MiB). */
+function bytesOfMb(mb: number): number {
+  return Math.round(mb * 1024 * 1024);
+}
+
+/**
+ * A counter whose values are read, at each scrape, from totals another module keeps (the
+ * consumers' state, the image worker's starts). prom-client's Counter has no set(), so collect()
+ * resets it and increments each series by its total: the series then show exactly those totals,
+ * and a series whose owner is gone disappears.
+ */
+function countedFrom(
+  name: string, help: string, labelNames: readonly string[], registers: Registry[],
+  totals: () => Array<[Record<string, string>, number]>,
+): void {
+  new Counter({
+    name, help, labelNames, registers,
+    collect() {
+      this.reset();
+      for (const [labels, total] of totals()) this.inc(labels, total);
+    },
+  });
+}
+
+/** The daemon's version, from its package.json (installed beside dist/, see scripts/runtime-files.txt). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -90,7 +90,7 @@ export class Monitor extends EventEmitter<{ sample: [MonitorStatus, HistoryPoint
     super();
     this.intervalMs = options.intervalMs ?? 1000;
     this.ingestStats = new IngestStats(options.queue);
-    this.metrics = new Metrics(options.queue, options.store, options.consumers, options.imageWorker);
+    this.metrics = new Metrics(options.queue, options.store, options.consumers, options.imageWorker, options.parts);
     this.history = new History(HISTORY_SERIES, options.historyLength ?? 300);
   }
 

@@ -42,7 +42,7 @@ describe('durable consumers through the app', () => {
       assert.deepEqual(await listed(), ids);
       const metrics = await (await daemon.fetch('/metrics')).text();
       assert.match(metrics, /image_receiver_consumer_pending_images\{consumer="id-log"\} 3/);
-      assert.match(metrics, /image_receiver_consumer_failures\{consumer="id-log"\} [1-9]/);
+      assert.match(metrics, /image_receiver_consumer_failures_total\{consumer="id-log"\} [1-9]/);
       const page = await (await daemon.fetch('/memory_status', { headers: { Accept: 'text/html' } })).text();
       assert.match(page, /<tr data-consumer="id-log"><th scope="row" class="mono">id-log<\/th><td class="num">3<\/td>/);
 

@@ -126,7 +126,7 @@ describe('GET /memory_status and /metrics', () => {
       assert.ok(running.private_mb !== null && running.private_mb > 1, `private ${running.private_mb} MiB`);
       assert.equal(running.starts, 1);
       const metrics = await (await idle.fetch('/metrics')).text();
-      assert.equal(metric(metrics, 'image_receiver_image_worker_starts'), 1);
+      assert.equal(metric(metrics, 'image_receiver_image_worker_starts_total'), 1);
       assert.ok(metric(metrics, 'image_receiver_image_worker_private_bytes') > 1024 * 1024);
       let ended = running;
       for (let i = 0; i < 120 && ended.running; i++) {
