@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { invalidSettings, operatorOnly, settingsNotObject, type FieldErrors } from './errors';
-import { checkValue, isOperatorOnly, normalizeValue, parseSettingText } from './setting-kinds';
+import { checkValue, isOperatorOnly, isRecord, normalizeValue, parseSettingText } from './setting-kinds';
 import { hasOperatorParts, operatorPartsIn, withOperatorParts, withoutOperatorParts } from './setting-operator-parts';
 import { SETTING_SPECS, type SettingKey, type Settings, type SettingsInput } from './setting-specs';
 import { writeFileAtomic } from './atomic-write';
@@ -151,7 +151,13 @@ export function settingsFromFlags(pairs: readonly string[]): SettingsInput {
 }
 
 /**
- * Reads a JSON settings file; a missing file is an empty layer.
+ * The key that points an editor at config/settings.schema.json: a settings file may carry it as a
+ * string, and it is not a setting, so an update over HTTP may not.
+ */
+export const SCHEMA_KEY = '$schema';
+
+/**
+ * Reads a JSON settings file; a missing file is an empty layer. A string `$schema` is left out.
  * @throws Error naming the file when it is unreadable or not valid JSON, AppError when a key is bad.
  */
 export async function readSettingsFile(path: string): Promise<SettingsInput> {
@@ -168,7 +174,14 @@ export async function readSettingsFile(path: string): Promise<SettingsInput> {
   } catch (err) {
     throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
   }
-  return validateSettingsInput(parsed);
+  return validateSettingsInput(withoutSchemaKey(parsed));
+}
+
+/** The settings of a file without its `$schema` line; any other `$schema` is refused as the unknown setting it is. */
+function withoutSchemaKey(parsed: unknown): unknown {
+  if (!isRecord(parsed) || typeof parsed[SCHEMA_KEY] !== 'string') return parsed;
+  const { [SCHEMA_KEY]: _schema, ...settings } = parsed;
+  return settings;
 }
 
 export interface SettingsStoreOptions {

@@ -20,15 +20,16 @@ export interface ParameterDoc {
   required?: boolean;
 }
 
-/** One media type of a body: its JSON Schema, and what it holds when the type does not say. */
+/** One media type of a body: its JSON Schema (OpenAPI gives a media type no description). */
 export interface MediaTypeDoc {
   schema: Readonly<Record<string, unknown>>;
-  description?: string;
 }
 
 /** A request body by media type. */
 export interface RequestBodyDoc {
   required: boolean;
+  /** What each media type holds, where the type does not say. */
+  description?: string;
   content: Readonly<Record<string, MediaTypeDoc>>;
 }
 
@@ -44,6 +45,8 @@ export type Refusals = Readonly<Partial<Record<ErrorCode, string>>>;
 /** What a route does, as /openapi.json tells it. */
 export interface Operation {
   method: 'get' | 'post' | 'delete';
+  /** The name a generated client gives the call; by default derived from method and path (openapi.ts operationIdOf). */
+  operationId?: string;
   /** The path as the router takes it (`/images/:id`); a path parameter not in `params` is a string. */
   path: string;
   summary: string;

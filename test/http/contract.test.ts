@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { MAX_LIVE_CLIENTS } from '../../server/http/routes/live';
 import { API_SCHEMAS, type SchemaName } from '../../server/http/schemas';
 import { photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
+import { rawRequest } from '../helpers/raw-http';
 import { SIMILARITY_CASES } from '../helpers/similarity-contract-cases';
 import { form, jsonPost, postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -251,6 +252,38 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'POST /displays/{name}/show 415': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays/panel/show', { method: 'POST', body: `{"id": "${NO_SUCH_ID}"}` })),
 };
 
+/**
+ * The access checks' refusals, which /openapi.json lists on every operation they apply to: each is
+ * provoked on every such operation the same way, by {@link accessRefusal}, rather than in CASES.
+ */
+const ACCESS_REFUSALS: Record<string, 'unauthorized' | 'host_not_allowed'> = { 401: 'unauthorized', 403: 'host_not_allowed' };
+
+/** The operations an access refusal does not apply to: the public reads (server/http/auth.ts) need no token. */
+const ACCESS_EXEMPT: Record<string, string[]> = {
+  unauthorized: ['GET /favicon.ico', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /static/{file}'],
+  host_not_allowed: [],
+};
+
+/** The codes a documented refusal narrows the Error component to. */
+function codesOf(operation: Operation, status: string): string[] {
+  return operation.responses[status]?.content?.['application/json']?.schema?.properties?.error?.properties?.code?.enum ?? [];
+}
+
+/** A documented status that only an access check answers. */
+function isAccessOnly(operation: Operation, status: string): boolean {
+  const codes = codesOf(operation, status);
+  return codes.length === 1 && codes[0] === ACCESS_REFUSALS[status];
+}
+
+/** `method path` refused by an access check: without the token of `tokenApp`, or through a foreign Host to `app`. */
+async function accessRefusal(code: 'unauthorized' | 'host_not_allowed', apps: { app: TestApp; tokenApp: TestApp }, method: string, path: string): Promise<Answer> {
+  const concrete = path.replace(/\{(\w+)\}/g, '$1');
+  const res = code === 'unauthorized'
+    ? await rawRequest(apps.tokenApp.url, method, concrete)
+    : await rawRequest(apps.app.url, method, concrete, { Host: 'rebound.attacker.example' });
+  return { status: res.status, type: String(res.headers['content-type'] ?? ''), body: res.body };
+}
+
 /** The documented media types an answer may have; `image/*` covers every image type. */
 function typeMatches(documented: string[], type: string): boolean {
   const base = type.split(';')[0].trim();
@@ -259,10 +292,12 @@ function typeMatches(documented: string[], type: string): boolean {
 
 describe('the API contract: every documented route and status, against the real app', () => {
   let app: TestApp;
+  let tokenApp: TestApp;
   let paths: Paths;
   let harness: Harness;
   before(async () => {
     app = await startTestApp();
+    tokenApp = await startTestApp({ apiToken: 'contract-token', settings: { require_token_for_reads: true } });
     paths = ((await (await app.fetch('/openapi.json')).json()) as { paths: Paths }).paths;
     harness = {
       app,
@@ -273,14 +308,34 @@ describe('the API contract: every documented route and status, against the real 
       },
     };
   });
-  after(() => app.destroy());
+  after(async () => {
+    await app.destroy();
+    await tokenApp.destroy();
+  });
 
-  const documented = (): string[] => Object.entries(paths).flatMap(([path, ops]) =>
-    Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`)));
+  const documented = (accessOnly: boolean): string[] => Object.entries(paths).flatMap(([path, ops]) =>
+    Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses)
+      .filter((status) => isAccessOnly(op, status) === accessOnly)
+      .map((status) => `${method.toUpperCase()} ${path} ${status}`)));
 
   it('has a provocation for every documented status, and none for an undocumented one', () => {
-    assert.deepEqual(Object.keys(CASES).sort(), documented().sort());
+    assert.deepEqual(Object.keys(CASES).sort(), documented(false).sort());
   });
+
+  for (const [status, code] of Object.entries(ACCESS_REFUSALS)) {
+    it(`answers ${status} ${code} on every operation that lists it`, async () => {
+      const operations = Object.entries(paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+      const keys = operations.filter(({ op }) => codesOf(op, status).includes(code)).map(({ key }) => key);
+      assert.deepEqual(operations.map(({ key }) => key).filter((key) => !keys.includes(key)).sort(), ACCESS_EXEMPT[code]);
+      for (const key of keys) {
+        const [method, path] = key.split(' ');
+        const got = await accessRefusal(code, { app, tokenApp }, method, path);
+        assert.equal(got.status, Number(status), `${key}: ${got.body.toString('utf8').slice(0, 300)}`);
+        const parsed = API_SCHEMAS.Error.safeParse(JSON.parse(got.body.toString('utf8')));
+        assert.ok(parsed.success && parsed.data.error.code === code, `${key}: ${got.body.toString('utf8').slice(0, 300)}`);
+      }
+    });
+  }
 
   for (const [key, provoke] of Object.entries(CASES)) {
     it(key, async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRouter } from '../../server/app';
 import { ERROR_CATALOG } from '../../server/errors';
-import { ANY_ROUTE_REFUSALS } from '../../server/http/openapi';
+import { ANY_ROUTE_REFUSALS, openApiDocument, operationIdOf } from '../../server/http/openapi';
 import { startTestApp } from '../helpers/test-app';
 
 describe('/openapi.json', () => {
@@ -43,6 +43,31 @@ describe('/openapi.json', () => {
     } finally {
       await app.destroy();
     }
+  });
+
+  it('gives every operation an operationId from its method and path, unique, or the one it declares', async () => {
+    assert.equal(operationIdOf({ method: 'get', path: '/' }), 'getRoot');
+    assert.equal(operationIdOf({ method: 'get', path: '/images/:id/meta' }), 'getImagesByIdMeta');
+    assert.equal(operationIdOf({ method: 'post', path: '/displays/:name/show' }), 'postDisplaysByNameShow');
+    assert.equal(operationIdOf({ method: 'get', path: '/memory_status' }), 'getMemoryStatus');
+    assert.equal(operationIdOf({ method: 'get', path: '/openapi.json' }), 'getOpenapiJson');
+    const app = await startTestApp();
+    try {
+      const doc = await (await app.fetch('/openapi.json')).json() as { paths: Record<string, Record<string, { operationId: string }>> };
+      const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+      assert.ok(ids.every((id) => /^[a-z][A-Za-z0-9]+$/.test(id)), ids.join(', '));
+      assert.equal(new Set(ids).size, ids.length);
+    } finally {
+      await app.destroy();
+    }
+    const ok = { description: 'OK' };
+    const declared = openApiDocument([{ method: 'get', path: '/a', operationId: 'readA', summary: 'A', responses: { 200: ok } }]);
+    assert.equal((declared.paths['/a'].get as { operationId: string }).operationId, 'readA');
+    // /a-b and /a_b read alike: a clash is refused, not served.
+    assert.throws(() => openApiDocument([
+      { method: 'get', path: '/a-b', summary: 'A', responses: { 200: ok } },
+      { method: 'get', path: '/a_b', summary: 'B', responses: { 200: ok } },
+    ]), /operationId getAB is taken/);
   });
 
   it('pins the error catalog', () => {

@@ -14,6 +14,8 @@ const MAX_FEATURES_JSON_BYTES = 4 * 1024 * 1024;
 
 /** The JSON bodies these routes take: two stored ids, or two feature sets. */
 const ID_PAIR_BODY: JsonBodyOptions = { maxBytes: 4096, code: 'invalid_parameter', hint: '{"id1": "<image id>", "id2": "<image id>"}' };
+/** One feature set as /extract-features answers it under `features`. */
+const FEATURE_SET = { $ref: '#/components/schemas/FeatureSet' };
 const FEATURES_BODY: JsonBodyOptions = {
   maxBytes: MAX_FEATURES_JSON_BYTES, code: 'invalid_parameter', hint: '{"features1": {...}, "features2": {...}}',
 };
@@ -70,7 +72,11 @@ export function compareRoutes(router: Router, deps: AppDeps): void {
 
   route(router, {
     method: 'post', path: '/compare-features', summary: 'Compare two feature sets from /extract-features',
-    body: jsonBody({ type: 'object', required: ['features1', 'features2'] }),
+    body: jsonBody({
+      type: 'object',
+      properties: { features1: FEATURE_SET, features2: FEATURE_SET },
+      required: ['features1', 'features2'],
+    }),
     responses: { 200: jsonResponse('The comparison', 'MatcherComparison') },
     refusals: { invalid_parameter: 'malformed features: error.fields names each bad field', unsupported_media_type: 'not JSON' },
   }, async (ctx) => {

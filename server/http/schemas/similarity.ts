@@ -43,6 +43,7 @@ export const MatcherComparisonSchema = z.strictObject({ success: z.literal(true)
 export const SIMILARITY_SCHEMAS = {
   SimilarAnswer: SimilarAnswerSchema,
   CompareAnswer: CompareAnswerSchema,
+  FeatureSet: FeaturesSchema,
   ExtractedFeatures: ExtractedFeaturesSchema,
   MatcherComparison: MatcherComparisonSchema,
 };

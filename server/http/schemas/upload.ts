@@ -33,17 +33,15 @@ export const UPLOAD_PARAMS: readonly ParameterDoc[] = [SOURCE_PARAM, CAPTURED_AT
 /** An upload's body: image bytes, a raw frame, a protobuf message, or a form of images. */
 export const UPLOAD_BODY: RequestBodyDoc = {
   required: true,
+  description: 'An image (image/* or application/octet-stream); a raw frame (image/x-raw): step x height bytes of pixels, described by '
+    + '?encoding=&width=&height=&step=, mono16/16UC1 little-endian and stored as 16-bit grey PNG, 8UC3 as bgr8, Bayer demosaiced bilinearly; '
+    + `a protobuf message (application/x-protobuf): one of ${IMAGE_SCHEMAS.join(', ')}, whose timestamp becomes captured_at and frame_id the source when none is given; `
+    + 'or a form of images.',
   content: {
     'image/*': { schema: BINARY },
     'application/octet-stream': { schema: BINARY },
-    'image/x-raw': {
-      schema: BINARY,
-      description: 'Raw pixels, step x height bytes, described by ?encoding=&width=&height=&step=. mono16/16UC1 are little-endian and stored as 16-bit grey PNG; 8UC3 is bgr8; Bayer is demosaiced bilinearly.',
-    },
-    'application/x-protobuf': {
-      schema: BINARY,
-      description: `One protobuf message: ${IMAGE_SCHEMAS.join(', ')}. Its timestamp becomes captured_at and its frame_id the source when none is given.`,
-    },
+    'image/x-raw': { schema: BINARY },
+    'application/x-protobuf': { schema: BINARY },
     'multipart/form-data': {
       schema: {
         type: 'object',
