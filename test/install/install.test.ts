@@ -58,7 +58,7 @@ describe('scripts/install.sh and scripts/uninstall.sh', () => {
     });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Node\.js v18\.19\.0 .* is too old; 20\.9 or newer is needed/);
-    assert.match(result.stderr, /deb\.nodesource\.com\/setup_20\.x/);
+    assert.match(result.stderr, /deb\.nodesource\.com\/setup_24\.x/);
     assert.deepEqual([...(await tree(oldRoot)).keys()], []);
   });
 
