@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { RETAINED_FILE } from '../../server/mqtt/mqtt-retained';
 import type { MemoryStatus } from '../../server/store-parts';
 import type { SettingsInput } from '../../server/settings';
 import { photoLike } from '../helpers/fixtures';
@@ -101,6 +104,9 @@ describe('retained MQTT messages follow the store', { skip: !mosquittoInstalled 
       assert.deepEqual([...retained.keys()], [`${prefix}/status`]);
       const topics = await eventually(() => discoveryTopics(prefix), (t) => t.every((topic) => !topic.startsWith('homeassistant/image/')));
       assert.equal(topics.length, 4);
+      // The record of what is retained shrinks with it: nothing is kept for sources that are gone.
+      const record = JSON.parse(await readFile(join(app.dataDir, RETAINED_FILE), 'utf8')) as { latest: object; discovery: string[] };
+      assert.deepEqual([record.latest, [...record.discovery].sort()], [{}, topics]);
     } finally {
       await app.destroy();
     }
