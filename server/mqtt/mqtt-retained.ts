@@ -8,15 +8,25 @@ import { discoveryMessages, imageDiscovery, imageDiscoveryTopic, type DiscoveryM
 import type { MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
 
-/** What the daemon has left retained on the broker, persisted so that a restart forgets none of it. */
+/** What the daemon has left retained on the broker. */
 interface RetainedRecord {
-  /** Each retained `…/latest` topic and the image it shows. */
+  /** Each retained `…/latest` topic, its source and the id of the image it shows ('' when unknown). */
   latest: Record<string, { source: string; id: string }>;
   /** Each retained discovery config topic. */
   discovery: string[];
 }
 
-/** The file under the data dir that holds the {@link RetainedRecord}. */
+/**
+ * The record as persisted: the topics only. Ids change with every image and are kept in memory,
+ * so the file is written when a topic comes or goes, not at every image (an SD card's fsyncs).
+ */
+interface RetainedFile {
+  /** Each retained `…/latest` topic and its source. */
+  latest: Record<string, string>;
+  discovery: string[];
+}
+
+/** The file under the data dir that holds the {@link RetainedFile}. */
 export const RETAINED_FILE = 'mqtt-retained.json';
 
 export interface RetainedMessagesOptions {
@@ -27,11 +37,12 @@ export interface RetainedMessagesOptions {
 
 /**
  * The retained messages the daemon owns on the broker: each source's latest JPEG and the Home
- * Assistant discovery configs. It records every one it leaves there (one per source and topic
- * prefix, four sensors, one image entity per source: bounded by the sources) in the data dir,
- * so that what the store no longer holds is cleared with an empty retained message even when
- * it was removed while the broker was away or the daemon was down: at every connect it
- * reconciles the record with the store. Its work runs one step at a time, so a JPEG being
+ * Assistant discovery configs. It records in the data dir every topic it leaves there, so that
+ * what the store no longer holds is cleared with an empty retained message even when it was
+ * removed while the broker was away or the daemon was down: at every connect it reconciles the
+ * record with the store. The record is bounded by the store's sources: a topic is added only
+ * while connected, for a source the store holds (its latest, its image entity; and four
+ * sensors), and dropped once cleared. Its work runs one step at a time, so a JPEG being
  * published can never land after the removal that clears it.
  */
 export class RetainedMessages {
@@ -100,7 +111,15 @@ export class RetainedMessages {
   /** The newest image of `source` on its latest topic, or an empty retained message when none is left. */
   private async syncSource(connection: MqttConnection, source: string): Promise<void> {
     const image = this.options.store.latest(source);
-    if (image) return this.showLatest(connection, image);
+    if (image) {
+      try {
+        return await this.showLatest(connection, image);
+      } catch (err) {
+        // Deleted while being encoded: its removal waits behind this step, so show the next one now.
+        if (this.options.store.get(image.id)) throw err;
+        return this.syncSource(connection, source);
+      }
+    }
     await this.clear(connection, mqttTopics(this.options.settings().topicPrefix).latest(source));
     const entity = imageDiscoveryTopic(this.options.settings(), source);
     if (this.record.discovery.includes(entity)) await this.clear(connection, entity);
@@ -111,8 +130,9 @@ export class RetainedMessages {
     const topic = mqttTopics(settings.topicPrefix).latest(image.source);
     const jpeg = await latestJpeg(this.options.store.pngPath(image.id), settings.latestMaxDimension);
     await connection.publish(topic, jpeg, { qos: 1, retain: true }, signal);
+    const known = topic in this.record.latest;
     this.record.latest[topic] = { source: image.source, id: image.id };
-    await this.save();
+    if (!known) await this.save();
   }
 
   /** Publishes `messages` retained and records the topics not yet recorded. */
@@ -132,21 +152,30 @@ export class RetainedMessages {
     await this.save();
   }
 
+  /**
+   * The record from the data dir, every image id unknown, so that the first connect republishes
+   * each recorded source's newest image (one JPEG per source per start). Without a file (the first
+   * start with MQTT, or a data dir from before it was kept), every source of the store may have a
+   * retained JPEG, so each is recorded so.
+   */
   private load(): RetainedRecord {
+    let file: RetainedFile;
     try {
-      const record = JSON.parse(readFileSync(this.file, 'utf8')) as RetainedRecord;
-      return { latest: record.latest ?? {}, discovery: record.discovery ?? [] };
+      file = JSON.parse(readFileSync(this.file, 'utf8')) as RetainedFile;
     } catch {
-      // No record yet (first start, or one written before it was kept): every source of the store
-      // may have a retained JPEG, so each is marked as showing an unknown image and is
-      // republished at the first connect; configs announced by then are not known and stay.
       const topics = mqttTopics(this.options.settings().topicPrefix);
-      return { latest: Object.fromEntries(this.options.store.sources().map((source) => [topics.latest(source), { source, id: '' }])), discovery: [] };
+      file = { latest: Object.fromEntries(this.options.store.sources().map((source) => [topics.latest(source), source])), discovery: [] };
     }
+    const latest = Object.entries(file.latest ?? {}).map(([topic, source]) => [topic, { source, id: '' }]);
+    return { latest: Object.fromEntries(latest), discovery: file.discovery ?? [] };
   }
 
   private save(): Promise<void> {
-    return writeFileAtomic(this.file, `${JSON.stringify(this.record)}\n`);
+    const file: RetainedFile = {
+      latest: Object.fromEntries(Object.entries(this.record.latest).map(([topic, { source }]) => [topic, source])),
+      discovery: this.record.discovery,
+    };
+    return writeFileAtomic(this.file, `${JSON.stringify(file)}\n`);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
