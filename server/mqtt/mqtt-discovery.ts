@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { topicSafeHostname, type MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
 
@@ -10,13 +12,31 @@ export interface DiscoveryMessage {
 /** Home Assistant's default discovery prefix. */
 export const DISCOVERY_PREFIX = 'homeassistant';
 
-/** The readings of <prefix>/stats that become sensors: key, name, unit, device class. */
+/**
+ * The readings of <prefix>/stats that become sensors. The daemon's own health (memory, CPU,
+ * queue) is `diagnostic`, so Home Assistant lists it apart from what the device is for: images.
+ * `rss_mb` is RSS / 1024², so MiB, a unit HA's `data_size` device class accepts.
+ */
 const SENSORS = [
-  { key: 'rss_mb', name: 'Memory (RSS)', unit: 'MB', deviceClass: 'data_size', icon: 'mdi:memory' },
-  { key: 'cpu_percent', name: 'CPU', unit: '%', deviceClass: undefined, icon: 'mdi:cpu-64-bit' },
-  { key: 'images', name: 'Images stored', unit: 'images', deviceClass: undefined, icon: 'mdi:image-multiple' },
-  { key: 'queue_length', name: 'Queue length', unit: 'images', deviceClass: undefined, icon: 'mdi:tray-full' },
+  { key: 'rss_mb', name: 'Memory (RSS)', unit: 'MiB', deviceClass: 'data_size', icon: 'mdi:memory', diagnostic: true },
+  { key: 'cpu_percent', name: 'CPU', unit: '%', deviceClass: undefined, icon: 'mdi:cpu-64-bit', diagnostic: true },
+  { key: 'images', name: 'Images stored', unit: 'images', deviceClass: undefined, icon: 'mdi:image-multiple', diagnostic: false },
+  { key: 'queue_length', name: 'Queue length', unit: 'images', deviceClass: undefined, icon: 'mdi:tray-full', diagnostic: true },
 ] as const;
+
+/** The name, version and (when package.json has one) homepage of the installed daemon, read once. */
+let installed: { name: string; version: string; homepage?: string } | undefined;
+function installedPackage(): { name: string; version: string; homepage?: string } {
+  // Run from dist/server/mqtt/: the package root, where package.json ships with the daemon, is three up.
+  installed ??= JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as typeof installed;
+  return installed!;
+}
+
+/** Home Assistant's `origin`: which application announced the entity, logged by HA when it adds one. */
+export function discoveryOrigin(): Record<string, string> {
+  const { name, version, homepage } = installedPackage();
+  return { name, sw_version: version, ...(homepage ? { support_url: homepage } : {}) };
+}
 
 /** A node id for discovery topics and unique ids: the client id cleaned to what HA accepts. */
 function nodeId(settings: MqttSettings): string {
@@ -30,13 +50,20 @@ function device(settings: MqttSettings): Record<string, unknown> {
     name: `Pi image receiver ${topicSafeHostname()}`,
     manufacturer: 'pi-image-receiver',
     model: 'pi-image-receiver',
+    sw_version: installedPackage().version,
     ...(settings.publicUrl ? { configuration_url: settings.publicUrl } : {}),
   };
 }
 
-/** Availability from our retained status topic (the last will says offline). */
-function availability(settings: MqttSettings): Record<string, unknown> {
-  return { availability_topic: mqttTopics(settings.topicPrefix).status, payload_available: 'online', payload_not_available: 'offline' };
+/** What every config carries: the device, the origin, and availability from our retained status topic. */
+function common(settings: MqttSettings): Record<string, unknown> {
+  return {
+    device: device(settings),
+    origin: discoveryOrigin(),
+    availability_topic: mqttTopics(settings.topicPrefix).status,
+    payload_available: 'online',
+    payload_not_available: 'offline',
+  };
 }
 
 /**
@@ -47,7 +74,6 @@ function availability(settings: MqttSettings): Record<string, unknown> {
 export function discoveryMessages(settings: MqttSettings, sources: readonly string[]): DiscoveryMessage[] {
   const node = nodeId(settings);
   const topics = mqttTopics(settings.topicPrefix);
-  const common = { device: device(settings), ...availability(settings) };
   const sensors = SENSORS.map((sensor) => ({
     topic: `${DISCOVERY_PREFIX}/sensor/${node}/${sensor.key}/config`,
     payload: JSON.stringify({
@@ -58,28 +84,36 @@ export function discoveryMessages(settings: MqttSettings, sources: readonly stri
       unit_of_measurement: sensor.unit,
       ...(sensor.deviceClass ? { device_class: sensor.deviceClass } : {}),
       state_class: 'measurement',
+      ...(sensor.diagnostic ? { entity_category: 'diagnostic' } : {}),
       icon: sensor.icon,
       // Stats come every 60 s; a silent daemon's readings go unavailable after three missed.
       expire_after: 180,
-      ...common,
+      ...common(settings),
     }),
   }));
   return [...sensors, ...sources.map((source) => imageDiscovery(settings, source))];
 }
 
+/** The object id of one source's `image` entity: the source cleaned to what HA accepts. */
+function imageObjectId(source: string): string {
+  return `image_${source.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/** The discovery topic of one source's `image` entity. */
+export function imageDiscoveryTopic(settings: MqttSettings, source: string): string {
+  return `${DISCOVERY_PREFIX}/image/${nodeId(settings)}/${imageObjectId(source)}/config`;
+}
+
 /** The `image` entity of one source: the latest JPEG, raw bytes on its retained topic. */
 export function imageDiscovery(settings: MqttSettings, source: string): DiscoveryMessage {
-  const node = nodeId(settings);
-  const object = `image_${source.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return {
-    topic: `${DISCOVERY_PREFIX}/image/${node}/${object}/config`,
+    topic: imageDiscoveryTopic(settings, source),
     payload: JSON.stringify({
       name: `Latest ${source}`,
-      unique_id: `${node}_${object}`,
+      unique_id: `${nodeId(settings)}_${imageObjectId(source)}`,
       image_topic: mqttTopics(settings.topicPrefix).latest(source),
       content_type: 'image/jpeg',
-      device: device(settings),
-      ...availability(settings),
+      ...common(settings),
     }),
   };
 }

@@ -1,5 +1,4 @@
-import sharp from 'sharp';
-import type { ImageStore, StoredImage } from '../storage/image-store';
+import type { StoredImage } from '../storage/image-store';
 import type { MqttConnection } from './mqtt-connection';
 import type { MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
@@ -18,9 +17,8 @@ export function imageEvent(image: StoredImage, publicUrl: string): MqttImageEven
 export interface MqttPublisherOptions {
   connection: () => MqttConnection | undefined;
   settings: () => MqttSettings;
-  store: Pick<ImageStore, 'pngPath' | 'latest'>;
-  /** Called once per source whose latest image was published, for Home Assistant discovery. */
-  onSource?: (source: string) => Promise<void>;
+  /** Publishes an image as its source's retained latest JPEG, if it still is the newest. */
+  latest: (image: StoredImage, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -44,10 +42,7 @@ export class MqttPublisher {
     const event = imageEvent(image, settings.publicUrl);
     await connection.publish(topics.image(image.source), JSON.stringify(event), { qos: 1 }, signal);
     await connection.publish(topics.events, JSON.stringify({ type: 'stored', image: event }), { qos: 1 }, signal);
-    if (this.options.store.latest(image.source)?.id !== image.id) return;
-    const jpeg = await latestJpeg(this.options.store.pngPath(image.id), settings.latestMaxDimension);
-    await connection.publish(topics.latest(image.source), jpeg, { qos: 1, retain: true }, signal);
-    await this.options.onSource?.(image.source);
+    await this.options.latest(image, signal);
   }
 
   /** `{"type":"removed","reason",...}` per removed image; dropped when not connected. */
@@ -71,12 +66,4 @@ export class MqttPublisher {
     if (!connection) throw new Error('MQTT is off');
     return connection;
   }
-}
-
-/** The stored PNG as a JPEG whose long side is at most `maxDimension`, for Home Assistant. */
-export function latestJpeg(pngPath: string, maxDimension: number): Promise<Buffer> {
-  return sharp(pngPath)
-    .resize(maxDimension, maxDimension, { fit: 'inside', withoutEnlargement: true })
-    .jpeg({ quality: 80, mozjpeg: false })
-    .toBuffer();
 }

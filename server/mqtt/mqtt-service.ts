@@ -3,9 +3,9 @@ import type { Logger } from '../log';
 import type { DuplicateRecord } from '../store-events';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import { MqttConnection, type MqttConnectionStatus } from './mqtt-connection';
-import { discoveryMessages, imageDiscovery } from './mqtt-discovery';
 import { MqttIngest, type ImageIntake, type MqttIngestStatus } from './mqtt-ingest';
 import { MqttPublisher } from './mqtt-publisher';
+import { RetainedMessages } from './mqtt-retained';
 import { needsReconnect, type MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
 
@@ -53,15 +53,16 @@ export class MqttService implements StoreObserver, StatusPart {
   private ingest: MqttIngest | undefined;
   private settings: MqttSettings;
   private timer: NodeJS.Timeout | undefined;
-  private readonly announced = new Set<string>();
+  /** The latest JPEGs and discovery configs left retained on the broker. */
+  private readonly retained: RetainedMessages;
 
   constructor(private readonly options: MqttServiceOptions) {
     this.settings = options.settings();
+    this.retained = new RetainedMessages({ connection: () => this.connection, settings: () => this.settings, store: options.store });
     this.publisher = new MqttPublisher({
       connection: () => this.connection,
       settings: () => this.settings,
-      store: options.store,
-      onSource: (source) => this.announce(source),
+      latest: (image, signal) => this.retained.publishLatest(image, signal),
     });
   }
 
@@ -115,9 +116,15 @@ export class MqttService implements StoreObserver, StatusPart {
     };
   }
 
-  /** Publishes a removal event; never waits for the broker, so a removal is never held up. */
+  /**
+   * Publishes a removal event, and replaces or clears the retained latest JPEG (and image entity)
+   * of each source whose shown image went; never waits for the broker, so a removal is never held
+   * up. What cannot be sent now is reconciled at the next connect.
+   */
   removed(images: readonly StoredImage[], reason: RemovalReason): void {
-    void this.publisher.removed(images, reason).catch((err) => this.options.log.debug(`mqtt: removed event not sent: ${(err as Error).message}`));
+    const log = this.options.log;
+    void this.publisher.removed(images, reason).catch((err) => log.debug(`mqtt: removed event not sent: ${(err as Error).message}`));
+    void this.retained.removed(images).catch((err) => log.warn(`mqtt: retained images not yet cleared, at the next connect: ${(err as Error).message}`));
   }
 
   /** Publishes a duplicate event per refused repeat; never waits for the broker. */
@@ -139,32 +146,17 @@ export class MqttService implements StoreObserver, StatusPart {
     const connection = this.connection;
     this.connection = undefined;
     this.ingest = undefined;
-    this.announced.clear();
     await connection?.stop();
   }
 
   private async onConnected(connection: MqttConnection): Promise<void> {
     try {
       await connection.subscribe(this.settings.subscribe);
-      if (this.settings.discovery) {
-        const sources = this.options.store.sources();
-        for (const message of discoveryMessages(this.settings, sources)) {
-          await connection.publish(message.topic, message.payload, { qos: 1, retain: true });
-        }
-        for (const source of sources) this.announced.add(source);
-      }
+      await this.retained.reconcile();
       await this.publishStats();
     } catch (err) {
       this.options.log.warn(`mqtt: after connecting: ${(err as Error).message}`);
     }
-  }
-
-  /** Announces a source's image entity the first time its latest image goes out. */
-  private async announce(source: string): Promise<void> {
-    if (!this.settings.discovery || this.announced.has(source) || !this.connection) return;
-    const message = imageDiscovery(this.settings, source);
-    await this.connection.publish(message.topic, message.payload, { qos: 1, retain: true });
-    this.announced.add(source);
   }
 
   private async publishStats(): Promise<void> {

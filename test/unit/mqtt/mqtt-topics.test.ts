@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,5 +65,23 @@ describe('MQTT topics and settings', () => {
     assert.ok(payloads.every((p) => JSON.stringify(p.device) === JSON.stringify(payloads[0].device)));
     assert.deepEqual([payloads[4].image_topic, payloads[4].content_type, payloads[4].availability_topic], ['p/images/door/latest', 'image/jpeg', 'p/status']);
     assert.deepEqual([payloads[0].state_topic, payloads[0].value_template], ['p/stats', '{{ value_json.rss_mb }}']);
+  });
+
+  it('says where every config comes from, with the version of package.json, and marks the health sensors diagnostic', () => {
+    const { name, version, homepage } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as Record<string, string>;
+    const settings = mqttSettingsFrom({ mqtt_url: 'mqtt://b', mqtt_client_id: 'pi', mqtt_topic_prefix: 'p' });
+    const payloads = discoveryMessages(settings, ['door']).map((m) => JSON.parse(m.payload) as Record<string, Record<string, unknown>>);
+    for (const payload of payloads) {
+      // Home Assistant's origin keys; support_url only when package.json names a homepage.
+      assert.deepEqual(payload.origin, { name, sw_version: version, ...(homepage ? { support_url: homepage } : {}) });
+      assert.equal(payload.device.sw_version, version);
+    }
+    const byKey = Object.fromEntries(payloads.slice(0, 4).map((p) => [p.unique_id as unknown as string, p as Record<string, unknown>]));
+    assert.deepEqual([byKey.pi_rss_mb.unit_of_measurement, byKey.pi_rss_mb.device_class], ['MiB', 'data_size']);
+    assert.deepEqual(
+      ['pi_rss_mb', 'pi_cpu_percent', 'pi_images', 'pi_queue_length'].map((key) => byKey[key].entity_category),
+      ['diagnostic', 'diagnostic', undefined, 'diagnostic'],
+    );
+    assert.equal(payloads[4].entity_category, undefined);
   });
 });
