@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { installedPackage } from '../installed-package';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import sharp from 'sharp';
 import type { ConsumerStatus, Rejection, StatusPart, StoreObserver } from '../store-events';
@@ -93,7 +92,7 @@ export class Metrics implements StoreObserver {
       },
     });
 
-    const build = { version: packageVersion(), node: process.versions.node, sharp: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips };
+    const build = { version: installedPackage().version, node: process.versions.node, sharp: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips };
     new Gauge({ name: `${METRIC_PREFIX}build_info`, help: 'Always 1; the labels say which daemon, Node.js, sharp and libvips versions run', labelNames: ['version', 'node', 'sharp', 'libvips'], registers })
       .set(build, 1);
     // MQTT's state comes through its status part, so that monitoring never imports the MQTT feature.
@@ -173,12 +172,3 @@ function countedFrom(
   });
 }
 
-/** The daemon's version, from its package.json (installed beside dist/, see scripts/runtime-files.txt). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}

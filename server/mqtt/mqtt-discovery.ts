@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { installedPackage } from '../installed-package';
 import { topicSafeHostname, type MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
 
@@ -23,14 +22,6 @@ const SENSORS = [
   { key: 'images', name: 'Images stored', unit: 'images', deviceClass: undefined, icon: 'mdi:image-multiple', diagnostic: false },
   { key: 'queue_length', name: 'Queue length', unit: 'images', deviceClass: undefined, icon: 'mdi:tray-full', diagnostic: true },
 ] as const;
-
-/** The name, version and (when package.json has one) homepage of the installed daemon, read once. */
-let installed: { name: string; version: string; homepage?: string } | undefined;
-function installedPackage(): { name: string; version: string; homepage?: string } {
-  // Run from dist/server/mqtt/: the package root, where package.json ships with the daemon, is three up.
-  installed ??= JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as typeof installed;
-  return installed!;
-}
 
 /** Home Assistant's `origin`: which application announced the entity, logged by HA when it adds one. */
 export function discoveryOrigin(): Record<string, string> {

@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../helpers/repo';
 const LAYERS: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   {
     name: 'base: errors, settings, the log',
-    members: ['errors.ts', 'errors', 'setting-kinds.ts', 'setting-specs.ts', 'setting-operator-parts.ts', 'settings.ts', 'display-setting.ts', 'log.ts', 'log-ring.ts', 'credentials.ts', 'atomic-write.ts', 'proc-fields.ts', 'api-token.ts', 'options.ts'],
+    members: ['errors.ts', 'errors', 'setting-kinds.ts', 'setting-specs.ts', 'setting-operator-parts.ts', 'settings.ts', 'display-setting.ts', 'log.ts', 'log-ring.ts', 'credentials.ts', 'atomic-write.ts', 'proc-fields.ts', 'installed-package.ts', 'api-token.ts', 'options.ts'],
   },
   { name: 'the store and the contracts of its events', members: ['storage', 'store-events.ts'] },
   { name: 'the pipeline steps and message unpacking', members: ['pipeline', 'messages'] },
