@@ -88,7 +88,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async destroy() {
       await close();
-      await rm(dataDir, { recursive: true, force: true });
+      // Work the app answered before finishing (a display's run, 202) may still write a file
+      // into a folder being removed: rm retries on ENOTEMPTY.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
   return app;
