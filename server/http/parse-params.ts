@@ -17,10 +17,8 @@ export function single(name: string, value: Raw): string | undefined {
  * A camera or topic name: letters, digits, dot, dash and underscore, at most 64, so that it can
  * never name a path.
  */
-export function parseSource(value: Raw, fallback: string): string;
-export function parseSource(value: Raw): string | undefined;
-export function parseSource(value: Raw, fallback?: string): string | undefined {
-  return readParam(SOURCE_PARAM, value) ?? fallback;
+export function parseSource(value: Raw): string | undefined {
+  return readParam(SOURCE_PARAM, value);
 }
 
 /**
@@ -59,23 +57,22 @@ export interface DisplayImageOptions {
 }
 
 /**
- * Reads `rotation_mode` and `auto_zoom` from a query string or form fields (a later source wins),
- * as the original's POST /upload took them; absent fields are left out.
+ * Reads `rotation_mode` and `auto_zoom` from a query string or form fields, as the original's
+ * POST /upload took them; absent fields are left out (the upload flow lets a form's win over the
+ * query's).
  * @throws AppError invalid_parameter for a value that is not one of the allowed ones.
  */
-export function parseDisplayOptions(...sources: { rotation_mode?: Raw; auto_zoom?: Raw }[]): DisplayImageOptions {
+export function parseDisplayOptions(fields: { rotation_mode?: Raw; auto_zoom?: Raw }): DisplayImageOptions {
   const options: DisplayImageOptions = {};
-  for (const source of sources) {
-    const mode = single('rotation_mode', source.rotation_mode);
-    if (mode !== undefined) {
-      if (!(ROTATION_MODES as readonly string[]).includes(mode)) throw invalidParam('rotation_mode', `one of ${ROTATION_MODES.join(', ')}`, mode);
-      options.rotation_mode = mode as RotationMode;
-    }
-    const zoom = single('auto_zoom', source.auto_zoom)?.toLowerCase();
-    if (zoom !== undefined) {
-      if (zoom !== 'true' && zoom !== 'false') throw invalidParam('auto_zoom', 'true or false', zoom);
-      options.auto_zoom = zoom === 'true';
-    }
+  const mode = single('rotation_mode', fields.rotation_mode);
+  if (mode !== undefined) {
+    if (!(ROTATION_MODES as readonly string[]).includes(mode)) throw invalidParam('rotation_mode', `one of ${ROTATION_MODES.join(', ')}`, mode);
+    options.rotation_mode = mode as RotationMode;
+  }
+  const zoom = single('auto_zoom', fields.auto_zoom)?.toLowerCase();
+  if (zoom !== undefined) {
+    if (zoom !== 'true' && zoom !== 'false') throw invalidParam('auto_zoom', 'true or false', zoom);
+    options.auto_zoom = zoom === 'true';
   }
   return options;
 }

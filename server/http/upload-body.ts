@@ -27,9 +27,10 @@ export interface UploadLimits {
 }
 
 /**
- * What one multipart form may hold. Each part's headers are held in memory while they are read,
- * and busboy caps them at 16 KiB and 2000 lines, so with these caps a form can make the daemon
- * hold at most about (parts × 16 KiB) + (fields × field size): about 1.5 MiB, whatever it sends.
+ * What one multipart form may hold. A part's headers are held in memory while they are read,
+ * one part at a time, and busboy caps them at 16 KiB and 2000 lines; with these caps a form can
+ * make the daemon hold at most one part's headers and its fields (16 × 4 KiB): under 100 KiB,
+ * whatever it sends.
  */
 export const FORM_LIMITS = {
   files: 16,
