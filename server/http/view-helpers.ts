@@ -6,6 +6,7 @@ export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
 
 /** The formatters of views/static/format.js, which the page scripts use for live figures. */
 export interface Format {
+  setting(spec: Pick<SettingSpec, 'kind' | 'unit' | 'zero'>, value: unknown): string;
   bytes(v: number | null | undefined): string;
   duration(seconds: number | null | undefined): string;
   int(v: number | null | undefined): string;
@@ -23,16 +24,9 @@ export interface Format {
  */
 export const format = require(join(VIEWS_DIR, 'static', 'format.js')) as Format;
 
-/** A setting's value as a person reads it: sizes in binary units, booleans as on/off, lists as JSON. */
+/** A setting's value as a person reads it: its `zero` word, sizes in binary units, booleans as on/off, lists by item. */
 export function formatSetting(spec: SettingSpec, value: unknown): string {
-  switch (spec.kind) {
-    case 'boolean': return format.onoff(value as boolean);
-    case 'integer': case 'number':
-      if (spec.unit === 'bytes') return format.bytes(value as number);
-      return `${spec.kind === 'integer' ? format.int(value as number) : String(value)}${spec.unit ? ` ${spec.unit}` : ''}`;
-    case 'string': case 'enum': return value === '' ? '(none)' : String(value);
-    default: return JSON.stringify(value);
-  }
+  return format.setting(spec, value);
 }
 
 /** "16 – 16,384 px", "1 KiB – 1 GiB", "on or off": the allowed values, for the configuration form. */

@@ -60,22 +60,33 @@ describe('dashboard pages', () => {
     }
   });
 
-  it('shows a form field for every setting, with its label, range, default and current value', async () => {
+  it('shows every setting in its group, in plain words, with its range, default and current value', async () => {
     await app.deps.settings.update({ compression_quality: 2 });
     const html = await (await app.fetch('/config', { headers: BROWSER })).text();
+    // One section per group, in the groups' order, each under its heading.
+    const headings = [...html.matchAll(/<h2 id="group-([a-z]+)">([^<]+)<\/h2>/g)].map((m) => m[2]);
+    assert.deepEqual(headings, ['Images', 'Storage and retention', 'Memory and speed', 'Similarity', 'Display panels', 'MQTT', 'Access']);
     for (const key of SETTING_KEYS) {
       const spec = SETTING_SPECS[key];
-      const input = new RegExp(`<(input|select|textarea)[^>]*name="${key}"[^>]*>`).exec(html)?.[0];
+      const row = new RegExp(`<div class="field[^"]*" data-field-row="${key}">[\\s\\S]*?<p class="field-error" id="error-${key}"`).exec(html)?.[0];
+      assert.ok(row, `no row for ${key}`);
+      assert.ok(row.includes(`>${spec.label}</`), `label of ${key}`);
+      const input = new RegExp(`<(input|select|textarea)[^>]*name="${key}"[^>]*>`).exec(row)?.[0];
+      if (spec.operatorOnly || spec.secret) {
+        // Only the operator sets these: no input, the line to put in the settings file instead.
+        assert.equal(input, undefined, key);
+        assert.match(row, new RegExp(`<code class="settings-line" data-settings-line="${key}">&#34;${key}&#34;: `), key);
+        continue;
+      }
       assert.ok(input, `no input for ${key}`);
-      assert.ok(html.includes(`<label for="setting-${key}">${spec.label}<span`), `label of ${key}`);
       const defaultText = typeof DEFAULT_SETTINGS[key] === 'object' ? JSON.stringify(DEFAULT_SETTINGS[key]).replace(/"/g, '&#34;') : DEFAULT_SETTINGS[key];
       assert.ok(input.includes(`data-default="${defaultText}"`), `${key}: ${input}`);
-      // Only the operator sets these: the form shows them, disabled.
-      assert.equal(/\sdisabled\b/.test(input), Boolean(spec.operatorOnly || spec.secret), key);
       if (spec.kind === 'string') {
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));
-      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf' || spec.kind === 'enum') {
-        assert.match(input, /^<(select|textarea)/);
+      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf') {
+        assert.match(input, /data-kind="json"/);
+      } else if (spec.kind === 'enum') {
+        assert.match(input, /^<select/);
       } else if (spec.kind === 'integer') {
         assert.match(input, new RegExp(`min="${spec.min}"`));
         assert.match(input, new RegExp(`max="${spec.max}"`));
@@ -84,6 +95,25 @@ describe('dashboard pages', () => {
         assert.equal(/\schecked\b/.test(input), app.deps.settings.get()[key]);
       }
     }
+  });
+
+  it('says what 0 and empty stand for, with the value automatic comes to, and the settings-file line of operator-only settings', async () => {
+    await app.deps.settings.update({ memory_budget_mb: 0, max_storage_mb: 0 });
+    const budget = app.deps.flow.queue.memory?.budget;
+    assert.ok(budget);
+    const html = await (await app.fetch('/config', { headers: BROWSER })).text();
+    assert.match(html, new RegExp(`data-unit-of="memory_budget_mb"[^>]*>automatic — ${budget.mb} MB, from ${budget.origin}</p>`));
+    assert.match(html, /data-unit-of="max_storage_mb"[^>]*>no limit<\/p>/);
+    assert.match(html, /data-value-of="mqtt_url">off<\/p>/);
+    // Empty: the spec's example stands in, so the line is one to copy.
+    assert.match(html, /data-settings-line="mqtt_url">&#34;mqtt_url&#34;: &#34;mqtt:\/\/broker.lan:1883&#34;,<\/code>/);
+    const dashboard = await (await app.fetch('/', { headers: BROWSER })).text();
+    assert.match(dashboard, new RegExp(`data-setting="memory_budget_mb"[^>]*>automatic</span> <span class="hint">— ${budget.mb} MB, from ${budget.origin}</span>`));
+    // A summary, not every setting.
+    const shown = attributes(dashboard, 'span', 'data-setting');
+    assert.ok(shown.length >= 4 && shown.length <= 12, shown.join(', '));
+    assert.ok(shown.every((key) => SETTING_SPECS[key as keyof typeof SETTING_SPECS].summary), shown.join(', '));
+    assert.match(dashboard, /<a href="\/config">/);
   });
 
   it('lists the latest images newest first, and filters them by source', async () => {

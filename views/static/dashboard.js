@@ -24,9 +24,7 @@
   function showSettings(settings) {
     for (const cell of document.querySelectorAll('[data-setting]')) {
       const value = settings[cell.dataset.setting];
-      if (cell.dataset.kind === 'boolean') cell.textContent = value ? 'on' : 'off';
-      else if (cell.dataset.unit === 'bytes') cell.textContent = PIR.format.bytes(value);
-      else cell.textContent = `${PIR.format.int(value)}${cell.dataset.unit ? ` ${cell.dataset.unit}` : ''}`;
+      cell.textContent = PIR.format.setting(JSON.parse(cell.dataset.spec), value);
     }
   }
 

@@ -7,6 +7,7 @@ import { present } from '../present';
 import { presentDisplays } from './displays';
 import { pageResponse, route } from '../documented-route';
 import { SOURCE_PARAM } from '../schemas/params';
+import { automaticValues, summarySettings } from '../setting-notes';
 
 /** How many thumbnails the dashboard shows; newer ones arrive live. */
 export const DASHBOARD_IMAGES = 24;
@@ -30,6 +31,8 @@ export function pageRoutes(router: Router, deps: AppDeps): void {
       source: source ?? '',
       settings: publicSettings(deps.settings.get()),
       specs: SETTING_SPECS,
+      summary: summarySettings(),
+      automaticValues: automaticValues(deps),
       status: await deps.monitor.status(),
       limit: DASHBOARD_IMAGES,
       displays: await presentDisplays(deps, ctx),
