@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describeSpec, type SettingSpec } from '../settings';
+import { normalizeValue } from '../setting-kinds';
 
 /** The EJS pages and the page scripts and stylesheets, at the root of the repository. */
 export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
@@ -45,5 +46,16 @@ export function formatTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
 
+/**
+ * An item of a list setting as the daemon completes it (defaults, a preset's size and palette),
+ * keeping the fields that only fill others (the preset), so that its card shows both.
+ */
+export function completeItem(spec: SettingSpec, item: Record<string, unknown>): Record<string, unknown> {
+  const complete = { ...(normalizeValue(spec, item) as Record<string, unknown>) };
+  if (spec.kind !== 'object') return complete;
+  for (const [name, field] of Object.entries(spec.fields)) if (field.fills && item[name] !== undefined) complete[name] = item[name];
+  return complete;
+}
+
 /** Everything above, handed to every template. */
-export const viewHelpers = { format, formatSetting, formatRange, formatTime };
+export const viewHelpers = { format, formatSetting, formatRange, formatTime, completeItem };
