@@ -130,6 +130,36 @@ describe('dashboard pages', () => {
     assert.deepEqual(doors, [ids[2], ids[0]].map((id) => `/images/${id}/thumbnail`));
   });
 
+  it('lists a day\'s images page by page, and gives each image a page of its own', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await postImage(app, await solidPng(30 + i, 20), '?source=porch', 'image/png');
+      ids.push(((await res.json()) as { images: Array<{ id: string }> }).images[0].id);
+    }
+    const day = new Date().toISOString().slice(0, 10);
+    type Page = { images: Array<{ id: string }>; next: string | null };
+    const first = await (await app.fetch(`/images?source=porch&day=${day}&limit=2`)).json() as Page;
+    assert.deepEqual(first.images.map((image) => image.id), [ids[2], ids[1]]);
+    assert.equal(first.next, ids[1]);
+    const second = await (await app.fetch(`/images?source=porch&day=${day}&limit=2&before=${first.next}`)).json() as Page;
+    assert.deepEqual(second.images.map((image) => image.id), [ids[0]]);
+    assert.equal(second.next, null);
+    assert.deepEqual((await (await app.fetch('/images?day=2001-02-03')).json() as Page).images, []);
+    for (const bad of ['2026-02-30', 'today', '2026-1-1']) assert.equal((await app.fetch(`/images?day=${bad}`)).status, 400, bad);
+    const dashboard = await (await app.fetch(`/?source=porch&day=${day}`, { headers: BROWSER })).text();
+    assert.deepEqual(attributes(dashboard, 'img', 'data-src'), [...ids].reverse().map((id) => `/images/${id}/thumbnail`));
+    assert.match(dashboard, /id="older-images" data-next="" hidden/);
+
+    const page = await app.fetch(`/images/${ids[0]}/meta`, { headers: BROWSER });
+    assert.equal(page.status, 200);
+    assertPageHeaders(page);
+    const html = await page.text();
+    assert.match(html, /30 × 20 px/);
+    assert.ok(html.includes(`download="${ids[0]}.png"`));
+    assert.match(html, /data-delete/);
+    assert.match((await app.fetch(`/images/${ids[0]}/meta`)).headers.get('content-type') ?? '', /^application\/json/);
+  });
+
   it('shows errors as pages to a browser and as JSON to scripts', async () => {
     const missing = await app.fetch('/no/such/page', { headers: BROWSER });
     assert.equal(missing.status, 404);
