@@ -95,6 +95,12 @@
       });
     };
     for (const card of items.querySelectorAll('[data-item]')) watch(card);
+    // "Fill in defaults" sets the list's value itself: the cards follow (a list's default is empty).
+    hidden.addEventListener('input', () => {
+      if (hidden.value !== '[]') return;
+      items.replaceChildren();
+      empty.hidden = false;
+    });
     list.querySelector('[data-add-item]').addEventListener('click', () => {
       const fragment = list.querySelector('template').content.cloneNode(true);
       added++;
