@@ -136,7 +136,10 @@ describe('the pages for people: accessible, on a phone, by keyboard', () => {
   });
 
   it('loads older images on demand, filters by day, and deletes an image only once confirmed', async () => {
-    for (let i = 0; i < 24; i++) await postImage(app, await solidPng(16 + i, 12), '?source=bulk', 'image/png');
+    // A page's worth of newer images, sent at once: the queue takes them (max_queue_length 64).
+    const bulk = await Promise.all(Array.from({ length: 24 }, (_, i) => solidPng(16 + i, 12)));
+    const sent = await Promise.all(bulk.map((png) => postImage(app, png, '?source=bulk', 'image/png')));
+    assert.deepEqual(sent.map((res) => res.status), bulk.map(() => 201));
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await open(context, '/');
