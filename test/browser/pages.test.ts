@@ -130,6 +130,18 @@ describe('the pages for people: accessible, on a phone, by keyboard', () => {
       const [hall] = app.deps.displays.profilesInForce();
       assert.equal(hall.saturation, 1.2);
       assert.deepEqual(hall.command, ['/bin/true', '{frame}'], 'the operator\'s command is kept');
+
+      // A new panel: its card previews from a preset's size before it has a profile in force.
+      await page.locator('[data-add-item]').click();
+      const card = page.locator('[data-item]').nth(1);
+      await card.locator('select[data-fills]').selectOption('inky-impression-5in7');
+      await card.locator('[data-field="name"]').fill('den');
+      await card.locator('.preview [role="status"]', { hasText: 'not saved' }).waitFor();
+      assert.match(await card.locator('.preview img').getAttribute('src') ?? '', /preview=1&width=600&height=448&palette=acep7/);
+      await page.locator('button[type="submit"]').click();
+      await until('the new panel is saved', async () => app.deps.displays.profilesInForce().length === 2);
+      const den = app.deps.displays.profilesInForce()[1];
+      assert.deepEqual([den.name, den.width, den.height, den.palette], ['den', 600, 448, 'acep7']);
     } finally {
       await context.close();
     }

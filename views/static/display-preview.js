@@ -46,6 +46,11 @@
       // Controls move many times a second: render once they rest.
       timer = setTimeout(() => {
         if (!picker.value) return;
+        const item = PIR.objectList.itemValue(card);
+        if (!card.dataset.savedName && (item.width === undefined || item.height === undefined)) {
+          state.textContent = 'Pick a panel model or give a size to see a preview.';
+          return;
+        }
         state.textContent = 'Rendering…';
         img.src = previewUrl(card, picker.value);
       }, 250);
