@@ -12,6 +12,17 @@ interface SpecCommon {
   /** A short name for people, as the form shows it ("Longest side"). */
   label?: string;
   unit?: string;
+  /**
+   * What 0 (or an empty string) means, as the pages say it instead of "0 MB": "off",
+   * "automatic", "no limit". Absent when 0 is a plain value.
+   */
+  zero?: string;
+  /** Among the few settings the dashboard summarizes (the configuration page shows them all). */
+  summary?: boolean;
+  /** The colours each value of an enum stands for (a named palette), for the form's swatches. */
+  swatches?: Readonly<Record<string, readonly string[]>>;
+  /** A value to show in the settings-file line of an operator-only setting while it is empty. */
+  example?: unknown;
   /** How the allowed values are said in messages, where the kind's own words would be too long. */
   expected?: string;
   /**

@@ -2,8 +2,15 @@ import type { SettingSpec, SettingValue } from './setting-kinds';
 import { DISPLAYS_SPEC } from './display-setting';
 
 /** The groups settings are shown in, in the order the pages and `--help` list them. */
-export const SETTING_GROUPS = ['Images', 'Memory', 'Storage', 'Access', 'Displays', 'MQTT', 'Similarity'] as const;
+export const SETTING_GROUPS = ['Images', 'Storage', 'Memory', 'Similarity', 'Displays', 'MQTT', 'Access'] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
+
+/** The heading of a group on the configuration page, where its name alone says too little. */
+export const GROUP_HEADINGS: Partial<Record<SettingGroup, string>> = {
+  Storage: 'Storage and retention',
+  Memory: 'Memory and speed',
+  Displays: 'Display panels',
+};
 
 /** A setting as declared: its kind, with the default, label and group every setting has. */
 export type DeclaredSetting = SettingSpec & { default: unknown; label: string; group: SettingGroup };
@@ -15,101 +22,101 @@ export type DeclaredSetting = SettingSpec & { default: unknown; label: string; g
  */
 const SPECS = {
   max_image_dimension: {
-    kind: 'integer', min: 16, max: 16384, unit: 'px', default: 2000, label: 'Longest side', group: 'Images',
-    description: 'Longest side of a stored image; smaller images are never enlarged.',
+    kind: 'integer', min: 16, max: 16384, unit: 'px', default: 2000, label: 'Longest side of a stored image', group: 'Images', summary: true,
+    description: 'Larger images are shrunk to it; smaller ones are never enlarged.',
   },
   compression_quality: {
-    kind: 'integer', min: 0, max: 9, default: 6, label: 'PNG compression', group: 'Images',
-    description: 'PNG zlib level: 0 is fastest and largest, 9 is smallest and slowest.',
+    kind: 'integer', min: 0, max: 9, default: 6, label: 'PNG compression level', group: 'Images',
+    description: '0 is fastest and gives the largest files; 9 is slowest and gives the smallest.',
   },
   enable_memory_optimization: {
-    kind: 'boolean', default: true, label: 'Low-memory mode', group: 'Memory',
-    description: 'Several images at once only as memory_budget_mb allows (one per core at most), one libvips thread each, no libvips cache. Off: one image per core, every core for libvips, its cache.',
+    kind: 'boolean', default: true, label: 'Low-memory mode', group: 'Memory', summary: true,
+    description: 'On: several images at once only as the memory budget allows, one thread and no cache each. Off: one image per core, as fast as the machine goes.',
   },
   memory_budget_mb: {
-    kind: 'integer', min: 0, max: 65536, unit: 'MB', default: 0, label: 'Memory budget', group: 'Memory',
-    description: 'With enable_memory_optimization, another image starts only while the RSS at rest plus the estimates of the images in flight fit in it. 0 is automatic: the cgroup\'s memory.high, else memory.max, else half of MemAvailable at start.',
+    kind: 'integer', min: 0, max: 65536, unit: 'MB', default: 0, zero: 'automatic', label: 'Memory budget', group: 'Memory', summary: true,
+    description: 'In low-memory mode, another image starts only while the daemon and the images in flight fit in it. Automatic: the service\'s memory limit (cgroup memory.high, else memory.max), else half the memory free at start.',
   },
   max_upload_bytes: {
     kind: 'integer', min: 1024, max: 1024 * 1024 * 1024, unit: 'bytes', default: 50 * 1024 * 1024, label: 'Largest upload', group: 'Images',
-    description: 'Largest accepted upload body; larger uploads get 413 payload_too_large.',
+    description: 'Larger uploads are refused (413 payload_too_large).',
   },
   max_input_pixels: {
-    kind: 'integer', min: 1024, max: 268402689, unit: 'pixels', default: 50_000_000, label: 'Largest image', group: 'Images',
-    description: 'Largest accepted width x height, checked before decoding; larger images get 413 too_many_pixels.',
+    kind: 'integer', min: 1024, max: 268402689, unit: 'pixels', default: 50_000_000, label: 'Most pixels in an image', group: 'Images',
+    description: 'Width times height, checked before decoding; larger images are refused (413 too_many_pixels).',
   },
   max_queue_length: {
-    kind: 'integer', min: 1, max: 1000, unit: 'images', default: 64, label: 'Waiting images', group: 'Memory',
-    description: 'Images that may wait for processing; beyond it uploads get 503 busy with Retry-After.',
+    kind: 'integer', min: 1, max: 1000, unit: 'images', default: 64, label: 'Images that may wait', group: 'Memory',
+    description: 'Beyond it uploads are asked to come back later (503 busy with Retry-After).',
   },
   require_token_for_reads: {
-    kind: 'boolean', default: false, label: 'Token for reads', group: 'Access',
-    description: 'When an API token is set, reads need it too (every route but /health and the dashboard shell).',
+    kind: 'boolean', default: false, label: 'Token needed to view', group: 'Access',
+    description: 'When an API token is set, looking at images and figures needs it too, not only changes (/health and the page shells stay open).',
   },
   allowed_hosts: {
-    kind: 'list', maxItems: 64, operatorOnly: true, default: [], label: 'Allowed host names', group: 'Access',
+    kind: 'list', maxItems: 64, operatorOnly: true, default: [], zero: 'none', example: ['pi.example.net'], label: 'Other host names', group: 'Access',
     item: { kind: 'string', maxLength: 253, pattern: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, patternHint: 'that is a host name without a port', description: 'A host name.' },
-    description: 'Host names the daemon also answers to while no API token is set, e.g. ["pi.example.net"]; IP addresses, localhost, *.local and this machine\'s own names always work. Other names are refused, against DNS rebinding.',
+    description: 'Names the daemon also answers to while no API token is set; IP addresses, localhost, *.local and this machine\'s own names always work. Other names are refused, against DNS rebinding.',
   },
   max_stored_images: {
-    kind: 'integer', min: 0, max: 10_000_000, unit: 'images', default: 0, label: 'Most images kept', group: 'Storage',
-    description: 'Most images kept; past it the oldest images every consumer has handled are removed after each upload. 0 is no limit.',
+    kind: 'integer', min: 0, max: 10_000_000, unit: 'images', default: 0, zero: 'no limit', label: 'Most images kept', group: 'Storage', summary: true,
+    description: 'Past it, the oldest images that every display and MQTT have handled are removed after each upload.',
   },
   max_storage_mb: {
-    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB', default: 0, label: 'Most storage', group: 'Storage',
-    description: 'Most megabytes of stored PNGs; past it the oldest are removed after each upload, handled or not. 0 is no limit.',
+    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB', default: 0, zero: 'no limit', label: 'Most disk space for images', group: 'Storage', summary: true,
+    description: 'Past it, the oldest images are removed after each upload, handled or not.',
   },
   min_free_disk_mb: {
-    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB', default: 256, label: 'Free disk kept', group: 'Storage',
-    description: 'Free space kept on the data disk: the oldest images are removed, then uploads get 507. 0 is no floor.',
+    kind: 'integer', min: 0, max: 16_777_216, unit: 'MB', default: 256, zero: 'off', label: 'Free disk space kept', group: 'Storage',
+    description: 'Below it, the oldest images are removed, then uploads are refused (507).',
   },
   duplicate_max_distance: {
-    kind: 'integer', min: 0, max: 64, unit: 'bits', default: 0, label: 'Duplicate distance', group: 'Similarity',
-    description: 'An upload within this many perceptual-hash bits of the newest image of its source is not stored; 0 is off. 8 is recommended (docs/similarity.md).',
+    kind: 'integer', min: 0, max: 64, unit: 'bits', default: 0, zero: 'off', label: 'Skip near-duplicates within', group: 'Similarity', summary: true,
+    description: 'An upload this close (perceptual-hash bits) to the newest image of its source is not stored. 8 is a good start.',
   },
   feature_worker_idle_seconds: {
-    kind: 'integer', min: 1, max: 3600, unit: 's', default: 60, label: 'Compare worker idle time', group: 'Similarity',
+    kind: 'integer', min: 1, max: 3600, unit: 's', default: 60, label: 'Stop the compare worker after', group: 'Similarity',
     description: 'The compare worker (OpenCV, about 85 MB) is ended after this long without a comparison.',
   },
   image_worker_idle_seconds: {
-    kind: 'integer', min: 1, max: 3600, unit: 's', default: 30, label: 'Image worker idle time', group: 'Memory',
-    description: 'The image worker, which processes uploads, is ended after this long without an image, giving back all it held; the next image starts it again.',
+    kind: 'integer', min: 1, max: 3600, unit: 's', default: 30, label: 'Stop the image worker after', group: 'Memory',
+    description: 'Ended after this long without an image, it gives back all it held; the next image starts it again.',
   },
   id_log_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', label: 'Id log file', group: 'Storage',
-    description: 'Absolute path of a file that gets the id of every committed image, one per line, in commit order. Empty is off.',
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'off', example: '/var/log/pi-image-receiver/ids.log', label: 'File of stored ids', group: 'Storage',
+    description: 'Gets the id of every stored image, one per line, in the order they were stored.',
   },
-  displays: { ...DISPLAYS_SPEC, default: [], label: 'Displays', group: 'Displays' },
+  displays: { ...DISPLAYS_SPEC, default: [], zero: 'none', label: 'Panels', group: 'Displays', summary: true },
   // Everything naming the broker, a credential, a file or a topic is operator-only.
   mqtt_url: {
-    kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^mqtts?:\/\/\S+$/, patternHint: 'that is an mqtt:// or mqtts:// URL', default: '', label: 'Broker', group: 'MQTT',
-    description: 'The MQTT broker (mqtt://host:1883 or mqtts://host:8883). Empty is off.',
+    kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^mqtts?:\/\/\S+$/, patternHint: 'that is an mqtt:// or mqtts:// URL', default: '', zero: 'off', example: 'mqtt://broker.lan:1883', label: 'MQTT broker', group: 'MQTT', summary: true,
+    description: 'mqtt://host:1883, or mqtts://host:8883 for TLS.',
   },
   mqtt_client_id: {
-    kind: 'string', maxLength: 128, operatorOnly: true, default: '', label: 'Client id', group: 'MQTT',
-    description: 'The MQTT client id; must differ between daemons on one broker. Empty is pi-image-receiver-<hostname>.',
+    kind: 'string', maxLength: 128, operatorOnly: true, default: '', zero: 'automatic', label: 'Client id', group: 'MQTT',
+    description: 'Must differ between daemons on one broker. Automatic: pi-image-receiver-<host name>.',
   },
-  mqtt_username: { kind: 'string', maxLength: 256, operatorOnly: true, default: '', label: 'User name', group: 'MQTT', description: 'The MQTT user name.' },
-  mqtt_password: { kind: 'string', maxLength: 1024, secret: true, default: '', label: 'Password', group: 'MQTT', description: 'The MQTT password (or use mqtt_password_file).' },
+  mqtt_username: { kind: 'string', maxLength: 256, operatorOnly: true, default: '', zero: 'none', example: 'camera-pi', label: 'User name', group: 'MQTT', description: 'The MQTT user name.' },
+  mqtt_password: { kind: 'string', maxLength: 1024, secret: true, default: '', zero: 'none', label: 'Password', group: 'MQTT', description: 'The MQTT password (or use the password file).' },
   mqtt_password_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', label: 'Password file', group: 'MQTT',
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'none', example: '/etc/pi-image-receiver/mqtt-password', label: 'Password file', group: 'MQTT',
     description: 'A file whose first line is the MQTT password, read at each connect; used when mqtt_password is empty.',
   },
   mqtt_ca_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', label: 'CA certificates', group: 'MQTT',
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'the system\'s', example: '/etc/ssl/certs/broker-ca.pem', label: 'CA certificates', group: 'MQTT',
     description: 'PEM CA certificates to check an mqtts:// broker with.',
   },
   mqtt_topic_prefix: {
-    kind: 'string', maxLength: 256, operatorOnly: true, pattern: /^[^/#+][^#+]*$/, patternHint: 'without + or # and not starting with /', default: '', label: 'Topic prefix', group: 'MQTT',
-    description: 'Prefix of every topic published. Empty is pi-image-receiver/<hostname>.',
+    kind: 'string', maxLength: 256, operatorOnly: true, pattern: /^[^/#+][^#+]*$/, patternHint: 'without + or # and not starting with /', default: '', zero: 'automatic', label: 'Topic prefix', group: 'MQTT',
+    description: 'Starts every topic published. Automatic: pi-image-receiver/<host name>.',
   },
   mqtt_subscribe: {
-    kind: 'list', maxItems: 32, operatorOnly: true, default: [], label: 'Subscribed topics', group: 'MQTT',
+    kind: 'list', maxItems: 32, operatorOnly: true, default: [], zero: 'none', example: ['frigate/+/+/snapshot'], label: 'Subscribed topics', group: 'MQTT',
     item: { kind: 'string', maxLength: 256, pattern: /^\S+$/, patternHint: 'that is a topic filter', description: 'A topic filter.' },
-    description: 'Topic filters whose image payloads are stored like uploads, e.g. ["frigate/+/+/snapshot"].',
+    description: 'Images published on these topics are stored like uploads.',
   },
   mqtt_source_topic_level: {
-    kind: 'integer', min: 1, max: 32, operatorOnly: true, default: 2, label: 'Source topic level', group: 'MQTT',
+    kind: 'integer', min: 1, max: 32, operatorOnly: true, default: 2, label: 'Topic level naming the source', group: 'MQTT',
     description: 'Which level of an incoming topic (1 is the first) names the image source.',
   },
   mqtt_discovery: {
@@ -117,12 +124,12 @@ const SPECS = {
     description: 'Announce a device with image and sensor entities to Home Assistant.',
   },
   mqtt_latest_max_dimension: {
-    kind: 'integer', min: 16, max: 4096, unit: 'px', default: 640, label: 'Latest image size', group: 'MQTT',
+    kind: 'integer', min: 16, max: 4096, unit: 'px', default: 640, label: 'Size of the latest image', group: 'MQTT',
     description: 'Long side of the retained JPEG published for Home Assistant on <prefix>/images/<source>/latest.',
   },
   public_url: {
-    kind: 'string', maxLength: 2048, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL', default: '', label: 'Public address', group: 'MQTT',
-    description: 'The address clients reach the daemon at, so that MQTT events carry absolute image URLs. Empty is relative URLs.',
+    kind: 'string', maxLength: 2048, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL', default: '', zero: 'none, links are relative', label: 'Public address', group: 'MQTT',
+    description: 'Where clients reach the daemon, so that MQTT events carry full image links.',
   },
 } as const satisfies Record<string, DeclaredSetting>;
 

@@ -10,7 +10,7 @@ import { maskUrlPasswordsIn, SECRET_MASK } from './credentials';
 export type { SettingSpec } from './setting-kinds';
 export { describeSpec } from './setting-kinds';
 export {
-  SETTING_GROUPS, SETTING_SPECS, type DeclaredSetting, type SettingGroup, type Settings, type SettingsInput,
+  GROUP_HEADINGS, SETTING_GROUPS, SETTING_SPECS, type DeclaredSetting, type SettingGroup, type Settings, type SettingsInput,
 } from './setting-specs';
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as SettingKey[];

@@ -14,6 +14,9 @@ export interface Frame {
   bytes: number;
 }
 
+/** Previews that may wait while one renders. */
+const PREVIEWS_WAITING = 2;
+
 /** Name of the file beside a display's frames that records the profile they were made with. */
 const PROFILE_FILE = 'profile.json';
 
@@ -30,6 +33,11 @@ export class FrameStore implements StoreObserver {
   private readonly making = new Map<string, Promise<Frame>>();
   private readonly checked = new Map<string, string>();
   private readonly line = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => 100 });
+  /**
+   * Previews wait in a short line of their own: a slider sends one after another, and only the
+   * newest matters, so beyond {@link PREVIEWS_WAITING} the next is refused as busy.
+   */
+  private readonly previews = new ProcessingQueue({ concurrency: () => 1, maxWaiting: () => PREVIEWS_WAITING });
 
   constructor(private readonly store: ImageStore, private readonly processing: ProcessingQueue) {}
 
@@ -59,6 +67,17 @@ export class FrameStore implements StoreObserver {
       this.making.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * The frame of `image` as `profile` would make it, rendered and never stored: how a panel's
+   * settings look before they are saved. Weighed by the processing queue as a stored frame is.
+   * `overrides` are the image's own choices the preview keeps (those it does not set itself).
+   * @throws AppError busy when previews or uploads are full, or the render error.
+   */
+  preview(profile: DisplayProfile, image: StoredImage, overrides: FrameOverrides): Promise<Buffer> {
+    const costMb = frameWorkingSetMb(profile, image);
+    return this.previews.run(() => this.processing.run(() => renderFrame(this.store.pngPath(image.id), profile, overrides), costMb));
   }
 
   private async make(profile: DisplayProfile, image: StoredImage, path: string): Promise<Frame> {

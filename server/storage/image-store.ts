@@ -46,6 +46,8 @@ export interface ListQuery {
   limit: number;
   /** Only images older than this id (the `next` cursor of the previous page). */
   before?: string;
+  /** Only images at or after this id, or an id's leading time (`20261124T`: from that UTC day on). */
+  from?: string;
   source?: string;
 }
 
@@ -253,18 +255,20 @@ export class ImageStore {
     if (query.before !== undefined) {
       end = lowerBound(this.index, query.before);
     }
+    // Ids sort by time: the images from `from` on are the last ones of the index.
+    const start = query.from === undefined ? 0 : lowerBound(this.index, query.from);
     const images: StoredImage[] = [];
     let i = end - 1;
-    for (; i >= 0 && images.length < query.limit; i--) {
+    for (; i >= start && images.length < query.limit; i--) {
       const record = this.index[i];
       if (query.source === undefined || record.source === query.source) images.push(record);
     }
-    const more = images.length === query.limit && this.hasOlder(i, query.source);
+    const more = images.length === query.limit && this.hasOlder(i, start, query.source);
     return { images, next: more ? images[images.length - 1].id : null };
   }
 
-  private hasOlder(from: number, source?: string): boolean {
-    for (let i = from; i >= 0; i--) {
+  private hasOlder(from: number, start: number, source?: string): boolean {
+    for (let i = from; i >= start; i--) {
       if (source === undefined || this.index[i].source === source) return true;
     }
     return false;

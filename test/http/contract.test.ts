@@ -238,6 +238,22 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
     return app.fetch(`/images/${id}/frame?display=panel`);
   }),
   'GET /images/{id}/frame 404': ({ app }) => app.fetch(`/images/${NO_SUCH_ID}/frame?display=panel`),
+  'GET /images/{id}/frame 400': () => withApp(DISPLAY_APP, async (app) => {
+    const res = await postImage(app, await solidPng(24, 16), '', 'image/png');
+    const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
+    return app.fetch(`/images/${id}/frame?display=panel&preview=1&saturation=9`);
+  }),
+  'GET /images/{id}/frame 413': () => withApp(DISPLAY_APP, async (app) => {
+    const res = await postImage(app, await solidPng(2000, 2000), '', 'image/png');
+    const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
+    await app.deps.settings.update({ memory_budget_mb: 101 });
+    return app.fetch(`/images/${id}/frame?display=panel`);
+  }),
+  'GET /images/{id}/frame 503': () => withApp({ settings: { ...DISPLAY_APP!.settings, max_queue_length: 1 } }, async (app) => {
+    const res = await postImage(app, await solidPng(24, 16), '', 'image/png');
+    const id = ((await res.json()) as { images: Array<{ id: string }> }).images[0].id;
+    return whileQueueFull(app, () => app.fetch(`/images/${id}/frame?display=panel&preview=1&dither=none`));
+  }),
   'GET /displays 200': () => withApp(DISPLAY_APP, (app) => app.fetch('/displays')),
   'POST /displays/{name}/show 202': () => withApp(DISPLAY_APP, async (app) => {
     const res = await postImage(app, await solidPng(24, 16), '', 'image/png');

@@ -177,3 +177,79 @@ describe('the display command, run by its consumer', () => {
     await until(async () => (await shown()) === waiting, 'recorded as shown');
   });
 });
+
+describe('frame previews: a profile tried on a stored image, never stored', () => {
+  let app: TestApp;
+  let id: string;
+  before(async () => {
+    app = await startTestApp({ settings: { displays: [{ ...PANEL, render: 'on_request' }] } as unknown as SettingsInput });
+    id = await upload(app);
+  });
+  after(() => app.destroy());
+
+  const preview = (query: string) => app.fetch(`/images/${id}/frame?preview=1&${query}`);
+
+  it('renders the display with the query\'s fields over its own, stores nothing and asks not to be cached', async () => {
+    const res = await preview('display=panel&palette=bw&width=30&height=20&dither=none');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/png');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const frame = await decodeFrame(Buffer.from(await res.arrayBuffer()));
+    assert.deepEqual([frame.width, frame.height, frame.colourType], [30, 20, 3]);
+    assert.deepEqual([...colourCounts(frame.rgb).keys()].sort(), ['0,0,0', '255,255,255']);
+    assert.deepEqual(await filesIn(join(app.dataDir, 'frames', 'panel')).catch(() => []), [], 'no frame was written');
+    // The display's own profile is unchanged: its stored frame is still 48 x 64 in six colours.
+    const stored = await decodeFrame(Buffer.from(await (await app.fetch(`/images/${id}/frame?display=panel`)).arrayBuffer()));
+    assert.deepEqual([stored.width, stored.height, stored.palette.length], [48, 64, 6]);
+  });
+
+  it('follows each field: saturation changes the pixels, a custom palette is the frame\'s palette', async () => {
+    const dull = Buffer.from(await (await preview('saturation=0')).arrayBuffer());
+    const vivid = Buffer.from(await (await preview('saturation=2')).arrayBuffer());
+    assert.notDeepEqual((await decodeFrame(dull)).rgb, (await decodeFrame(vivid)).rgb);
+    const custom = await decodeFrame(Buffer.from(await (await preview(`palette=${encodeURIComponent('#000000,#ff0000,#ffffff')}`)).arrayBuffer()));
+    assert.deepEqual(custom.palette, [[0, 0, 0], [255, 0, 0], [255, 255, 255]]);
+  });
+
+  it('previews a panel not saved yet from its fields alone, when no display is named', async () => {
+    await app.deps.settings.update({ displays: [{ ...PANEL, render: 'on_request' }, { ...PANEL, name: 'other', render: 'on_request' }] } as unknown as SettingsInput);
+    const res = await preview('width=16&height=12&palette=gray4');
+    assert.equal(res.status, 200);
+    const frame = await decodeFrame(Buffer.from(await res.arrayBuffer()));
+    assert.deepEqual([frame.width, frame.height, frame.palette.length], [16, 12, 4]);
+    const unsized = await preview('palette=bw');
+    assert.equal(unsized.status, 400);
+    assert.deepEqual(Object.keys(((await unsized.json()) as { error: { fields: object } }).error.fields).sort(), ['display.height', 'display.width']);
+  });
+
+  it('refuses bad values with 400 naming each, an unknown display with 404, and fields without preview=1', async () => {
+    const bad = await preview('display=panel&saturation=9&dither=sparkle&background=red&width=x');
+    assert.equal(bad.status, 400);
+    const body = await bad.json() as { error: { code: string; fields: Record<string, string> } };
+    assert.equal(body.error.code, 'invalid_parameter');
+    assert.deepEqual(Object.keys(body.error.fields).sort(), ['background', 'dither', 'saturation', 'width']);
+    assert.match(body.error.fields.saturation, /^Expected number between 0 and 4 for saturation but received 9/);
+    const huge = await preview('display=panel&width=8000&height=8000');
+    assert.equal(huge.status, 400);
+    assert.match(((await huge.json()) as { error: { message: string } }).error.message, /largest panel of this shape that fits is 4096x4096/);
+    assert.equal((await preview('display=nope')).status, 404);
+    const stray = await app.fetch(`/images/${id}/frame?display=panel&saturation=2`);
+    assert.equal(stray.status, 400);
+    assert.equal((await app.fetch(`/images/${id}/frame?display=panel&preview=yes`)).status, 400);
+  });
+
+  it('is weighed against the memory budget like any frame', async () => {
+    const tight = await startTestApp({ settings: { displays: [{ name: 'tiny', width: 8, height: 8, palette: 'bw', render: 'on_request' }] } as unknown as SettingsInput });
+    try {
+      const res = await postImage(tight, await cardPng(2000, 2000), '', 'image/png');
+      const large = ((await res.json()) as { images: { id: string }[] }).images[0].id;
+      // Room for the tiny panel's own part beside the daemon at rest, not for decoding the image too.
+      await tight.deps.settings.update({ memory_budget_mb: 101 });
+      const refused = await tight.fetch(`/images/${large}/frame?display=tiny&preview=1&dither=none`);
+      assert.equal(refused.status, 413);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'too_many_pixels');
+    } finally {
+      await tight.destroy();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_SETTINGS, SETTING_KEYS, SETTING_SPECS } from '../../server/settings';
+import { groupedSettings } from '../../server/http/setting-notes';
 import { solidPng } from '../helpers/fixtures';
 import { postImage, startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -60,22 +61,35 @@ describe('dashboard pages', () => {
     }
   });
 
-  it('shows a form field for every setting, with its label, range, default and current value', async () => {
+  it('shows every setting in its group, in plain words, with its range, default and current value', async () => {
     await app.deps.settings.update({ compression_quality: 2 });
     const html = await (await app.fetch('/config', { headers: BROWSER })).text();
+    // One section per group, in the groups' order, each under its heading.
+    const headings = [...html.matchAll(/<h2 id="group-([a-z]+)">([^<]+)<\/h2>/g)].map((m) => m[2]);
+    assert.deepEqual(headings, groupedSettings().map((group) => group.heading));
+    const wanted = ['Images', 'Storage and retention', 'Memory and speed', 'Similarity', 'Display panels', 'MQTT', 'Access'];
+    assert.deepEqual(headings.filter((heading) => wanted.includes(heading)), wanted, 'the groups people look for, in this order');
     for (const key of SETTING_KEYS) {
       const spec = SETTING_SPECS[key];
-      const input = new RegExp(`<(input|select|textarea)[^>]*name="${key}"[^>]*>`).exec(html)?.[0];
+      const row = new RegExp(`<div class="field[^"]*" data-field-row="${key}">[\\s\\S]*?<p class="field-error" id="error-${key}"`).exec(html)?.[0];
+      assert.ok(row, `no row for ${key}`);
+      assert.ok(row.includes(`>${spec.label}</`), `label of ${key}`);
+      const input = new RegExp(`<(input|select|textarea)[^>]*name="${key}"[^>]*>`).exec(row)?.[0];
+      if (spec.operatorOnly || spec.secret) {
+        // Only the operator sets these: no input, the line to put in the settings file instead.
+        assert.equal(input, undefined, key);
+        assert.match(row, new RegExp(`<code class="settings-line" data-settings-line="${key}">&#34;${key}&#34;: `), key);
+        continue;
+      }
       assert.ok(input, `no input for ${key}`);
-      assert.ok(html.includes(`<label for="setting-${key}">${spec.label}<span`), `label of ${key}`);
       const defaultText = typeof DEFAULT_SETTINGS[key] === 'object' ? JSON.stringify(DEFAULT_SETTINGS[key]).replace(/"/g, '&#34;') : DEFAULT_SETTINGS[key];
       assert.ok(input.includes(`data-default="${defaultText}"`), `${key}: ${input}`);
-      // Only the operator sets these: the form shows them, disabled.
-      assert.equal(/\sdisabled\b/.test(input), Boolean(spec.operatorOnly || spec.secret), key);
       if (spec.kind === 'string') {
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));
-      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf' || spec.kind === 'enum') {
-        assert.match(input, /^<(select|textarea)/);
+      } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf') {
+        assert.match(input, /data-kind="json"/);
+      } else if (spec.kind === 'enum') {
+        assert.match(input, /^<select/);
       } else if (spec.kind === 'integer') {
         assert.match(input, new RegExp(`min="${spec.min}"`));
         assert.match(input, new RegExp(`max="${spec.max}"`));
@@ -84,6 +98,25 @@ describe('dashboard pages', () => {
         assert.equal(/\schecked\b/.test(input), app.deps.settings.get()[key]);
       }
     }
+  });
+
+  it('says what 0 and empty stand for, with the value automatic comes to, and the settings-file line of operator-only settings', async () => {
+    await app.deps.settings.update({ memory_budget_mb: 0, max_storage_mb: 0 });
+    const budget = app.deps.flow.queue.memory?.budget;
+    assert.ok(budget);
+    const html = await (await app.fetch('/config', { headers: BROWSER })).text();
+    assert.match(html, new RegExp(`data-unit-of="memory_budget_mb"[^>]*>automatic — ${budget.mb} MB, from ${budget.origin}</p>`));
+    assert.match(html, /data-unit-of="max_storage_mb"[^>]*>no limit<\/p>/);
+    assert.match(html, /data-value-of="mqtt_url">off<\/p>/);
+    // Empty: the spec's example stands in, so the line is one to copy.
+    assert.match(html, /data-settings-line="mqtt_url">&#34;mqtt_url&#34;: &#34;mqtt:\/\/broker.lan:1883&#34;,<\/code>/);
+    const dashboard = await (await app.fetch('/', { headers: BROWSER })).text();
+    assert.match(dashboard, new RegExp(`data-setting="memory_budget_mb"[^>]*>automatic</span> <span class="hint">— ${budget.mb} MB, from ${budget.origin}</span>`));
+    // A summary, not every setting.
+    const shown = attributes(dashboard, 'span', 'data-setting');
+    assert.ok(shown.length >= 4 && shown.length <= 12, shown.join(', '));
+    assert.ok(shown.every((key) => SETTING_SPECS[key as keyof typeof SETTING_SPECS].summary), shown.join(', '));
+    assert.match(dashboard, /<a href="\/config">/);
   });
 
   it('lists the latest images newest first, and filters them by source', async () => {
@@ -98,6 +131,36 @@ describe('dashboard pages', () => {
     assert.match(html, /<option value="garden">garden<\/option>/);
     const doors = attributes(await (await app.fetch('/?source=door', { headers: BROWSER })).text(), 'img', 'data-src');
     assert.deepEqual(doors, [ids[2], ids[0]].map((id) => `/images/${id}/thumbnail`));
+  });
+
+  it('lists a day\'s images page by page, and gives each image a page of its own', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await postImage(app, await solidPng(30 + i, 20), '?source=porch', 'image/png');
+      ids.push(((await res.json()) as { images: Array<{ id: string }> }).images[0].id);
+    }
+    const day = new Date().toISOString().slice(0, 10);
+    type Page = { images: Array<{ id: string }>; next: string | null };
+    const first = await (await app.fetch(`/images?source=porch&day=${day}&limit=2`)).json() as Page;
+    assert.deepEqual(first.images.map((image) => image.id), [ids[2], ids[1]]);
+    assert.equal(first.next, ids[1]);
+    const second = await (await app.fetch(`/images?source=porch&day=${day}&limit=2&before=${first.next}`)).json() as Page;
+    assert.deepEqual(second.images.map((image) => image.id), [ids[0]]);
+    assert.equal(second.next, null);
+    assert.deepEqual((await (await app.fetch('/images?day=2001-02-03')).json() as Page).images, []);
+    for (const bad of ['2026-02-30', 'today', '2026-1-1']) assert.equal((await app.fetch(`/images?day=${bad}`)).status, 400, bad);
+    const dashboard = await (await app.fetch(`/?source=porch&day=${day}`, { headers: BROWSER })).text();
+    assert.deepEqual(attributes(dashboard, 'img', 'data-src'), [...ids].reverse().map((id) => `/images/${id}/thumbnail`));
+    assert.match(dashboard, /id="older-images" data-next="" hidden/);
+
+    const page = await app.fetch(`/images/${ids[0]}/meta`, { headers: BROWSER });
+    assert.equal(page.status, 200);
+    assertPageHeaders(page);
+    const html = await page.text();
+    assert.match(html, /30 × 20 px/);
+    assert.ok(html.includes(`download="${ids[0]}.png"`));
+    assert.match(html, /data-delete/);
+    assert.match((await app.fetch(`/images/${ids[0]}/meta`)).headers.get('content-type') ?? '', /^application\/json/);
   });
 
   it('shows errors as pages to a browser and as JSON to scripts', async () => {

@@ -46,6 +46,7 @@ const SAMPLES: Record<string, () => AppError> = {
   malformedFeatures: () => errors.malformedFeatures({ 'features1.descriptors': 'not base64' }),
   compareFormRequired: () => errors.compareFormRequired(),
   displayNotFound: () => errors.displayNotFound('kitchen', 'hall, porch'),
+  invalidPreview: () => errors.invalidPreview({ saturation: 'Expected number between 0 and 4 for saturation but received 9 of type number' }),
   tooManyStreams: () => errors.tooManyStreams(32, 'live pages'),
   queueFull: () => errors.queueFull(9, 4),
   tooManyConnections: () => errors.tooManyConnections(32),

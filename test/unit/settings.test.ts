@@ -25,7 +25,7 @@ describe('settings', () => {
     for (const key of SETTING_KEYS) assert.ok((SETTING_GROUPS as readonly string[]).includes(SETTING_SPECS[key].group), key);
     const help = helpText();
     assert.ok(help.indexOf('  Images:') < help.indexOf('MAX_IMAGE_DIMENSION'));
-    assert.ok(help.indexOf('  MQTT:') < help.indexOf('MQTT_URL') && help.indexOf('MQTT_URL') < help.indexOf('  Similarity:'));
+    assert.ok(help.indexOf('  MQTT:') < help.indexOf('MQTT_URL') && help.indexOf('MQTT_URL') < help.indexOf('  Access:'));
   });
 
   it('accepts values at both ends of every range and refuses one past them', () => {

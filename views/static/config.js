@@ -6,8 +6,8 @@
   const form = document.getElementById('settings-form');
   const status = document.getElementById('form-status');
   let current = JSON.parse(form.dataset.current);
-  // Operator-only settings are shown, disabled: only the settings file, environment or a flag sets them.
-  const inputs = [...form.querySelectorAll('[name]')].filter((input) => !input.disabled);
+  // Operator-only settings have no input: only the settings file, environment or a flag sets them.
+  const inputs = [...form.querySelectorAll('[name]')];
 
   /**
    * The form's value of one input: booleans from the box, text as typed, lists and objects as
@@ -88,13 +88,21 @@
     }
   });
 
-  // Byte sizes are long numbers: show them in binary units as they are typed.
-  for (const input of form.querySelectorAll('input[data-bytes]')) {
-    const unit = form.querySelector(`[data-unit-of="${input.name}"]`);
+  // Beside each number: its unit, byte sizes in binary units, and what 0 stands for ("automatic").
+  for (const unit of form.querySelectorAll('[data-unit-of]')) {
+    const input = document.getElementById(`setting-${unit.dataset.unitOf}`);
     input.addEventListener('input', () => {
-      const value = Number(input.value);
-      unit.textContent = input.value.trim() !== '' && Number.isFinite(value) ? `bytes = ${PIR.format.bytes(value)}` : 'bytes';
+      const text = input.value.trim();
+      const value = Number(text);
+      if (text === '0' && unit.dataset.zero) unit.textContent = unit.dataset.zero;
+      else if (input.hasAttribute('data-bytes')) unit.textContent = text !== '' && Number.isFinite(value) ? `bytes = ${PIR.format.bytes(value)}` : 'bytes';
+      else unit.textContent = unit.dataset.unit;
     });
+  }
+  // An empty text setting: say what empty stands for.
+  for (const note of form.querySelectorAll('p.now[data-zero]')) {
+    const input = note.previousElementSibling;
+    input.addEventListener('input', () => { note.hidden = input.value !== ''; });
   }
 
   form.querySelector('[data-action="defaults"]').addEventListener('click', () => {

@@ -32,7 +32,31 @@
     return `${Math.floor(s)} s`;
   }
 
+  /** How many of a list, or its items' names: "door, porch", "2 panels" is left to the caller. */
+  function listItems(value) {
+    return value.map((item) => (item && typeof item === 'object' ? item.name || JSON.stringify(item) : String(item))).join(', ');
+  }
+
+  /**
+   * A setting's value as people read it, from its spec's kind, unit and `zero` (what 0 or empty
+   * means: "off", "automatic"): sizes in binary units, booleans as on/off, lists by their items.
+   */
+  function setting(spec, value) {
+    const empty = value === 0 || value === '' || (Array.isArray(value) && value.length === 0);
+    if (spec.zero && empty) return spec.zero;
+    switch (spec.kind) {
+      case 'boolean': return value ? 'on' : 'off';
+      case 'integer': case 'number':
+        if (spec.unit === 'bytes') return bytes(value);
+        return `${spec.kind === 'integer' ? value.toLocaleString('en-US') : String(value)}${spec.unit ? ` ${spec.unit}` : ''}`;
+      case 'string': case 'enum': return value === '' ? '(none)' : String(value);
+      case 'list': return Array.isArray(value) ? listItems(value) : JSON.stringify(value);
+      default: return JSON.stringify(value);
+    }
+  }
+
   return {
+    setting,
     bytes: orDash(bytes),
     duration: orDash(duration),
     int: orDash((v) => v.toLocaleString('en-US')),

@@ -11,11 +11,31 @@ import { readJson } from '../read-json';
 import { sendFile } from '../send-file';
 import { holdsToken } from '../auth';
 import { findImage } from './images';
-import { fileResponse, jsonBody, jsonResponse, route } from '../documented-route';
+import { fileResponse, jsonBody, jsonResponse, route, type ParameterDoc } from '../documented-route';
+import { DISPLAY_PROFILE } from '../../display/profiles';
+import { frameOverrides } from '../../display/frame-store';
+import { PREVIEW_FIELDS, previewProfile } from '../../display/preview-profile';
+import { jsonSchemaOf } from '../../setting-kinds';
+import { readParam, type ParamSpec } from '../schemas/params';
+
 
 const DISPLAY_PARAM = {
-  name: 'display', in: 'query', description: 'The display profile; optional when only one is configured', schema: { type: 'string' },
+  name: 'display', in: 'query', description: 'The display profile; optional when only one is configured, or for a preview that gives width and height', schema: { type: 'string' },
 } as const;
+
+/** `?preview=1`. */
+const PREVIEW_FLAG: ParamSpec<'1'> = {
+  name: 'preview', in: 'query', schema: { const: '1' }, expected: '1',
+  description: 'With 1: render the frame with the profile fields given here over the display\'s, and store nothing',
+  read: (text) => (text === '1' ? text : undefined),
+};
+
+/** The profile fields a preview takes, documented from their specs. */
+const PREVIEW_PARAMS: ParameterDoc[] = PREVIEW_FIELDS.map((field) => {
+  const spec = DISPLAY_PROFILE.fields[field];
+  const schema = field === 'palette' ? { type: 'string', description: 'a palette name, or #rrggbb colours separated by commas' } : jsonSchemaOf(spec);
+  return { name: field, in: 'query', description: `Preview only: ${spec.description}`, schema };
+});
 
 /**
  * One display as GET /displays shows it: its profile (the command only as a yes/no) and state.
@@ -61,11 +81,30 @@ export function displayRoutes(router: Router, deps: AppDeps): void {
   route(router, {
     method: 'get', path: '/images/:id/frame',
     summary: 'The image as the display shows it: an indexed-palette PNG of exactly the panel size, every pixel a palette colour',
-    params: [DISPLAY_PARAM],
-    responses: { 200: fileResponse('The frame', 'image/png') },
-    refusals: { not_found: 'no such image or display' },
+    params: [DISPLAY_PARAM, PREVIEW_FLAG, ...PREVIEW_PARAMS],
+    responses: { 200: fileResponse('The frame; a preview is never stored nor cached', 'image/png') },
+    refusals: {
+      not_found: 'no such image or display',
+      invalid_parameter: 'a bad preview field, a panel too large for the memory budget, or profile fields without preview=1',
+      too_many_pixels: 'the frame needs more memory than the memory budget leaves',
+      busy: 'previews or the processing queue are full; see Retry-After',
+    },
   }, async (ctx) => {
     const image = findImage(deps, ctx.params.id);
+    const preview = readParam(PREVIEW_FLAG, ctx.query.preview) !== undefined;
+    const fields = PREVIEW_FIELDS.filter((field) => ctx.query[field] !== undefined);
+    if (!preview && fields.length > 0) throw invalidParam('preview', '1 with profile fields', ctx.query.preview);
+    if (preview) {
+      // A panel not saved yet has no profile in force: its fields all come from the query.
+      const named = ctx.query.display === '' ? undefined : ctx.query.display;
+      const base = named === undefined && deps.displays.profilesInForce().length !== 1 ? undefined : findDisplay(deps, named);
+      const { profile, overrides } = previewProfile(base, ctx.query, deps.flow.queue.memory?.budget ?? null, frameOverrides(image));
+      const png = await deps.frames.preview(profile, image, overrides);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = 'image/png';
+      ctx.body = png;
+      return;
+    }
     const profile = findDisplay(deps, ctx.query.display);
     const frame = await deps.frames.get(profile, image);
     // A frame changes only with its image or its profile's rendering fields.

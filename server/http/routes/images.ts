@@ -6,13 +6,15 @@ import type { UploadResult } from '../../upload/upload-flow';
 import type { AppDeps } from '../../app-deps';
 import { parseCapturedAt, parseCursor, parseDisplayOptions, parseLimit, parseSource, sourceFromFrameId } from '../parse-params';
 import { present } from '../present';
-import { BEFORE_PARAM, CONFIRM_ALL_PARAM, LIST_LIMIT_PARAM, readParam, SOURCE_PARAM } from '../schemas/params';
+import { BEFORE_PARAM, CONFIRM_ALL_PARAM, DAY_PARAM, dayBounds, LIST_LIMIT_PARAM, readParam, SOURCE_PARAM } from '../schemas/params';
 import { UPLOAD_BODY, UPLOAD_PARAMS } from '../schemas/upload';
 import { sendFile } from '../send-file';
 import { receiveUpload } from '../upload-body';
 import { unpackUpload } from '../../messages/unpack-upload';
 import { parseUploadKind } from '../upload-kind';
-import { fileResponse, jsonResponse, NOT_MODIFIED, route, type Refusals } from '../documented-route';
+import { fileResponse, jsonOrPageResponse, jsonResponse, NOT_MODIFIED, route, type Refusals } from '../documented-route';
+import { prefersHtml } from '../page';
+import { renderImagePage } from '../page-renderers';
 
 /** How an upload may be refused, on either upload path. */
 const UPLOAD_REFUSALS: Refusals = {
@@ -60,13 +62,13 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
 
   route(router, {
     method: 'get', path: '/images', summary: 'List images, newest first',
-    params: [LIST_LIMIT_PARAM, BEFORE_PARAM, SOURCE_PARAM],
+    params: [LIST_LIMIT_PARAM, BEFORE_PARAM, SOURCE_PARAM, DAY_PARAM],
     responses: { 200: jsonResponse('A page', 'ImagePage') },
-    refusals: { invalid_parameter: 'a bad limit, cursor or source' },
+    refusals: { invalid_parameter: 'a bad limit, cursor, source or day' },
   }, (ctx) => {
     const page = deps.store.list({
       limit: parseLimit(ctx.query.limit, 50, 1000),
-      before: parseCursor(ctx.query.before),
+      ...dayBounds(readParam(DAY_PARAM, ctx.query.day), parseCursor(ctx.query.before)),
       source: parseSource(ctx.query.source),
     });
     ctx.body = { images: page.images.map(present), next: page.next };
@@ -101,10 +103,13 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   route(router, {
-    method: 'get', path: '/images/:id/meta', summary: 'One image record',
-    responses: { 200: jsonResponse('The record', 'ImageRecord') }, refusals: NO_SUCH_IMAGE,
-  }, (ctx) => {
-    ctx.body = present(findImage(deps, ctx.params.id));
+    method: 'get', path: '/images/:id/meta', summary: 'One image record: JSON, or the image\'s page for Accept: text/html',
+    responses: { 200: jsonOrPageResponse('The record', 'ImageRecord') }, refusals: NO_SUCH_IMAGE,
+  }, async (ctx) => {
+    const image = findImage(deps, ctx.params.id);
+    ctx.vary('Accept');
+    if (prefersHtml(ctx)) await renderImagePage(ctx, deps, image);
+    else ctx.body = present(image);
   });
 
   route(router, {

@@ -68,6 +68,25 @@ export const BEFORE_PARAM: ParamSpec<string> = {
   read: (text) => (isImageId(text) ? text : undefined),
 };
 
+/** `?day=`: a UTC day, as the time at the start of image ids says it. */
+export const DAY_PARAM: ParamSpec<string> = {
+  name: 'day', in: 'query', description: 'Only images stored on this day (UTC), YYYY-MM-DD', schema: { type: 'string', format: 'date' },
+  expected: 'a day such as 2026-11-24',
+  read: (text) => (/^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text) ? text : undefined),
+};
+
+/**
+ * The bounds of a listing by ids for a UTC `day`, an older-than `before` cursor, or both: ids
+ * begin with their time (20261124T011115123-…), so a day is the ids from its start to the next's.
+ */
+export function dayBounds(day: string | undefined, before: string | undefined): { from?: string; before?: string } {
+  if (day === undefined) return { before };
+  const compact = (time: number) => new Date(time).toISOString().slice(0, 10).replace(/-/g, '');
+  const start = Date.parse(`${day}T00:00:00Z`);
+  const end = `${compact(start + 86_400_000)}T`;
+  return { from: `${compact(start)}T`, before: before !== undefined && before < end ? before : end };
+}
+
 /** `?confirm=all` of DELETE /images. */
 export const CONFIRM_ALL_PARAM: ParamSpec<'all'> = {
   name: 'confirm', in: 'query', required: true, schema: { const: 'all' },
