@@ -97,6 +97,23 @@ chmod -R u=rwX,go=rX -- "$APP.new"
 if [ "$NPM" = yes ]; then
   (cd "$APP.new" && npm ci --omit=dev --no-audit --no-fund)
 fi
+
+# --- The label models, only where labels will run (docs/labels.md) ---
+# `labels` from the operator's settings (the built-in defaults on a first install): on, or auto
+# on a machine of 1 GB or more (MemTotal at least 768 MiB, as server/labels/models-dir.ts reads it).
+labels_wanted='const fs = require("fs");
+const mode = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).labels ?? "auto";
+const total = /^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"));
+process.exit(mode === "on" || (mode === "auto" && total && Number(total[1]) >= 768 * 1024) ? 0 : 1);'
+labels_settings=$ETC/settings.json
+[ -e "$labels_settings" ] || labels_settings=$SRC/config/defaults.json
+if [ "$NPM" = yes ] && "$node_bin" -e "$labels_wanted" "$labels_settings" 2>/dev/null; then
+  say "Labels are on: installing the label models (about 6 MB) ..."
+  # The models of the copy being replaced are kept when their versions still match.
+  if [ -d "$APP/models" ]; then cp -R -- "$APP/models" "$APP.new/models"; fi
+  "$node_bin" "$APP.new/scripts/models-install.js" "$APP.new/models"
+  chmod -R u=rwX,go=rX -- "$APP.new/models"
+fi
 if [ -e "$APP" ]; then
   rm -rf -- "$APP.old"
   mv -- "$APP" "$APP.old"

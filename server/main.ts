@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     deps.monitor.stop();
     deps.similarity.stop();
     void deps.features.close();
+    void deps.labels.close();
     void notifier.stopping();
     // Says offline at once and takes no more images from the broker; the consumer resumes at the next start.
     const mqttStopped = deps.mqtt.stop();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+import type { ImageLabel } from '../image-labels';
 
 /**
  * The global signature of an image: a 64-bit DCT perceptual hash of its luminance and the mean
@@ -37,6 +38,8 @@ export interface StoredImage {
   options?: Record<string, unknown>;
   /** Perceptual hash and colour summary; absent on images stored before similarity until re-hashed. */
   signature?: ImageSignature;
+  /** What the labels consumer found in it, best first; absent until it has looked (docs/labels.md). */
+  labels?: ImageLabel[];
 }
 
 /** What a caller supplies; the store assigns the id. */
@@ -47,6 +50,8 @@ export interface ListQuery {
   /** Only images older than this id (the `next` cursor of the previous page). */
   before?: string;
   source?: string;
+  /** Only images this accepts (a label filter); the others are passed over. */
+  accept?: (image: StoredImage) => boolean;
 }
 
 /** Ids sort by time: 20261124T011115123-0001-a1b2 (UTC, sequence within the millisecond, random). */
@@ -257,17 +262,21 @@ export class ImageStore {
     let i = end - 1;
     for (; i >= 0 && images.length < query.limit; i--) {
       const record = this.index[i];
-      if (query.source === undefined || record.source === query.source) images.push(record);
+      if (this.fits(record, query)) images.push(record);
     }
-    const more = images.length === query.limit && this.hasOlder(i, query.source);
+    const more = images.length === query.limit && this.hasOlder(i, query);
     return { images, next: more ? images[images.length - 1].id : null };
   }
 
-  private hasOlder(from: number, source?: string): boolean {
+  private hasOlder(from: number, query: ListQuery): boolean {
     for (let i = from; i >= 0; i--) {
-      if (source === undefined || this.index[i].source === source) return true;
+      if (this.fits(this.index[i], query)) return true;
     }
     return false;
+  }
+
+  private fits(image: StoredImage, query: ListQuery): boolean {
+    return (query.source === undefined || image.source === query.source) && (query.accept === undefined || query.accept(image));
   }
 
   /** Where the PNG of a listed image is. */

@@ -76,7 +76,7 @@ describe('dashboard pages', () => {
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));
       } else if (spec.kind === 'list' || spec.kind === 'object' || spec.kind === 'oneOf' || spec.kind === 'enum') {
         assert.match(input, /^<(select|textarea)/);
-      } else if (spec.kind === 'integer') {
+      } else if (spec.kind === 'integer' || spec.kind === 'number') {
         assert.match(input, new RegExp(`min="${spec.min}"`));
         assert.match(input, new RegExp(`max="${spec.max}"`));
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));
