@@ -1,12 +1,13 @@
 /**
  * npm run bench:labels -- [--images 20]
  *
- * Measures object labels: the labels worker's start (runtime and weights loaded) and its time per
- * image, its memory, what the detector finds on generated scenes, and, in a real daemon with
+ * Measures object labels and the content embedding: the labels worker's start (runtime and
+ * weights loaded) and its time per image for each model, its memory, what the detector finds on
+ * generated scenes, whether edited copies embed nearest their original, and, in a real daemon with
  * labels on, the daemon's RSS before, while and after the worker runs. Prints figures; asserts
  * nothing. Needs the models (npm run models:install).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +18,7 @@ import { MODELS_DIR, modelsInstalled } from '../server/labels/models-dir';
 import { readProcFields } from '../server/proc-fields';
 import type { MemoryStatus } from '../server/store-parts';
 import { startDaemon } from '../test/helpers/daemon-process';
-import { scene } from '../test/helpers/scenes';
+import { CHANGED_VIEW_VARIANTS, NEAR_DUPLICATE_VARIANTS, scene, variantOf, type Variant } from '../test/helpers/scenes';
 import { describeMachine } from './load/machine';
 
 const MIB = 1024 * 1024;
@@ -25,27 +26,37 @@ const median = (values: number[]): number => [...values].sort((x, y) => x - y)[M
 const p90 = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length * 0.9)];
 const mb = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${(bytes / MIB).toFixed(1)} MiB`);
 
-async function benchWorker(files: string[]): Promise<void> {
+async function benchWorker(files: string[], dir: string): Promise<void> {
   const worker = new LabelWorker({ idleMs: () => 60_000 });
   try {
     let started = performance.now();
     await worker.detect(files[0], MODELS_DIR);
     const firstMs = performance.now() - started;
+    started = performance.now();
+    await worker.analyse(files[0], MODELS_DIR, { detect: false, embed: true });
+    const firstEmbedMs = performance.now() - started;
     const times: number[] = [];
+    const embedTimes: number[] = [];
     const found = new Map<string, number>();
     const low = new Map<string, number>();
+    const originals: Float32Array[] = [];
     for (const file of files) {
       started = performance.now();
       const rows = await worker.detect(file, MODELS_DIR);
       times.push(performance.now() - started);
       for (const label of decodeDetections(rows, 640, 480, 0.4)) found.set(label.name, (found.get(label.name) ?? 0) + 1);
       for (const label of decodeDetections(rows, 640, 480, 0.2)) low.set(label.name, (low.get(label.name) ?? 0) + 1);
+      started = performance.now();
+      originals.push((await worker.analyse(file, MODELS_DIR, { detect: false, embed: true })).embedding!);
+      embedTimes.push(performance.now() - started);
     }
     const status = readProcFields(`/proc/${worker.pid}/status`);
-    console.log('\n## The labels worker (CenterNet 512×512, TensorFlow.js WASM SIMD, one thread)');
-    console.log(`first image, worker start and model load included: ${firstMs.toFixed(0)} ms`);
-    console.log(`per image (640×480 PNG decoded, resized and labelled in the worker), ${files.length} images: median ${median(times).toFixed(0)} ms, p90 ${p90(times).toFixed(0)} ms`);
-    console.log(`worker memory after ${files.length + 1} images: RSS ${mb(status.VmRSS)}, private (RssAnon) ${mb(status.RssAnon)}, peak ${mb(status.VmHWM)}`);
+    console.log('\n## The labels worker (TensorFlow.js WASM SIMD, one thread)');
+    console.log(`first image, worker start and detector load included: ${firstMs.toFixed(0)} ms; first embedding, its model's load included: ${firstEmbedMs.toFixed(0)} ms`);
+    console.log(`labels (CenterNet 512×512) per 640×480 PNG, decoded and resized in the worker, ${files.length} images: median ${median(times).toFixed(0)} ms, p90 ${p90(times).toFixed(0)} ms`);
+    console.log(`embedding (MobileNetV2 224×224, 1792-d) per image: median ${median(embedTimes).toFixed(0)} ms, p90 ${p90(embedTimes).toFixed(0)} ms`);
+    console.log(`worker memory with both models, after ${2 * files.length + 2} jobs: RSS ${mb(status.VmRSS)}, private (RssAnon) ${mb(status.RssAnon)}, peak ${mb(status.VmHWM)}`);
+    await benchRetrieval(worker, files, originals, dir);
     const list = (counts: Map<string, number>) => [...counts].map(([name, n]) => `${name} ×${n}`).join(', ') || 'none';
     console.log(`labels on ${files.length} generated scenes (random shapes, no objects drawn): at 0.4 ${list(found)}; at 0.2 ${list(low)}`);
   } finally {
@@ -68,6 +79,26 @@ async function benchDaemonWithoutLabels(pngs: Buffer[]): Promise<void> {
     await daemon.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Near-copy retrieval: is each edited copy's nearest original, by cosine, its own? */
+async function benchRetrieval(worker: LabelWorker, files: string[], originals: Float32Array[], dir: string): Promise<void> {
+  const variants: Variant[] = [...NEAR_DUPLICATE_VARIANTS, ...CHANGED_VIEW_VARIANTS];
+  const missed: string[] = [];
+  let total = 0;
+  const count = Math.min(files.length, 10);
+  for (let i = 0; i < count; i++) {
+    const png = await readFile(files[i]);
+    for (const variant of variants) {
+      const copy = join(dir, 'copy.png');
+      await writeFile(copy, await variantOf(png, variant));
+      const embedding = (await worker.analyse(copy, MODELS_DIR, { detect: false, embed: true })).embedding!;
+      const cosines = originals.map((original) => original.reduce((sum, value, d) => sum + value * embedding[d], 0));
+      total++;
+      if (cosines.indexOf(Math.max(...cosines)) !== i) missed.push(`${i}:${variant}`);
+    }
+  }
+  console.log(`near-copy retrieval on generated scenes: ${total - missed.length} of ${total} edited copies (${variants.join(', ')}) nearest their own original among ${originals.length}; missed: ${missed.join(', ') || 'none'}`);
 }
 
 async function benchDaemon(pngs: Buffer[]): Promise<void> {
@@ -101,7 +132,7 @@ async function benchDaemon(pngs: Buffer[]): Promise<void> {
     await sleep(1000);
     const after = (await status()).memory_rss_mb;
     console.log('\n## In the daemon (labels on, labels_worker_idle_seconds 3)');
-    console.log(`${pngs.length} images labelled; last image ${labelled.labels.last_ms} ms in the labels worker, queue wait included`);
+    console.log(`${pngs.length} images labelled and embedded; last image ${labelled.labels.last_ms} ms in the labels worker, queue wait included`);
     console.log(`daemon RSS: ${before.toFixed(1)} MiB before, at most ${during.toFixed(1)} MiB while labelling, ${after.toFixed(1)} MiB once the worker ended (worker running: ${s.labels.worker.running})`);
     console.log(`labels worker private memory (RssAnon) while it ran: up to ${peakWorker.toFixed(1)} MiB (LABELS_WORKER_MB weighs it at ${LABELS_WORKER_MB})`);
   } finally {
@@ -124,7 +155,7 @@ async function main(): Promise<void> {
       await writeFile(file, png);
       return file;
     }));
-    await benchWorker(files);
+    await benchWorker(files, dir);
     await benchDaemon(pngs.slice(0, 5));
     await benchDaemonWithoutLabels(pngs.slice(0, 5));
   } finally {

@@ -41,7 +41,33 @@ const PACKAGES = [
     integrity: 'sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A==',
     keep: ['models/centernet.json', 'models/centernet.bin'],
   },
+  {
+    // The TF-Hub mobilenet_v2_140_224 feature vector, fine-tuned by nsfwjs on its own classes: the
+    // content embedding (feature_vector/SpatialSqueeze). nsfwjs ships it as JS modules holding
+    // the graph and the weights in base64; they are written out as a plain graph model.
+    name: 'nsfwjs', version: '4.4.0', license: 'MIT', main: null, licenseFile: true,
+    integrity: 'sha512-krC1fgeTLXtZwgdpKJ0jm7hqv0gTSRQQRL+FhOaxaJ9Wj92t42BO3csO2odwgTAgZgf2RvkwPtp0R8Aa7dc+MA==',
+    keep: [],
+    graphModel: {
+      name: 'mobilenet_v2_mid',
+      topology: 'dist/models/mobilenet_v2_mid/model.min.js',
+      shards: ['dist/models/mobilenet_v2_mid/group1-shard1of2.min.js', 'dist/models/mobilenet_v2_mid/group1-shard2of2.min.js'],
+    },
+  },
 ];
+
+/**
+ * Writes a graph model that a package ships as JS modules (its topology as an object, each
+ * weights shard as a base64 string) as `<name>.json` and one `<name>.bin` in `root`. The modules
+ * are loaded only once their tarball's sha512 matched.
+ */
+function writeGraphModel(unpacked, root, model) {
+  const topology = require(join(unpacked, 'package', model.topology));
+  const weights = Buffer.concat(model.shards.map((shard) => Buffer.from(require(join(unpacked, 'package', shard)), 'base64')));
+  const manifest = topology.weightsManifest.map((group, i) => ({ ...group, paths: i === 0 ? [`${model.name}.bin`] : [] }));
+  writeFileSync(join(root, `${model.name}.json`), JSON.stringify({ ...topology, weightsManifest: manifest }));
+  writeFileSync(join(root, `${model.name}.bin`), weights);
+}
 
 /** Where the models go: the first argument, else models/ beside package.json. */
 const target = resolve(process.argv[2] ?? join(__dirname, '..', 'models'));
@@ -56,7 +82,8 @@ function installed(dir) {
     const root = join(dir, 'node_modules', pkg.name);
     try {
       const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-      return manifest.version === pkg.version && pkg.keep.every((file) => existsSync(join(root, file)));
+      const files = [...pkg.keep, ...(pkg.graphModel ? [`${pkg.graphModel.name}.json`, `${pkg.graphModel.name}.bin`] : [])];
+      return manifest.version === pkg.version && files.every((file) => existsSync(join(root, file)));
     } catch {
       return false;
     }
@@ -82,12 +109,15 @@ function install() {
       mkdirSync(unpacked, { recursive: true });
       // Only the files kept, and the licence.
       const files = [...pkg.keep, ...(pkg.licenseFile ? ['LICENSE'] : [])];
-      execFileSync('tar', ['xzf', file, '-C', unpacked, ...files.map((kept) => `package/${kept}`)]);
+      const read = pkg.graphModel ? [pkg.graphModel.topology, ...pkg.graphModel.shards] : [];
+      execFileSync('tar', ['xzf', file, '-C', unpacked, ...[...files, ...read].map((kept) => `package/${kept}`)]);
       const root = join(staged, 'node_modules', pkg.name);
+      mkdirSync(root, { recursive: true });
       for (const kept of files) {
         mkdirSync(dirname(join(root, kept)), { recursive: true });
         cpSync(join(unpacked, 'package', kept), join(root, kept));
       }
+      if (pkg.graphModel) writeGraphModel(unpacked, root, pkg.graphModel);
       const manifest = { name: pkg.name, version: pkg.version, license: pkg.license, ...(pkg.main ? { main: pkg.main } : {}) };
       writeFileSync(join(root, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       rmSync(file);

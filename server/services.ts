@@ -25,6 +25,7 @@ import { FeatureMatcher } from './similarity/feature-matcher';
 import { Similarity } from './similarity/similarity';
 import { Labels } from './labels/labels';
 import { LabelWorker } from './labels/label-worker';
+import { EmbeddingIndex } from './labels/embedding-index';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -93,8 +94,11 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     },
     onConnected: (): void => consumers.runner('mqtt')?.wake(),
   });
-  const labels = new Labels({
+  const labels: Labels = new Labels({
     store, settings: current, worker: labelWorker, log, modelsDir: options.modelsDir,
+    // Read from disk in the background: a search waits for it, a start does not.
+    embeddings: EmbeddingIndex.open(dataDir),
+    isPending: (id): boolean => consumers.runner('labels')?.isPending(id) ?? false,
     // Weighed by the processing queue's memory admission, as uploads are.
     admit: (task, costMb) => queue.run(task, costMb),
     publish: (image, found) => void mqtt.publisher.labelled(image, found, settings.get().label_sensor_seconds)

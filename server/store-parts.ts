@@ -57,6 +57,7 @@ export function storeObservers(parts: StoreParts): StoreObserver[] {
     parts.frames, // removes a removed image's display frames
     parts.consumers, // wakes the durable consumers; counts what they missed
     parts.mqtt, // removed and duplicate events on MQTT, while connected
+    parts.labels, // removes a removed image's content embedding
   ];
 }
 

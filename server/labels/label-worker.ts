@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { WorkerProcess, type WorkerProcessStatus } from '../workers/worker-process';
-import type { DetectJob } from './labels-worker-main';
+import type { AnalyseJob, Analysis } from './labels-worker-main';
 
 /**
- * What the labels worker holds once the detector is loaded, in MiB of private memory (RssAnon):
+ * What the labels worker holds once both models are loaded, in MiB of private memory (RssAnon):
  * Node, libvips, TensorFlow.js, the WebAssembly heap and the weights. `npm run bench:labels`
- * measured up to 130 MiB on x86-64; rounded up. The memory admission counts it for the image
+ * measured up to 190 MiB on x86-64; rounded up. The memory admission counts it for the image
  * that starts the worker.
  */
-export const LABELS_WORKER_MB = 150;
+export const LABELS_WORKER_MB = 200;
 
 /** The labels worker as /memory_status shows it. */
 export type LabelWorkerStatus = WorkerProcessStatus;
@@ -18,19 +18,25 @@ export type LabelWorkerStatus = WorkerProcessStatus;
  * one: the WebAssembly heap never shrinks, and a process gives every page back when it exits.
  */
 export class LabelWorker {
-  private readonly worker: WorkerProcess<DetectJob>;
+  private readonly worker: WorkerProcess<AnalyseJob>;
 
   constructor(options: { idleMs: () => number; exec?: readonly string[] }) {
-    this.worker = new WorkerProcess<DetectJob>({ script: join(__dirname, 'labels-worker-main.js'), name: 'labels worker', idleMs: options.idleMs, exec: options.exec });
+    this.worker = new WorkerProcess<AnalyseJob>({ script: join(__dirname, 'labels-worker-main.js'), name: 'labels worker', idleMs: options.idleMs, exec: options.exec });
   }
 
   /**
-   * The detector's raw rows for a stored PNG ([x1, y1, x2, y2, score, class] in the input
-   * square's pixels, best first); decodeDetections() makes labels of them.
+   * What the models make of a PNG: with `detect`, the detector's raw rows ([x1, y1, x2, y2,
+   * score, class] in the input square's pixels, best first; decodeDetections() makes labels of
+   * them); with `embed`, the unit-length content embedding.
    * @throws Error when the worker cannot load the models or dies under the image.
    */
+  async analyse(file: string, modelsDir: string, wanted: { detect: boolean; embed: boolean }): Promise<Analysis> {
+    return (await this.worker.run({ op: 'analyse', modelsDir, file, ...wanted })) as Analysis;
+  }
+
+  /** The detector's raw rows for a PNG (see {@link analyse}). */
   async detect(file: string, modelsDir: string): Promise<number[][]> {
-    return (await this.worker.run({ op: 'detect', modelsDir, file })) as number[][];
+    return (await this.analyse(file, modelsDir, { detect: true, embed: false })).rows!;
   }
 
   /** True while the worker runs. */

@@ -13,6 +13,9 @@ export const MODELS_DIR = join(__dirname, '..', '..', '..', 'models');
 /** The detector's graph and weights in the models folder, without the .json / .bin. */
 export const DETECTOR_MODEL = 'node_modules/@vladmandic/human/models/centernet';
 
+/** The content embedding (nsfwjs's MobileNetV2 written out as a graph model), without the .json / .bin. */
+export const EMBEDDING_MODEL = 'node_modules/nsfwjs/mobilenet_v2_mid';
+
 /** The backend's WebAssembly in the models folder. */
 export const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 

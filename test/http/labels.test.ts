@@ -8,6 +8,7 @@ import { labelsEnabled, MODELS_DIR, modelsInstalled, ONE_GB_MEM_TOTAL } from '..
 import type { StoredImage } from '../../server/storage/image-store';
 import type { MemoryStatus } from '../../server/store-parts';
 import { photoLike } from '../helpers/fixtures';
+import { scene, variantOf } from '../helpers/scenes';
 import { mosquittoInstalled, startBroker, type Broker } from '../helpers/mosquitto';
 import { eventually, listen } from '../helpers/mqtt-listener';
 import { postImage, startTestApp, type TestApp } from '../helpers/test-app';
@@ -74,6 +75,33 @@ describe('labels by the durable consumer, in the labels worker', { skip: skipMod
     const labels = decodeDetections(rows, 300, 200, 0.05);
     assert.ok(labels.every((label) => label.box[0] + label.box[2] <= 300 && label.box[1] + label.box[3] <= 200));
   });
+
+  it('finds an edited copy\'s original by content, from a stored image and from a query image, and forgets a removed one', async () => {
+    const originals = [await scene(300), await scene(301), await scene(302)];
+    const ids: string[] = [];
+    for (const png of originals) ids.push(await upload(app, png, 'garden'));
+    const mirrored = await upload(app, await variantOf(originals[0], 'mirrored'), 'garden');
+    await eventually(() => meta(app, mirrored), (image) => image.labels !== undefined);
+    for (const id of ids) assert.ok(existsSync(`${app.dataDir}/embeddings/${id}.bin`), id);
+
+    const similar = await (await app.fetch(`/images/${mirrored}/similar?by=content&limit=3`)).json() as { by: string; results: { image: { id: string }; similarity: number }[] };
+    assert.equal(similar.by, 'content');
+    assert.equal(similar.results[0].image.id, ids[0]);
+    assert.ok(similar.results.every((result) => result.image.id !== mirrored && result.similarity > 0 && result.similarity <= 1));
+    assert.ok(similar.results[0].similarity > similar.results[1].similarity);
+
+    const resized = await variantOf(originals[1], 'resized');
+    const search = await app.fetch('/search?by=content&top_k=2&source=garden', { method: 'POST', body: resized, headers: { 'Content-Type': 'image/png' } });
+    assert.equal(search.status, 200);
+    const found = (await search.json()) as { query: null; results: { image: { id: string; source: string } }[] };
+    assert.equal(found.results[0].image.id, ids[1]);
+    assert.ok(found.results.every((result) => result.image.source === 'garden'));
+
+    assert.equal((await app.fetch(`/images/${ids[0]}`, { method: 'DELETE' })).status, 204);
+    assert.equal(existsSync(`${app.dataDir}/embeddings/${ids[0]}.bin`), false);
+    const after = await (await app.fetch(`/images/${mirrored}/similar?by=content`)).json() as { results: { image: { id: string } }[] };
+    assert.ok(after.results.every((result) => result.image.id !== ids[0]));
+  });
 });
 
 describe('labels in the listing, the PNG and removal', () => {
@@ -134,6 +162,17 @@ describe('labels in the listing, the PNG and removal', () => {
     assert.equal((await app.fetch(`/images/${ids[0]}/meta`)).status, 404);
   });
 
+  it('answers a search by content with 404 and how to turn labels on, while they are off', async () => {
+    for (const response of [
+      await app.fetch(`/images/${ids[1]}/similar?by=content`),
+      await app.fetch('/search?by=content', { method: 'POST', body: await photoLike(32, 24), headers: { 'Content-Type': 'image/jpeg' } }),
+    ]) {
+      assert.equal(response.status, 404);
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /npm run models:install/);
+    }
+    assert.equal((await app.fetch(`/images/${ids[1]}/similar?by=pixels`)).status, 400);
+  });
+
   it('is off by default under 1 GB, and without the models', async () => {
     const status = await memoryStatus(app);
     assert.deepEqual([status.labels.enabled, status.labels.models_installed, status.consumers.labels], [false, false, undefined]);
@@ -150,6 +189,21 @@ describe('labels in the listing, the PNG and removal', () => {
       assert.equal(status.labels.worker.starts, 0);
     } finally {
       await labelled.destroy();
+    }
+  });
+});
+
+describe('labels within the memory budget', { skip: skipModels }, () => {
+  it('does not start the labels worker where the budget has no room for it, and says what to raise', async () => {
+    // 128 MB leaves room for a small upload beside the daemon at rest, not for the worker's 200 MB.
+    const app = await startTestApp({ modelsDir: MODELS_DIR, settings: { labels: 'on', memory_budget_mb: 128 } });
+    try {
+      await upload(app, await photoLike(64, 48));
+      const status = await eventually(() => memoryStatus(app), (s) => (s.consumers.labels?.failures ?? 0) > 0);
+      assert.match(status.consumers.labels!.last_error!, /Labels need about \d+ MB .*MemoryHigh/);
+      assert.equal(status.labels.worker.starts, 0);
+    } finally {
+      await app.destroy();
     }
   });
 });

@@ -106,6 +106,7 @@ export function memoryStatusSchema(settings: z.ZodType) {
       models_installed: z.boolean(),
       labelled: integer.describe('Images labelled since the daemon started'),
       last_ms: integer.nullable().describe('The last image\'s time in the labels worker, queue wait included'),
+      embeddings: integer.describe('Images with a content embedding (search by content)'),
       worker: workerSchema('labels_worker_idle_seconds'),
     }).optional().describe('Object labels and the labels worker (docs/labels.md)'),
   });
