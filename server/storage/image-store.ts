@@ -78,6 +78,8 @@ export class ImageStore {
    * log that durable consumers follow, and never removed by retention.
    */
   private readonly unsettled = new Set<string>();
+  /** The record updates in flight, chained so that each applies over the one before. */
+  private updates: Promise<unknown> = Promise.resolve();
 
   /**
    * Test seam: awaited before each write of {@link ImageStore.add}, the PNG's commit then the
@@ -227,15 +229,21 @@ export class ImageStore {
    * Replaces the record of a listed image with `update` applied, atomically on disk: for facts
    * learned after commit (a signature computed in the background). The id never changes.
    */
-  async update(id: string, update: Partial<NewImage>): Promise<StoredImage | undefined> {
-    const current = this.byId.get(id);
-    if (!current) return undefined;
-    const record: StoredImage = { ...current, ...update, id };
-    await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
-    if (!this.byId.has(id)) return undefined;
-    this.byId.set(id, record);
-    this.index[lowerBound(this.index, id)] = record;
-    return record;
+  update(id: string, update: Partial<NewImage>): Promise<StoredImage | undefined> {
+    // One at a time, each over the record the one before left: two features learning facts of
+    // one image at once (its hash, its labels) must not write over each other's.
+    const next = this.updates.then(async () => {
+      const current = this.byId.get(id);
+      if (!current) return undefined;
+      const record: StoredImage = { ...current, ...update, id };
+      await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
+      if (!this.byId.has(id)) return undefined;
+      this.byId.set(id, record);
+      this.index[lowerBound(this.index, id)] = record;
+      return record;
+    });
+    this.updates = next.catch(() => undefined);
+    return next;
   }
 
   get(id: string): StoredImage | undefined {
