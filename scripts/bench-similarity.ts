@@ -1,16 +1,17 @@
 /**
- * npm run bench:similarity -- [--scenes 30] [--skip-rss]
+ * npm run bench:similarity -- [--scenes 30] [--skip-rss] [--only-index]
  *
- * Measures similarity: the index search over 100,000 signatures, the accuracy of the perceptual
- * hash for near-duplicates and of local features (ORB) for "same object", on a labelled set of
+ * Measures similarity: the index search over 100,000 signatures, search by content over 10,000
+ * embeddings (--only-index: these two alone), the accuracy of the perceptual hash for near-duplicates and of local features (ORB) for "same object", on a labelled set of
  * pairs built from generated scenes, their times, and the daemon's idle RSS before the compare
  * worker is first used and after it has ended. Prints figures; asserts nothing.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { EMBEDDING_DIMENSIONS, EmbeddingIndex } from '../server/labels/embedding-index';
 import { FeatureMatcher } from '../server/similarity/feature-matcher';
 import { SimilarityIndex } from '../server/similarity/index';
 import { computeSignature, hammingDistance } from '../server/similarity/signature';
@@ -47,6 +48,43 @@ function benchIndex(): void {
   console.log(`index search top 10: median ${ms(median(steady))}, p99 ${ms(p99)}, max ${ms(Math.max(...steady))}, first (cold) ${ms(times[0])}`);
   // CPU time leaves out the time the scheduler gave other processes (the wall-clock tail on a busy machine).
   console.log(`index search CPU time: ${ms((cpu.user + cpu.system) / 1000 / times.length)} per search (mean of ${times.length})`);
+}
+
+/**
+ * Search by content over 10,000 embeddings: the files written as the labels consumer writes them
+ * (without its fsync, to build the set quickly), the index opened from them as at a start, then
+ * 200 searches for the top 10.
+ */
+async function benchContentIndex(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-content-'));
+  try {
+    const rng = seededPrng(12);
+    const count = 10_000;
+    await mkdir(join(dataDir, 'embeddings'));
+    for (let i = 0; i < count; i++) {
+      const bytes = Buffer.alloc(4 + EMBEDDING_DIMENSIONS);
+      bytes.writeFloatLE(1 / 127 / 8, 0);
+      for (let d = 0; d < EMBEDDING_DIMENSIONS; d++) bytes.writeInt8(Math.floor(rng.next() * 128), 4 + d);
+      await writeFile(join(dataDir, 'embeddings', `20260101T000000000-${i.toString(36).padStart(4, '0')}-0000.bin`), bytes);
+    }
+    let started = performance.now();
+    const index = EmbeddingIndex.open(dataDir);
+    await index.loaded();
+    const openMs = performance.now() - started;
+    const times: number[] = [];
+    for (let q = 0; q < 200; q++) {
+      const query = Float32Array.from({ length: EMBEDDING_DIMENSIONS }, () => rng.next());
+      started = performance.now();
+      index.search(query, 10);
+      times.push(performance.now() - started);
+    }
+    const steady = times.slice(20);
+    const p99 = [...steady].sort((x, y) => x - y)[Math.floor(steady.length * 0.99)];
+    console.log(`content index: ${index.size} embeddings of ${EMBEDDING_DIMENSIONS} int8 values, ${((4 + EMBEDDING_DIMENSIONS) * index.size / 2 ** 20).toFixed(1)} MiB; read from their files (in the background at a start) in ${openMs.toFixed(0)} ms`);
+    console.log(`content search top 10 over ${index.size}: median ${ms(median(steady))}, p99 ${ms(p99)}, max ${ms(Math.max(...steady))}, first (cold) ${ms(times[0])}`);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }
 
 function precisionRecall(pairs: Pair[], positive: (p: Pair) => boolean, predicted: (p: Pair) => boolean): string {
@@ -165,7 +203,7 @@ async function benchRss(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { scenes: { type: 'string', default: '30' }, 'skip-rss': { type: 'boolean', default: false }, 'only-rss': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { scenes: { type: 'string', default: '30' }, 'skip-rss': { type: 'boolean', default: false }, 'only-rss': { type: 'boolean', default: false }, 'only-index': { type: 'boolean', default: false } } });
   const scenes = Number(values.scenes);
   console.log(describeMachine());
   console.log('note: the machine is shared and noisy; times vary run to run.\n');
@@ -175,6 +213,8 @@ async function main(): Promise<void> {
     return;
   }
   benchIndex();
+  await benchContentIndex();
+  if (values['only-index']) return;
   const dir = await mkdtemp(join(tmpdir(), 'pir-bench-similarity-'));
   try {
     const { pairs, signMs } = await buildPairs(dir, scenes);

@@ -97,6 +97,25 @@ chmod -R u=rwX,go=rX -- "$APP.new"
 if [ "$NPM" = yes ]; then
   (cd "$APP.new" && npm ci --omit=dev --no-audit --no-fund)
 fi
+
+# --- The label models, only where labels will run (docs/labels.md) ---
+# `labels` from the operator's settings (the built-in defaults on a first install): on, or auto
+# on a machine of 1 GB or more (MemTotal at least 768 MiB, as server/labels/models-dir.ts reads it).
+labels_wanted='const fs = require("fs");
+const mode = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).labels ?? "auto";
+const total = /^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"));
+process.exit(mode === "on" || (mode === "auto" && total && Number(total[1]) >= 768 * 1024) ? 0 : 1);'
+labels_settings=$ETC/settings.json
+[ -e "$labels_settings" ] || labels_settings=$SRC/config/defaults.json
+labels_on=no
+if [ "$NPM" = yes ] && "$node_bin" -e "$labels_wanted" "$labels_settings" 2>/dev/null; then
+  labels_on=yes
+  say "Labels are on: installing the label models (about 10 MB) ..."
+  # The models of the copy being replaced are kept when their versions still match.
+  if [ -d "$APP/models" ]; then cp -R -- "$APP/models" "$APP.new/models"; fi
+  "$node_bin" "$APP.new/scripts/models-install.js" "$APP.new/models"
+  chmod -R u=rwX,go=rX -- "$APP.new/models"
+fi
 if [ -e "$APP" ]; then
   rm -rf -- "$APP.old"
   mv -- "$APP" "$APP.old"
@@ -157,6 +176,21 @@ elif [ -e "$DROPIN" ]; then
   rm -f -- "$DROPIN"
   rmdir -- "$DROPIN_DIR" 2>/dev/null || true
   say "No display has a command: removed $NAME.service.d/50-display-devices.conf."
+fi
+
+# --- The labels drop-in: room for the labels worker (about 200 MB) beside the daemon ---
+LABELS_DROPIN=$DROPIN_DIR/60-labels-memory.conf
+if [ "$labels_on" = yes ]; then
+  mkdir -p -- "$DROPIN_DIR"
+  printf '%s\n' '# Written by install.sh while labels are on: the labels worker holds about 200 MB beside the daemon (docs/labels.md).' \
+    '[Service]' 'MemoryHigh=512M' 'MemoryMax=640M' > "$LABELS_DROPIN.new"
+  chmod 0644 -- "$LABELS_DROPIN.new"
+  mv -- "$LABELS_DROPIN.new" "$LABELS_DROPIN"
+  say "Labels are on: wrote $NAME.service.d/60-labels-memory.conf (MemoryHigh=512M, MemoryMax=640M)."
+elif [ -e "$LABELS_DROPIN" ]; then
+  rm -f -- "$LABELS_DROPIN"
+  rmdir -- "$DROPIN_DIR" 2>/dev/null || true
+  say "Labels are off: removed $NAME.service.d/60-labels-memory.conf."
 fi
 
 if [ "$SYSTEMCTL" = no ]; then

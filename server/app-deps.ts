@@ -12,6 +12,7 @@ import type { Retention } from './storage/retention';
 import type { Similarity } from './similarity/similarity';
 import type { FeatureMatcher } from './similarity/feature-matcher';
 import type { ImageWorker } from './workers/image-worker';
+import type { Labels } from './labels/labels';
 import type { ImageRemoval } from './upload/image-removal';
 import type { UploadFlow } from './upload/upload-flow';
 
@@ -45,6 +46,8 @@ export interface AppDeps {
   /** Display frames and panels. */
   frames: FrameStore;
   displays: Displays;
+  /** Object labels: the consumer's part, the labels worker; close() it with the daemon. */
+  labels: Labels;
   /** The API token changes need (and reads, when require_token_for_reads); none when undefined. */
   apiToken?: string;
   /** True while the store is still loading, for GET /health/ready; absent once it is loaded. */

@@ -15,6 +15,7 @@ export * from './errors/request';
 export * from './errors/ingest';
 export * from './errors/raw-frames';
 export * from './errors/similarity';
+export * from './errors/labels';
 export * from './errors/display';
 export * from './errors/capacity';
 export * from './errors/storage';

@@ -91,7 +91,8 @@ async function main(): Promise<void> {
     const mqttStopped = deps.mqtt.stop();
     void shutdown(server, flow.queue, consumers, options.shutdownGraceMs, log, signal)
       // The image worker finishes the images in flight first: it ignores the stop signal itself.
-      .then(() => deps.imageWorker.close())
+      // So does the labels worker, for the image its consumer is at: ended once consumers stopped.
+      .then(() => Promise.all([deps.imageWorker.close(), deps.labels.close()]))
       .then(() => mqttStopped)
       // Deliver STOPPING=1 before exiting, but never wait long for it.
       .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))

@@ -23,6 +23,9 @@ import { ImageRemoval } from './upload/image-removal';
 import { UploadFlow, type UploadResult } from './upload/upload-flow';
 import { FeatureMatcher } from './similarity/feature-matcher';
 import { Similarity } from './similarity/similarity';
+import { Labels } from './labels/labels';
+import { LabelWorker } from './labels/label-worker';
+import { EmbeddingIndex } from './labels/embedding-index';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -38,6 +41,8 @@ export interface ServiceOptions {
   env: NodeJS.ProcessEnv;
   /** The command that runs the worker processes in place of node (--worker-exec). */
   workerExec?: string[];
+  /** The label models' folder; models/ beside package.json when not given (labels/models-dir.ts). */
+  modelsDir?: string;
 }
 
 /**
@@ -61,13 +66,15 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const budget = memoryBudget(settings.get(), automatic);
   options.log.info(budget ? `memory budget ${budget.mb} MB (${budget.origin})` : 'memory budget: none (enable_memory_optimization off)');
   const images = new ImageWorker({ idleMs: () => settings.get().image_worker_idle_seconds * 1000, env: options.env, exec: options.workerExec });
+  const labelWorker = new LabelWorker({ idleMs: () => settings.get().labels_worker_idle_seconds * 1000, exec: options.workerExec });
   const queue = new ProcessingQueue({
     concurrency: () => processingConcurrency(settings.get()),
     maxWaiting: () => settings.get().max_queue_length,
     memory: {
       budget: () => memoryBudget(settings.get(), automatic),
-      // The daemon's RSS and the image worker's own memory, or what starting it will cost.
-      rssMb: () => process.memoryUsage.rss() / (1024 * 1024) + images.privateMb(),
+      // The daemon's RSS and the image worker's own memory, or what starting it will cost, and
+      // the labels worker's while it runs (its start is weighed with the image that starts it).
+      rssMb: () => process.memoryUsage.rss() / (1024 * 1024) + images.privateMb() + labelWorker.privateMb(),
       restMb: DAEMON_AT_REST_MB,
     },
   });
@@ -87,7 +94,17 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     },
     onConnected: (): void => consumers.runner('mqtt')?.wake(),
   });
-  const consumers = new Consumers(consumerFactories({ displays, mqtt, log }), { store, log, dataDir });
+  const labels: Labels = new Labels({
+    store, settings: current, worker: labelWorker, log, modelsDir: options.modelsDir,
+    // Read from disk in the background: a search waits for it, a start does not.
+    embeddings: EmbeddingIndex.open(dataDir),
+    isPending: (id): boolean => consumers.runner('labels')?.isPending(id) ?? false,
+    // Weighed by the processing queue's memory admission, as uploads are.
+    admit: (task, costMb) => queue.run(task, costMb),
+    publish: (image, found) => void mqtt.publisher.labelled(image, found, settings.get().label_sensor_seconds)
+      .catch((err) => log.debug(`mqtt: labelled event not sent: ${(err as Error).message}`)),
+  });
+  const consumers = new Consumers(consumerFactories({ displays, mqtt, labels, log }), { store, log, dataDir });
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
@@ -104,11 +121,11 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     queue, store, settings, retention,
     consumers: () => consumers.status(),
     imageWorker: () => images.status(),
-    parts: statusParts({ similarity, features, mqtt }),
+    parts: statusParts({ similarity, features, mqtt, labels }),
   });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  storeEvents.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames }));
+  storeEvents.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames, labels }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
   // Connects in the background: a broker that is down never holds up the start or an upload.
@@ -116,6 +133,6 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   settings.on('change', () => void mqtt.update());
   return {
     settings, store, flow, removal, thumbnails, retention, monitor, consumers, mqtt, similarity, features, imageWorker: images, log, apiToken: options.apiToken,
-    logs: options.logs ?? new LogRing(), frames, displays,
+    logs: options.logs ?? new LogRing(), frames, displays, labels,
   };
 }

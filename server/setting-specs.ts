@@ -1,8 +1,9 @@
 import type { SettingSpec, SettingValue } from './setting-kinds';
 import { DISPLAYS_SPEC } from './display-setting';
+import { COCO_LABELS } from './image-labels';
 
 /** The groups settings are shown in, in the order the pages and `--help` list them. */
-export const SETTING_GROUPS = ['Images', 'Storage', 'Memory', 'Similarity', 'Displays', 'MQTT', 'Access'] as const;
+export const SETTING_GROUPS = ['Images', 'Storage', 'Memory', 'Similarity', 'Labels', 'Displays', 'MQTT', 'Access'] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 /** The heading of a group on the configuration page, where its name alone says too little. */
@@ -130,6 +131,27 @@ const SPECS = {
   public_url: {
     kind: 'string', maxLength: 2048, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL', default: '', zero: 'none, links are relative', label: 'Public address', group: 'MQTT',
     description: 'Where clients reach the daemon, so that MQTT events carry full image links.',
+  },
+  labels: {
+    kind: 'enum', values: ['auto', 'on', 'off'], default: 'auto', label: 'Object labels', group: 'Labels',
+    description: 'Labels what each stored image shows (COCO objects: person, car, dog...) in a worker started on demand. auto is on when the models are installed (npm run models:install) and the machine has 1 GB of memory or more; on without the models reports the missing folder.',
+  },
+  label_min_score: {
+    kind: 'number', min: 0.05, max: 1, default: 0.4, label: 'Lowest label score', group: 'Labels',
+    description: 'Detections scored below this are not kept; below 0.4 the detector names things that are not there (docs/labels.md).',
+  },
+  label_keep: {
+    kind: 'list', maxItems: COCO_LABELS.length, default: [], label: 'Labels kept', group: 'Labels',
+    item: { kind: 'enum', values: COCO_LABELS, description: 'A COCO class name.' },
+    description: 'The labels kept, e.g. ["person", "car"]; empty keeps all 80.',
+  },
+  label_sensor_seconds: {
+    kind: 'integer', min: 1, max: 86_400, unit: 's', default: 30, label: 'Label sensor on time', group: 'Labels',
+    description: 'How long a Home Assistant binary sensor of a source and label stays on after an image with that label.',
+  },
+  labels_worker_idle_seconds: {
+    kind: 'integer', min: 1, max: 3600, unit: 's', default: 60, label: 'Labels worker idle time', group: 'Labels',
+    description: 'The labels worker (the detector, about 150 MB) is ended after this long without an image.',
   },
 } as const satisfies Record<string, DeclaredSetting>;
 

@@ -12,6 +12,7 @@ import type { Thumbnails } from './thumbnails/thumbnails';
 import type { FeatureMatcher } from './similarity/feature-matcher';
 import { similarityStatusPart, type Similarity, type SimilarityStatus } from './similarity/similarity';
 import type { ConsumerFactory, StatusPart, StoreObserver } from './store-events';
+import { labelsConsumer, type Labels, type LabelsStatus } from './labels/labels';
 
 /**
  * What happens after an image is stored, as visible lists, as the pipeline's STEPS are: the
@@ -31,14 +32,16 @@ export interface StoreParts {
   displays: Displays;
   frames: FrameStore;
   log: Logger;
+  labels: Labels;
 }
 
 /** The durable consumers: slow or remote work, each following its own persisted cursor. */
-export function consumerFactories(parts: Pick<StoreParts, 'displays' | 'mqtt' | 'log'>): ConsumerFactory[] {
+export function consumerFactories(parts: Pick<StoreParts, 'displays' | 'mqtt' | 'log' | 'labels'>): ConsumerFactory[] {
   return [
     idLogConsumer, // the id of every committed image, appended to id_log_file
     displayConsumers(parts.displays, parts.log), // renders frames and runs each display's command
     mqttConsumer(parts.mqtt.publisher), // every stored image's events on MQTT, store-and-forward
+    labelsConsumer(parts.labels), // what each image shows, into its record, in the labels worker
   ];
 }
 
@@ -54,14 +57,16 @@ export function storeObservers(parts: StoreParts): StoreObserver[] {
     parts.frames, // removes a removed image's display frames
     parts.consumers, // wakes the durable consumers; counts what they missed
     parts.mqtt, // removed and duplicate events on MQTT, while connected
+    parts.labels, // removes a removed image's content embedding
   ];
 }
 
 /** The features' parts of /memory_status, each under its key. */
-export function statusParts(parts: Pick<StoreParts, 'similarity' | 'features' | 'mqtt'>): StatusPart[] {
+export function statusParts(parts: Pick<StoreParts, 'similarity' | 'features' | 'mqtt' | 'labels'>): StatusPart[] {
   return [
     similarityStatusPart(parts.similarity, parts.features), // the index, re-hash, duplicates, compare worker
     parts.mqtt, // the connection, its last error, the ingest counters
+    parts.labels, // whether labels are on, the models, the labels worker
   ];
 }
 
@@ -71,4 +76,6 @@ export type MemoryStatus = MonitorStatus & {
   similarity: SimilarityStatus;
   /** The MQTT connection's state, last error and ingest counters; {enabled: false} when off. */
   mqtt: MqttStatus;
+  /** Whether labels are on, whether the models are installed, and the labels worker. */
+  labels: LabelsStatus;
 };

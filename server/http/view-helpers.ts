@@ -36,7 +36,7 @@ export function formatRange(spec: SettingSpec): string {
     case 'boolean': return 'on or off';
     case 'integer': case 'number':
       if (spec.unit === 'bytes') return `${format.bytes(spec.min)} – ${format.bytes(spec.max)}`;
-      return `${format.int(spec.min)} – ${formatSetting(spec, spec.max)}`;
+      return `${spec.kind === 'integer' ? format.int(spec.min) : String(spec.min)} – ${formatSetting(spec, spec.max)}`;
     default: return describeSpec(spec);
   }
 }

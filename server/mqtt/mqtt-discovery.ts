@@ -108,3 +108,24 @@ export function imageDiscovery(settings: MqttSettings, source: string): Discover
     }),
   };
 }
+
+/**
+ * The `binary_sensor` of one source and label (an occupancy sensor, as Frigate's): on when an
+ * image of `source` shows `label`, off again `offDelaySeconds` later, timed by Home Assistant.
+ */
+export function labelSensorDiscovery(settings: MqttSettings, source: string, label: string, offDelaySeconds: number): DiscoveryMessage {
+  const objectId = `label_${source}_${label}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return {
+    topic: `${DISCOVERY_PREFIX}/binary_sensor/${nodeId(settings)}/${objectId}/config`,
+    payload: JSON.stringify({
+      name: `${source} ${label}`,
+      unique_id: `${nodeId(settings)}_${objectId}`,
+      state_topic: mqttTopics(settings.topicPrefix).label(source, label),
+      payload_on: 'ON',
+      off_delay: offDelaySeconds,
+      device_class: 'occupancy',
+      icon: label === 'person' ? 'mdi:account' : 'mdi:shape',
+      ...common(settings),
+    }),
+  };
+}

@@ -1,4 +1,6 @@
+import type { ImageLabel } from '../image-labels';
 import type { StoredImage } from '../storage/image-store';
+import { labelSensorDiscovery } from './mqtt-discovery';
 import type { MqttConnection } from './mqtt-connection';
 import type { MqttSettings } from './mqtt-settings';
 import { mqttTopics } from './mqtt-topics';
@@ -27,6 +29,10 @@ export interface MqttPublisherOptions {
  * `removed` and `duplicate` come from in-process observers and are sent only while connected.
  */
 export class MqttPublisher {
+  /** The label sensors announced on the current connection (discovery topic and off delay). */
+  private announced = new Set<string>();
+  private announcedOn: MqttConnection | undefined;
+
   constructor(private readonly options: MqttPublisherOptions) {}
 
   /**
@@ -48,6 +54,36 @@ export class MqttPublisher {
   /** `{"type":"removed","reason",...}` per removed image; dropped when not connected. */
   async removed(images: readonly StoredImage[], reason: string): Promise<void> {
     for (const image of images) await this.event({ type: 'removed', reason, id: image.id, source: image.source });
+  }
+
+  /**
+   * What an image shows, once the labels consumer has looked: `{"type":"labelled","image":...}`
+   * (the record with its labels) on <prefix>/events, and `ON` on <prefix>/labels/<source>/<label>
+   * for each label found, the state topic of a Home Assistant binary sensor that turns itself off
+   * `sensorSeconds` later (its `off_delay`), announced first when discovery is on. Dropped when
+   * not connected: labels stay in the record, and the stored event already went out.
+   */
+  async labelled(image: StoredImage, labels: readonly ImageLabel[], sensorSeconds: number): Promise<void> {
+    const connection = this.options.connection();
+    if (!connection?.connected) return;
+    const settings = this.options.settings();
+    const topics = mqttTopics(settings.topicPrefix);
+    await connection.publish(topics.events, JSON.stringify({ type: 'labelled', image: imageEvent(image, settings.publicUrl) }), { qos: 1 });
+    if (this.announcedOn !== connection) {
+      this.announced = new Set();
+      this.announcedOn = connection;
+    }
+    for (const name of new Set(labels.map((label) => label.name))) {
+      if (settings.discovery) {
+        const discovery = labelSensorDiscovery(settings, image.source, name, sensorSeconds);
+        const key = `${discovery.topic} ${sensorSeconds}`;
+        if (!this.announced.has(key)) {
+          await connection.publish(discovery.topic, discovery.payload, { qos: 1, retain: true });
+          this.announced.add(key);
+        }
+      }
+      await connection.publish(topics.label(image.source, name), 'ON', { qos: 1 });
+    }
   }
 
   /** `{"type":"duplicate",...}` for an upload refused as a duplicate; dropped when not connected. */

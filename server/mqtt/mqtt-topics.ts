@@ -10,6 +10,8 @@ export interface MqttTopics {
   image(source: string): string;
   /** The newest image of `source` as JPEG bytes, retained. */
   latest(source: string): string;
+  /** `ON` when an image of `source` shows `label` (a Home Assistant binary sensor's state). */
+  label(source: string, label: string): string;
 }
 
 /** The topics under `prefix` (no trailing slash). */
@@ -20,6 +22,8 @@ export function mqttTopics(prefix: string): MqttTopics {
     stats: `${prefix}/stats`,
     image: (source) => `${prefix}/images/${source}`,
     latest: (source) => `${prefix}/images/${source}/latest`,
+    // Label names have spaces ("traffic light"): topics take them, but underscores read better.
+    label: (source, label) => `${prefix}/labels/${source}/${label.replace(/ /g, '_')}`,
   };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+import type { ImageLabel } from '../image-labels';
 
 /**
  * The global signature of an image: a 64-bit DCT perceptual hash of its luminance and the mean
@@ -37,6 +38,8 @@ export interface StoredImage {
   options?: Record<string, unknown>;
   /** Perceptual hash and colour summary; absent on images stored before similarity until re-hashed. */
   signature?: ImageSignature;
+  /** What the labels consumer found in it, best first; absent until it has looked (docs/labels.md). */
+  labels?: ImageLabel[];
 }
 
 /** What a caller supplies; the store assigns the id. */
@@ -49,6 +52,8 @@ export interface ListQuery {
   /** Only images at or after this id, or an id's leading time (`20261124T`: from that UTC day on). */
   from?: string;
   source?: string;
+  /** Only images this accepts (a label filter); the others are passed over. */
+  accept?: (image: StoredImage) => boolean;
 }
 
 /** Ids sort by time: 20261124T011115123-0001-a1b2 (UTC, sequence within the millisecond, random). */
@@ -75,6 +80,8 @@ export class ImageStore {
    * log that durable consumers follow, and never removed by retention.
    */
   private readonly unsettled = new Set<string>();
+  /** The record updates in flight, chained so that each applies over the one before. */
+  private updates: Promise<unknown> = Promise.resolve();
 
   /**
    * Test seam: awaited before each write of {@link ImageStore.add}, the PNG's commit then the
@@ -224,15 +231,21 @@ export class ImageStore {
    * Replaces the record of a listed image with `update` applied, atomically on disk: for facts
    * learned after commit (a signature computed in the background). The id never changes.
    */
-  async update(id: string, update: Partial<NewImage>): Promise<StoredImage | undefined> {
-    const current = this.byId.get(id);
-    if (!current) return undefined;
-    const record: StoredImage = { ...current, ...update, id };
-    await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
-    if (!this.byId.has(id)) return undefined;
-    this.byId.set(id, record);
-    this.index[lowerBound(this.index, id)] = record;
-    return record;
+  update(id: string, update: Partial<NewImage>): Promise<StoredImage | undefined> {
+    // One at a time, each over the record the one before left: two features learning facts of
+    // one image at once (its hash, its labels) must not write over each other's.
+    const next = this.updates.then(async () => {
+      const current = this.byId.get(id);
+      if (!current) return undefined;
+      const record: StoredImage = { ...current, ...update, id };
+      await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
+      if (!this.byId.has(id)) return undefined;
+      this.byId.set(id, record);
+      this.index[lowerBound(this.index, id)] = record;
+      return record;
+    });
+    this.updates = next.catch(() => undefined);
+    return next;
   }
 
   get(id: string): StoredImage | undefined {
@@ -261,17 +274,21 @@ export class ImageStore {
     let i = end - 1;
     for (; i >= start && images.length < query.limit; i--) {
       const record = this.index[i];
-      if (query.source === undefined || record.source === query.source) images.push(record);
+      if (this.fits(record, query)) images.push(record);
     }
-    const more = images.length === query.limit && this.hasOlder(i, start, query.source);
+    const more = images.length === query.limit && this.hasOlder(i, start, query);
     return { images, next: more ? images[images.length - 1].id : null };
   }
 
-  private hasOlder(from: number, start: number, source?: string): boolean {
+  private hasOlder(from: number, start: number, query: ListQuery): boolean {
     for (let i = from; i >= start; i--) {
-      if (source === undefined || this.index[i].source === source) return true;
+      if (this.fits(this.index[i], query)) return true;
     }
     return false;
+  }
+
+  private fits(image: StoredImage, query: ListQuery): boolean {
+    return (query.source === undefined || image.source === query.source) && (query.accept === undefined || query.accept(image));
   }
 
   /** Where the PNG of a listed image is. */

@@ -1,22 +1,13 @@
 import { join } from 'node:path';
-import { readProcFields } from '../proc-fields';
 import type { Settings } from '../settings';
-import { WorkerProcess } from './worker-process';
+import { WorkerProcess, type WorkerProcessStatus } from './worker-process';
 import { WORKER_START_MB } from '../memory/memory-budget';
 import type { ImageJob } from './image-worker-main';
 import type { ImageInput, ProcessedImage } from '../pipeline/process-image';
 import type { ImageHeader } from '../pipeline/image-header';
 
 /** The image worker as /memory_status shows it. */
-export interface ImageWorkerStatus {
-  running: boolean;
-  pid: number | null;
-  /** Its private memory (RssAnon) in MiB while it runs; null when it does not. */
-  private_mb: number | null;
-  /** Times it was started since the daemon started. */
-  starts: number;
-  idle_seconds: number;
-}
+export type ImageWorkerStatus = WorkerProcessStatus;
 
 export interface ImageProcessorOptions {
   /** How long the worker may sit idle before it is ended, in milliseconds. */
@@ -42,7 +33,7 @@ export interface ImageProcessorOptions {
 export class ImageWorker {
   private readonly worker: WorkerProcess<ImageJob>;
 
-  constructor(private readonly options: ImageProcessorOptions) {
+  constructor(options: ImageProcessorOptions) {
     this.worker = new WorkerProcess<ImageJob>({
       script: join(__dirname, 'image-worker-main.js'), name: 'image worker', idleMs: options.idleMs, env: imageWorkerEnv(options.env), exec: options.exec,
     });
@@ -75,18 +66,12 @@ export class ImageWorker {
    * the next image starts one. Its file pages (node, libvips) are the daemon's too: counted once.
    */
   privateMb(): number {
-    const pid = this.worker.pid;
-    const bytes = pid === undefined ? undefined : readProcFields(`/proc/${pid}/status`).RssAnon;
-    return bytes === undefined ? WORKER_START_MB : bytes / (1024 * 1024);
+    return this.worker.privateMb() ?? WORKER_START_MB;
   }
 
   /** The worker as /memory_status shows it. */
   status(): ImageWorkerStatus {
-    const running = this.worker.running;
-    return {
-      running, pid: this.worker.pid ?? null, private_mb: running ? Math.round(this.privateMb() * 10) / 10 : null,
-      starts: this.worker.starts, idle_seconds: Math.round(this.options.idleMs() / 1000),
-    };
+    return this.worker.status();
   }
 
   /** Ends the worker now (daemon stop). */

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { AppError, type ErrorCode, type FieldErrors } from '../errors';
+import { readProcFields } from '../proc-fields';
 
 /**
  * A child process that does one kind of heavy work for the daemon (processing images, OpenCV): it
@@ -31,6 +32,17 @@ export interface WorkerError {
 export type WorkerJob<J> = J & { id: number };
 export interface WorkerAnswer { id: number; result?: unknown; error?: WorkerError }
 
+/** A worker process as /memory_status shows it. */
+export interface WorkerProcessStatus {
+  running: boolean;
+  pid: number | null;
+  /** Its private memory (RssAnon) in MiB while it runs; null when it does not. */
+  private_mb: number | null;
+  /** Times it was started since the daemon started. */
+  starts: number;
+  idle_seconds: number;
+}
+
 /** How long a worker told to end may take before it is killed. */
 const EXIT_GRACE_MS = 2000;
 
@@ -55,6 +67,25 @@ export class WorkerProcess<J extends object> {
   /** The worker's process id while it runs. */
   get pid(): number | undefined {
     return this.worker?.pid;
+  }
+
+  /**
+   * The worker's private memory (RssAnon) in MiB: what it holds of its own, its file pages (node,
+   * libvips) being the daemon's too. Undefined while none runs.
+   */
+  privateMb(): number | undefined {
+    const pid = this.worker?.pid;
+    const bytes = pid === undefined ? undefined : readProcFields(`/proc/${pid}/status`).RssAnon;
+    return bytes === undefined ? undefined : bytes / (1024 * 1024);
+  }
+
+  /** The worker as /memory_status shows it. */
+  status(): WorkerProcessStatus {
+    const privateMb = this.running ? this.privateMb() : undefined;
+    return {
+      running: this.running, pid: this.pid ?? null, private_mb: privateMb === undefined ? null : Math.round(privateMb * 10) / 10,
+      starts: this.starts, idle_seconds: Math.round(this.options.idleMs() / 1000),
+    };
   }
 
   /**

@@ -18,6 +18,8 @@ describe('the compiled daemon under a Type=notify unit', () => {
     const env = {
       ...process.env, ...(await installFakeSystemdNotify(dir, log)),
       WATCHDOG_USEC: '200000', LOG_LEVEL: 'warn', JOURNAL_STREAM: '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: join(dir, 'data'),
+      // Off, as daemon-process.ts has them: where the models are installed, auto would label its images.
+      LABELS: 'off',
     };
     const child = spawn(process.execPath, [MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

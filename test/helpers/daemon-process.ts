@@ -23,7 +23,8 @@ export interface DaemonProcess {
  */
 export async function startDaemon(dataDir: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], program: string[] = [process.execPath, MAIN_JS]): Promise<DaemonProcess> {
   const child = spawn(program[0], [...program.slice(1), ...args], {
-    env: { ...process.env, JOURNAL_STREAM: '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
+    // Labels off unless the test turns them on (see test-app.ts).
+    env: { ...process.env, JOURNAL_STREAM: '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LABELS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

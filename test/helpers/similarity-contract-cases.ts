@@ -1,5 +1,9 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DETECTOR_MODEL } from '../../server/labels/models-dir';
 import { scene } from './scenes';
-import { form, startTestApp, type TestApp } from './test-app';
+import { form, postImage, startTestApp, type TestApp } from './test-app';
 
 /** What a contract case gets: the shared app and a way to store an image. */
 interface Harness {
@@ -30,11 +34,34 @@ async function withSmallUploads(ask: (app: TestApp) => Promise<Response>): Promi
   }
 }
 
+/**
+ * The answer about an image the labels consumer never reaches, with labels on: the models folder
+ * holds files where the detector should be that are no model, so the consumer fails on its first
+ * image and tries it again, and again.
+ */
+async function withUnlabelledImage(ask: (app: TestApp, id: string) => Promise<Response>): Promise<Response> {
+  const models = await mkdtemp(join(tmpdir(), 'pir-models-'));
+  await mkdir(join(models, DETECTOR_MODEL, '..'), { recursive: true });
+  await writeFile(join(models, `${DETECTOR_MODEL}.json`), '{}');
+  await writeFile(join(models, `${DETECTOR_MODEL}.bin`), '');
+  const app = await startTestApp({ modelsDir: models, settings: { labels: 'on' } });
+  try {
+    const stored = (await (await postImage(app, await scene(3, 64, 48), '', 'image/png')).json()) as { images: { id: string }[] };
+    const res = await ask(app, stored.images[0].id);
+    return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+  } finally {
+    await app.destroy();
+    await rm(models, { recursive: true, force: true });
+  }
+}
+
 /** How to provoke each documented status of the similarity and comparison routes; spread into the contract test's CASES. */
 export const SIMILARITY_CASES: Record<string, (h: Harness) => Promise<Response>> = {
   'GET /images/{id}/similar 200': async (h) => h.app.fetch(`/images/${await h.storedId()}/similar`),
   'GET /images/{id}/similar 400': async (h) => h.app.fetch(`/images/${await h.storedId()}/similar?max_distance=65`),
   'GET /images/{id}/similar 404': ({ app }) => app.fetch(`/images/${NO_SUCH_ID}/similar`),
+  'GET /images/{id}/similar 503': () => withUnlabelledImage((app, id) => app.fetch(`/images/${id}/similar?by=content`)),
+  'POST /search 404': ({ app }) => app.fetch('/search?by=content', { method: 'POST', body: new Uint8Array(1) }),
   'GET /search 200': ({ app }) => app.fetch('/search'),
   'POST /search 200': async ({ app }) => app.fetch('/search', { method: 'POST', body: await scene(3, 64, 48), headers: { 'Content-Type': 'image/png' } }),
   'POST /search 400': ({ app }) => app.fetch('/search?top_k=0', { method: 'POST', body: new Uint8Array(1) }),

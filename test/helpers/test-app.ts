@@ -38,6 +38,8 @@ export interface TestAppOptions {
   logs?: LogRing;
   /** The slowest a request body may arrive; no floor by default. */
   bodyRate?: BodyRateLimit;
+  /** The label models' folder (labels/models-dir.ts); a missing one by default, so labels' auto is off. */
+  modelsDir?: string;
   /** Caps the connections from one client, as main.ts does; no cap by default. */
   maxConnectionsPerClient?: number;
 }
@@ -48,6 +50,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     runtimeConfigFile: join(dataDir, 'settings.json'),
     settingsLayers: [options.settings ?? {}],
+    // No models unless a test names them: where they are installed, labels' auto would start the
+    // labels worker for every test that stores an image.
+    modelsDir: options.modelsDir ?? join(dataDir, 'no-models'),
     env: process.env,
     log: options.log ?? silentLogger,
     logs: options.logs,
@@ -62,6 +67,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     deps.monitor.stop();
     deps.similarity.stop();
     void deps.features.close();
+    void deps.labels.close();
     void deps.imageWorker.close();
     // As main.ts does: MQTT says offline, and the consumers stop, so that a restart over the same
     // data dir does not leave an old runner moving the same cursor.

@@ -156,6 +156,7 @@ const CASES: Record<string, (h: Harness) => Promise<Response | Answer>> = {
   'GET /images/latest 404': ({ app }) => app.fetch('/images/latest?source=nobody'),
   'GET /images/{id} 200': async (h) => h.app.fetch(`/images/${await h.storedId()}`),
   'GET /images/{id} 304': async (h) => revalidate(h.app, `/images/${await h.storedId()}`),
+  'GET /images/{id} 400': async (h) => h.app.fetch(`/images/${await h.storedId()}?boxes=yes`),
   'GET /images/{id} 404': ({ app }) => app.fetch(`/images/${NO_SUCH_ID}`),
   'DELETE /images/{id} 204': async (h) => h.app.fetch(`/images/${await h.storedId()}`, { method: 'DELETE' }),
   'DELETE /images/{id} 404': ({ app }) => app.fetch(`/images/${NO_SUCH_ID}`, { method: 'DELETE' }),

@@ -90,7 +90,7 @@ describe('dashboard pages', () => {
         assert.match(input, /data-kind="json"/);
       } else if (spec.kind === 'enum') {
         assert.match(input, /^<select/);
-      } else if (spec.kind === 'integer') {
+      } else if (spec.kind === 'integer' || spec.kind === 'number') {
         assert.match(input, new RegExp(`min="${spec.min}"`));
         assert.match(input, new RegExp(`max="${spec.max}"`));
         assert.match(input, new RegExp(`value="${app.deps.settings.get()[key]}"`));

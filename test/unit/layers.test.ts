@@ -12,13 +12,13 @@ import { REPO_ROOT } from '../helpers/repo';
 const LAYERS: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   {
     name: 'base: errors, settings, the log',
-    members: ['errors.ts', 'errors', 'setting-kinds.ts', 'setting-specs.ts', 'setting-operator-parts.ts', 'settings.ts', 'display-setting.ts', 'log.ts', 'log-ring.ts', 'credentials.ts', 'atomic-write.ts', 'proc-fields.ts', 'installed-package.ts', 'api-token.ts', 'options.ts'],
+    members: ['errors.ts', 'errors', 'setting-kinds.ts', 'setting-specs.ts', 'setting-operator-parts.ts', 'settings.ts', 'display-setting.ts', 'log.ts', 'log-ring.ts', 'credentials.ts', 'atomic-write.ts', 'proc-fields.ts', 'installed-package.ts', 'api-token.ts', 'options.ts', 'image-labels.ts'],
   },
   { name: 'the store and the contracts of its events', members: ['storage', 'store-events.ts'] },
   { name: 'the pipeline steps and message unpacking', members: ['pipeline', 'messages'] },
   { name: 'memory admission and worker processes', members: ['memory', 'workers'] },
   { name: 'the upload flow, consumers, monitoring, thumbnails', members: ['upload', 'consumers', 'monitoring', 'thumbnails'] },
-  { name: 'features', members: ['display', 'mqtt', 'similarity'] },
+  { name: 'features', members: ['display', 'mqtt', 'similarity', 'labels'] },
   { name: 'HTTP, and the dependencies handed to it', members: ['http', 'app-deps.ts'] },
   { name: 'the composition root', members: ['app.ts', 'services.ts', 'store-parts.ts', 'main.ts'] },
 ];

@@ -15,6 +15,8 @@ import { parseUploadKind } from '../upload-kind';
 import { fileResponse, jsonOrPageResponse, jsonResponse, NOT_MODIFIED, route, type Refusals } from '../documented-route';
 import { prefersHtml } from '../page';
 import { renderImagePage } from '../page-renderers';
+import { BOXES_PARAM, LABEL_PARAM, MIN_SCORE_PARAM, parseLabelFilter } from '../schemas/label-params';
+import { drawBoxes } from '../../labels/draw-boxes';
 
 /** How an upload may be refused, on either upload path. */
 const UPLOAD_REFUSALS: Refusals = {
@@ -62,14 +64,15 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
 
   route(router, {
     method: 'get', path: '/images', summary: 'List images, newest first',
-    params: [LIST_LIMIT_PARAM, BEFORE_PARAM, SOURCE_PARAM, DAY_PARAM],
+    params: [LIST_LIMIT_PARAM, BEFORE_PARAM, SOURCE_PARAM, DAY_PARAM, LABEL_PARAM, MIN_SCORE_PARAM],
     responses: { 200: jsonResponse('A page', 'ImagePage') },
-    refusals: { invalid_parameter: 'a bad limit, cursor, source or day' },
+    refusals: { invalid_parameter: 'a bad limit, cursor, source, day, label or min_score' },
   }, (ctx) => {
     const page = deps.store.list({
       limit: parseLimit(ctx.query.limit, 50, 1000),
       ...dayBounds(readParam(DAY_PARAM, ctx.query.day), parseCursor(ctx.query.before)),
       source: parseSource(ctx.query.source),
+      accept: parseLabelFilter(ctx.query.label, ctx.query.min_score),
     });
     ctx.body = { images: page.images.map(present), next: page.next };
   });
@@ -96,10 +99,22 @@ export function imageRoutes(router: Router, deps: AppDeps): void {
   });
 
   route(router, {
-    method: 'get', path: '/images/:id', summary: 'One PNG, with an ETag',
-    responses: { 200: PNG, 304: NOT_MODIFIED }, refusals: NO_SUCH_IMAGE,
-  }, (ctx) => {
-    sendPng(ctx, deps, findImage(deps, ctx.params.id), 'public, max-age=31536000, immutable');
+    method: 'get', path: '/images/:id', summary: 'One PNG, with an ETag; with boxes=1, its labels drawn on it',
+    params: [BOXES_PARAM],
+    responses: { 200: PNG, 304: NOT_MODIFIED }, refusals: { ...NO_SUCH_IMAGE, invalid_parameter: 'a bad boxes' },
+  }, async (ctx) => {
+    const image = findImage(deps, ctx.params.id);
+    if (readParam(BOXES_PARAM, ctx.query.boxes)) {
+      // Drawn on each request, never stored: labels change when the consumer runs again.
+      ctx.set('X-Image-Id', image.id);
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.type = 'image/png';
+      // Decoded in the daemon: weighed by the processing queue as an upload is (RGBA in and out).
+      const costMb = (2 * image.width * image.height * 4) / (1024 * 1024);
+      ctx.body = await deps.flow.queue.run(() => drawBoxes(deps.store.pngPath(image.id), image.labels ?? [], image.width, image.height), costMb);
+      return;
+    }
+    sendPng(ctx, deps, image, 'public, max-age=31536000, immutable');
   });
 
   route(router, {

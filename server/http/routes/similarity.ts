@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { AppDeps } from '../../app-deps';
 import { imageNotFound, invalidParam, notHashedYet } from '../../errors';
 import type { SimilarImage } from '../../similarity/similarity';
+import type { ContentMatch } from '../../labels/labels';
 import { isSignature } from '../../similarity/signature';
 import { prefersHtml, renderPage } from '../page';
 import { parseSource } from '../parse-params';
@@ -51,6 +52,19 @@ async function verifyResults(deps: AppDeps, queryId: string, results: SimilarIma
 const integer = { type: 'integer' };
 const queryParam = (name: string, schema: ParameterDoc['schema'], description: string): ParameterDoc => ({ name, in: 'query', schema, description });
 const MAX_DISTANCE_PARAM = queryParam('max_distance', { ...integer, minimum: 0, maximum: 64, default: 64 }, 'Only images this many hash bits away or closer');
+const BY_PARAM = queryParam('by', { type: 'string', enum: ['hash', 'content'], default: 'hash' },
+  'hash: the perceptual hash (near-duplicates); content: the MobileNetV2 embedding, when labels are on (docs/similarity.md)');
+
+/** `?by=`: hash (the default) or content. */
+function parseBy(value: Raw): 'hash' | 'content' {
+  if (value === undefined || value === '' || value === 'hash') return 'hash';
+  if (value === 'content') return 'content';
+  throw invalidParam('by', 'hash or content', value);
+}
+
+function presentContentMatch(found: ContentMatch): { image: ReturnType<typeof present>; similarity: number } {
+  return { image: present(found.image), similarity: found.similarity };
+}
 
 /** Similar stored images by perceptual hash, and search by an uploaded image that is never stored. */
 export function similarityRoutes(router: Router, deps: AppDeps): void {
@@ -61,13 +75,22 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
       queryParam('limit', { ...integer, minimum: 1, maximum: 100, default: 10 }, 'Most results'),
       MAX_DISTANCE_PARAM,
       queryParam('verify', { type: 'boolean', default: false }, 'Re-rank the 10 nearest by local features (ORB); each then carries `verified`'),
+      BY_PARAM,
     ],
     responses: { 200: jsonOrPageResponse('Nearest first', 'SimilarAnswer') },
-    refusals: { invalid_parameter: 'a bad limit, max_distance or verify', not_found: 'no such image' },
+    refusals: {
+      invalid_parameter: 'a bad limit, max_distance, verify or by', not_found: 'no such image; by=content: labels off, or an image stored while they were',
+      busy: 'not hashed yet; by=content: not labelled yet',
+    },
   }, async (ctx) => {
     const limit = parseIntParam('limit', ctx.query.limit, 10, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     if (!deps.store.get(ctx.params.id)) throw imageNotFound(ctx.params.id);
+    if (parseBy(ctx.query.by) === 'content') {
+      // JSON only: the similar-images page shows hash distances.
+      ctx.body = { query: ctx.params.id, by: 'content', results: (await deps.labels.similarTo(deps.store.get(ctx.params.id)!, limit)).map(presentContentMatch) };
+      return;
+    }
     // A new image is hashed after its upload was answered: have it hashed, and wait for it.
     await deps.similarity.settled();
     const image = deps.store.get(ctx.params.id);
@@ -90,14 +113,25 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
 
   route(router, {
     method: 'post', path: '/search', summary: 'Stored images nearest to an uploaded image, which is never stored',
-    params: [queryParam('top_k', { ...integer, minimum: 1, maximum: 100, default: 5 }, 'Most results'), MAX_DISTANCE_PARAM, SOURCE_PARAM],
+    params: [queryParam('top_k', { ...integer, minimum: 1, maximum: 100, default: 5 }, 'Most results'), MAX_DISTANCE_PARAM, SOURCE_PARAM, BY_PARAM],
     body: { required: true, content: { 'image/*': { schema: BINARY }, ...formContent('image', 'file') } },
     responses: { 200: jsonResponse('Nearest first; query is null', 'SimilarAnswer') },
-    refusals: { ...QUERY_IMAGE_REFUSALS, invalid_parameter: 'a bad parameter, no image, an empty body or a malformed form' },
+    refusals: {
+      ...QUERY_IMAGE_REFUSALS, invalid_parameter: 'a bad parameter, no image, an empty body or a malformed form',
+      not_found: 'by=content while labels are off',
+    },
   }, async (ctx) => {
     const limit = parseIntParam('top_k', ctx.query.top_k, 5, 1, 100);
     const maxDistance = parseIntParam('max_distance', ctx.query.max_distance, 64, 0, 64);
     const source = parseSource(ctx.query.source);
+    if (parseBy(ctx.query.by) === 'content') {
+      // Refused before the body is read when labels are off.
+      deps.labels.assertContentSearch();
+      const matches = await withQueryImages(ctx, deps, ['image', 'file'], 1,
+        ([query]) => deps.labels.searchByFile(query.png, query.processed.width * query.processed.height, limit, source));
+      ctx.body = { query: null, by: 'content', results: matches.map(presentContentMatch) };
+      return;
+    }
     const signature = await withQueryImages(ctx, deps, ['image', 'file'], 1, ([query]) => deps.similarity.signatureOf(query.png));
     const results = await deps.similarity.search(signature, { limit, maxDistance, source });
     ctx.body = { query: null, results: results.map(presentResult) };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COCO_LABELS } from '../../image-labels';
 
 /** Whole numbers as the API sends them (counts, bytes, pixels, milliseconds). */
 export const integer = z.int();
@@ -27,6 +28,9 @@ export const ImageRecordSchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).optional().describe('Per-request options sent with the image'),
   signature: z.strictObject({ phash: z.string().regex(/^[0-9a-f]{16}$/), colors: z.string().regex(/^[0-9a-f]{24}$/) }).optional()
     .describe('64-bit DCT perceptual hash and the mean RGB of each quarter'),
+  labels: z.array(z.strictObject({
+    name: z.enum(COCO_LABELS), score: z.number().min(0).max(1), box: z.tuple([integer, integer, integer, integer]).describe('x, y, width, height in the stored image\'s pixels'),
+  })).optional().describe('Objects found by the labels consumer, best first; absent until it has looked'),
 });
 
 /** An image record as the API shows it. */

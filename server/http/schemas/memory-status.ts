@@ -6,6 +6,15 @@ const number = z.number();
 const dateTime = z.string().meta({ format: 'date-time' });
 const currentMax = z.strictObject({ current: integer, max: integer });
 
+/** A worker process started on demand and ended after `idleSetting` seconds without a job. */
+function workerSchema(idleSetting: string) {
+  return z.strictObject({
+    running: z.boolean(), pid: integer.nullable(),
+    private_mb: number.nullable().describe('Its private memory (RssAnon) while it runs'),
+    starts: integer, idle_seconds: integer.describe(`${idleSetting}: it is ended after this long without a job`),
+  });
+}
+
 /** What retention removed to keep the store within its limits, and the free disk. */
 export const RetentionStatusSchema = z.strictObject({
   removed_images: integer,
@@ -91,10 +100,14 @@ export function memoryStatusSchema(settings: z.ZodType) {
     consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
     mqtt: MqttStatusSchema,
     similarity: SimilarityStatusSchema.optional().describe('Perceptual-hash index, background re-hash, duplicates and the compare worker'),
-    image_worker: z.strictObject({
-      running: z.boolean(), pid: integer.nullable(),
-      private_mb: number.nullable().describe('Its private memory (RssAnon) while it runs'),
-      starts: integer, idle_seconds: integer.describe('image_worker_idle_seconds: it is ended after this long without an image'),
-    }).optional().describe('The worker process that processes uploads, started by the first image and ended when idle'),
+    image_worker: workerSchema('image_worker_idle_seconds').optional().describe('The worker process that processes uploads, started by the first image and ended when idle'),
+    labels: z.strictObject({
+      enabled: z.boolean().describe('Whether images are labelled: the labels setting, and for auto the models and 1 GB of memory'),
+      models_installed: z.boolean(),
+      labelled: integer.describe('Images labelled since the daemon started'),
+      last_ms: integer.nullable().describe('The last image\'s time in the labels worker, queue wait included'),
+      embeddings: integer.describe('Images with a content embedding (search by content)'),
+      worker: workerSchema('labels_worker_idle_seconds'),
+    }).optional().describe('Object labels and the labels worker (docs/labels.md)'),
   });
 }

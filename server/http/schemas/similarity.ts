@@ -14,10 +14,11 @@ export const ComparisonSchema = z.strictObject({
 /** GET /images/{id}/similar and POST /search: stored images, nearest first. */
 export const SimilarAnswerSchema = z.strictObject({
   query: z.string().nullable().describe('The query image id; null for POST /search'),
+  by: z.literal('content').optional().describe('With by=content: results are by the content embedding'),
   results: z.array(z.strictObject({
     image: ImageRecordSchema,
-    distance: integer.min(0).max(64).describe('Differing bits of the 64-bit perceptual hash'),
-    similarity: z.number().min(0).max(1).describe('1 - distance / 64'),
+    distance: integer.min(0).max(64).optional().describe('Differing bits of the 64-bit perceptual hash (by hash, the default)'),
+    similarity: z.number().min(0).max(1).describe('By hash: 1 - distance / 64; by content: the cosine of the two embeddings'),
     verified: ComparisonSchema.optional().describe('With ?verify=true: the ORB comparison with the query image'),
   })),
 });

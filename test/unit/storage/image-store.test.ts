@@ -52,4 +52,18 @@ describe('ImageStore', () => {
     const next = await addOne(reopened);
     assert.ok(next.id > kept.id);
   });
+
+  it('applies two updates of one record made at once over each other, in memory and on disk', async () => {
+    const store = await ImageStore.open(dir);
+    const { id } = await addOne(store);
+    // What the hasher and the labels consumer each learn of a new image, at the same moment.
+    await Promise.all([
+      store.update(id, { signature: { phash: '0123456789abcdef', colors: '0123456789abcdef01234567' } }),
+      store.update(id, { labels: [{ name: 'cat', score: 0.9, box: [0, 0, 1, 1] }] }),
+    ]);
+    for (const record of [store.get(id)!, (await ImageStore.open(dir)).get(id)!]) {
+      assert.equal(record.signature?.phash, '0123456789abcdef');
+      assert.equal(record.labels?.[0].name, 'cat');
+    }
+  });
 });
