@@ -22,7 +22,8 @@ die() { printf 'systemd-root.sh: %s\n' "$*" >&2; exit 1; }
 # The first mirror apt uses for $SUITE itself (not -updates or -security), in either sources
 # format: deb822 stanzas (URIs: / Suites:) or one-line `deb [options] URI SUITE COMPONENTS`.
 mirror() {
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+  # Either file may be absent: cat's complaint is no failure here.
+  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true; } |
     awk -v suite="$SUITE" '
       function flush() { if (uris != "" && (" " suites " ") ~ (" " suite " ")) { split(uris, u, " "); print u[1]; exit } uris = ""; suites = "" }
       /^[[:space:]]*$/ { flush(); next }

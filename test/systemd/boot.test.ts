@@ -50,6 +50,9 @@ echo started > "$out"
 sleep 2 & wait
 echo done >> "$out"`;
 
+/** A display command that fills memory, 16 MB at a time, up to 1 GB: far past MemoryMax (320M). */
+const HOG = 'const held = []; for (let i = 0; i < 64; i++) held.push(Buffer.alloc(16 << 20, 1));';
+
 const unavailable = nspawnUnavailable();
 // CI's machine is root with systemd-nspawn and the root .ci/run built: there the test must run.
 const skip = process.env.CI ? false : unavailable ?? false;
@@ -261,6 +264,25 @@ describe(`${NAME}.service under systemd in a container`, { skip }, () => {
     // cgroup v1 has no MemoryHigh=, so the budget is the hard limit here (on a Pi: memory.high, 256 MB).
     assert.equal(status.processing.memory_budget.budget_mb, 320);
     assert.equal(status.processing.memory_budget.origin, 'cgroup memory.max');
+  });
+
+  it('past MemoryMax the kernel kills the largest process of the service, and the service goes on (OOMPolicy=continue)', async () => {
+    const settings = JSON.parse(readInside(`${ETC}/settings.json`)) as { displays: unknown[] };
+    settings.displays = [{ name: 'hog', width: 8, height: 8, palette: 'bw', command: ['/usr/local/bin/node', '-e', HOG] }];
+    await sh(`cat > ${ETC}/settings.json <<'EOF'\n${JSON.stringify(settings, null, 2)}\nEOF\nsystemctl restart ${NAME}`);
+    const mainPid = await property('MainPID');
+    const oomControl = container.path(`/sys/fs/cgroup/memory/system.slice/${NAME}.service/memory.oom_control`);
+    const oomKills = (): number => Number(/^oom_kill (\d+)$/m.exec(readFileSync(oomControl, 'utf8'))?.[1]);
+    assert.equal(oomKills(), 0);
+    await upload(92);
+    const record = container.path(`${STATE}/displays/hog.json`);
+    const lastRun = (): { signal: string | null } | undefined => existsSync(record) ? (JSON.parse(readFileSync(record, 'utf8')) as { last_run?: { signal: string | null } }).last_run : undefined;
+    assert.ok(await waitFor(() => lastRun() !== undefined, 60_000, 200), 'the hog ran');
+    assert.equal(lastRun()?.signal, 'SIGKILL');
+    assert.ok(oomKills() >= 1, 'killed by the OOM killer');
+    assert.equal(await property('ActiveState'), 'active');
+    assert.equal(await property('MainPID'), mainPid, 'the daemon itself was not killed');
+    assert.equal((await fetch(`${base}/health`)).status, 200);
   });
 
   it('uninstall.sh removes the program and keeps the images, settings and user; --purge removes them too', async () => {
