@@ -43,6 +43,8 @@ export interface ContainerSetup {
 export interface BootedContainer {
   /** The container's PID 1 as this host sees it. */
   initPid: number;
+  /** The container's root file system as this host sees it: the overlay, without the container's own mounts. */
+  rootDir: string;
   /** Runs a command inside (all of the container's namespaces), with a clean environment plus `env`. */
   exec(args: readonly string[], options?: { env?: Record<string, string>; timeoutMs?: number }): Promise<ExecResult>;
   /** The host path of a path inside the container (its mounts included, /dev for one). */
@@ -213,6 +215,7 @@ export async function bootContainer(root: string, setup: ContainerSetup): Promis
     }
     return {
       initPid,
+      rootDir: merged,
       exec,
       path: (inside) => `/proc/${initPid}/root${inside}`,
       stop: cleanUp,
