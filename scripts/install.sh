@@ -10,10 +10,11 @@ SRC=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 ROOT=''
 SYSTEMCTL=yes
 NPM=yes
+BUILD=yes
 
 usage() {
   cat <<EOF
-Usage: sudo $0 [--root DIR] [--no-systemctl] [--skip-npm]
+Usage: sudo $0 [--root DIR] [--no-systemctl] [--skip-build] [--skip-npm]
 
 Builds pi-image-receiver from this checkout, installs it to /opt/$NAME, creates the
 $NAME user, writes /etc/$NAME/settings.json and /etc/$NAME/environment
@@ -22,6 +23,8 @@ and prints the dashboard's address.
 
   --root DIR       write every file under DIR instead of / (for packaging and tests)
   --no-systemctl   touch no running system: no systemctl, no health check
+  --skip-build     use the checkout's dist/ as it is, already built (npm ci && npm run build), and
+                   build nothing; node_modules in /opt/$NAME is still installed
   --skip-npm       use the existing dist/ and install no node_modules (used only by the tests,
                    which have no business downloading packages into a temp directory)
 EOF
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
     --root) ROOT=$(mkdir -p -- "$2" && cd -- "$2" && pwd); shift 2 ;;
     --root=*) ROOT=$(mkdir -p -- "${1#*=}" && cd -- "${1#*=}" && pwd); shift ;;
     --no-systemctl) SYSTEMCTL=no; shift ;;
-    --skip-npm) NPM=no; shift ;;
+    --skip-build) BUILD=no; shift ;;
+    --skip-npm) NPM=no; BUILD=no; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -69,7 +73,7 @@ APP=$ROOT/opt/$NAME
 ETC=$ROOT/etc/$NAME
 
 # --- Build the compiled JS in the checkout, as the checkout's owner ---
-if [ "$NPM" = yes ]; then
+if [ "$BUILD" = yes ]; then
   say "Building in $SRC ..."
   owner=$(stat -c %U "$SRC")
   as_owner=()

@@ -109,8 +109,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   };
 }
 
-/** A port the kernel just handed out and released; mosquitto binds it right after. */
-function freePort(): Promise<number> {
+/** A port the kernel just handed out and released, for a server that binds it right after. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -79,6 +79,9 @@ describe('systemd/pi-image-receiver.service', () => {
     assert.match(d.get('WatchdogSec')?.[0] ?? '', /^\d+s$/);
     // Longer than the daemon's default SHUTDOWN_GRACE_MS of 10 s, so SIGKILL never cuts it short.
     assert.ok(Number(/^(\d+)s$/.exec(d.get('TimeoutStopSec')?.[0] ?? '')?.[1]) > 10);
+    // The stop's SIGTERM reaches the daemon alone, which stops its children in its own time
+    // (test/systemd/boot.test.ts shows a display command cut short without it).
+    assert.deepEqual(d.get('KillMode'), ['mixed']);
   });
 
   it('runs as its own user with only its state directory writable, and bounded memory for a 512 MB Pi', () => {
