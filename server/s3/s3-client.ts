@@ -4,6 +4,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import aws4 from 'aws4';
+import { hashFileRange } from './hash-file';
 import type { S3Settings } from './s3-settings';
 
 /**
@@ -183,15 +184,14 @@ interface Digest {
 async function digestOf(body: NonNullable<Call['body']>): Promise<Digest> {
   const sha256 = createHash('sha256');
   const md5 = createHash('md5');
-  let bytes = 0;
-  const chunks = 'text' in body ? [Buffer.from(body.text)] : createReadStream(body.file, { start: body.start, end: body.start + body.bytes - 1 });
-  for await (const chunk of chunks as AsyncIterable<Buffer> | Buffer[]) {
-    sha256.update(chunk);
-    md5.update(chunk);
-    bytes += chunk.length;
+  if ('text' in body) {
+    const text = Buffer.from(body.text);
+    return { bytes: text.length, sha256: sha256.update(text).digest('hex'), md5: md5.update(text).digest('base64') };
   }
+  const bytes = await hashFileRange(body.file, body.start, body.bytes, [sha256, md5]);
   return { bytes, sha256: sha256.digest('hex'), md5: md5.digest('base64') };
 }
+
 digestOf.empty = { bytes: 0, sha256: createHash('sha256').digest('hex'), md5: '' } satisfies Digest;
 
 async function readBounded(res: IncomingMessage): Promise<string> {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../log';
 import type { Settings } from '../settings';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import type { ConsumerFactory, ConsumerStatus, RemovalReason, StatusPart, StoreObserver } from '../store-events';
 import type { S3Client } from './s3-client';
+import { hashFileRange } from './hash-file';
 import { describeTarget, objectKey, readSecret, s3SettingsFrom, type S3Settings } from './s3-settings';
 
 /** The `s3` section of /memory_status. */
@@ -80,7 +81,7 @@ export class S3Forwarder implements StoreObserver, StatusPart {
     const settings = this.deps.settings();
     const file = this.deps.store.pngPath(image.id);
     const { size } = await stat(file);
-    const md5 = await md5Of(file);
+    const md5 = await md5Of(file, size);
     const key = objectKey(target.prefix, image, 'png');
     const head = await client.head(key, signal);
     if (head && head.bytes === size && head.md5 === md5) {
@@ -175,8 +176,8 @@ function sha256(text: string): string {
 }
 
 /** The file's MD5 in hex, recorded as the object's metadata and compared before a re-upload. */
-async function md5Of(file: string): Promise<string> {
+async function md5Of(file: string, bytes: number): Promise<string> {
   const hash = createHash('md5');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  await hashFileRange(file, 0, bytes, [hash]);
   return hash.digest('hex');
 }
