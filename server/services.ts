@@ -93,7 +93,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
   const consumers: Consumers = new Consumers(consumerFactories({ displays, mqtt, log, s3 }), {
     store, log, dataDir,
     // local_retention until_forwarded: each forwarded image may free its local copy.
-    delivered: (consumer) => { if (consumer.forwards) void retention.afterForwarded(); },
+    delivered: (consumer) => { if (consumer.forwards && current().local_retention === 'until_forwarded') void retention.afterForwarded(); },
   });
   const retention = new Retention({
     store, settings: current, log,
