@@ -41,7 +41,7 @@ UNIT=$ROOT/etc/systemd/system/$NAME.service
 if [ "$SYSTEMCTL" = yes ]; then
   systemctl disable --now --quiet "$NAME.service" 2>/dev/null || true
 fi
-rm -f -- "$UNIT" "$UNIT.d/50-display-devices.conf"
+rm -f -- "$UNIT" "$UNIT.d/50-display-devices.conf" "$UNIT.d/60-labels-memory.conf"
 # The directory stays when the operator keeps a drop-in of their own there.
 rmdir -- "$UNIT.d" 2>/dev/null || true
 rm -rf -- "$ROOT/opt/$NAME" "$ROOT/opt/$NAME.new" "$ROOT/opt/$NAME.old"

@@ -19,6 +19,8 @@ import { consumerFactories, statusParts, storeObservers } from './store-parts';
 import { SettingsStore, type SettingsInput } from './settings';
 import { ImageStore } from './storage/image-store';
 import { Retention } from './storage/retention';
+import type { ConsumerStatus } from './store-events';
+import { S3Forwarder } from './s3/s3-forwarder';
 import { ImageRemoval } from './upload/image-removal';
 import { UploadFlow, type UploadResult } from './upload/upload-flow';
 import { FeatureMatcher } from './similarity/feature-matcher';
@@ -104,10 +106,16 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     publish: (image, found) => void mqtt.publisher.labelled(image, found, settings.get().label_sensor_seconds)
       .catch((err) => log.debug(`mqtt: labelled event not sent: ${(err as Error).message}`)),
   });
-  const consumers = new Consumers(consumerFactories({ displays, mqtt, labels, log }), { store, log, dataDir });
+  const s3: S3Forwarder = new S3Forwarder({ store, settings: current, log, consumer: (): ConsumerStatus | undefined => consumers.runner('s3')?.status() });
+  const consumers: Consumers = new Consumers(consumerFactories({ displays, mqtt, labels, log, s3 }), {
+    store, log, dataDir,
+    // local_retention until_forwarded: each forwarded image may free its local copy.
+    delivered: (consumer) => { if (consumer.forwards && current().local_retention === 'until_forwarded') void retention.afterForwarded(); },
+  });
   const retention = new Retention({
     store, settings: current, log,
     isPending: (id) => consumers.isPending(id),
+    isForwarded: (id) => consumers.isForwarded(id),
     removed: (images) => storeEvents.removed(images, 'retention'),
   });
   const similarity = new Similarity({ store, log, busy: () => queue.inFlight > 0 });
@@ -121,11 +129,11 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     queue, store, settings, retention,
     consumers: () => consumers.status(),
     imageWorker: () => images.status(),
-    parts: statusParts({ similarity, features, mqtt, labels }),
+    parts: statusParts({ similarity, features, mqtt, labels, s3 }),
   });
   similarity.registerMetrics(monitor.metrics.registry);
   monitor.start();
-  storeEvents.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames, labels }));
+  storeEvents.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames, labels, s3 }));
   await consumers.sync(settings.get());
   settings.on('change', (changed) => void consumers.sync(changed));
   // Connects in the background: a broker that is down never holds up the start or an upload.

@@ -3,7 +3,7 @@ import { DISPLAYS_SPEC } from './display-setting';
 import { COCO_LABELS } from './image-labels';
 
 /** The groups settings are shown in, in the order the pages and `--help` list them. */
-export const SETTING_GROUPS = ['Images', 'Storage', 'Memory', 'Similarity', 'Labels', 'Displays', 'MQTT', 'Access'] as const;
+export const SETTING_GROUPS = ['Images', 'Storage', 'Memory', 'Similarity', 'Labels', 'Displays', 'MQTT', 'Forwarding', 'Access'] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 /** The heading of a group on the configuration page, where its name alone says too little. */
@@ -11,6 +11,7 @@ export const GROUP_HEADINGS: Partial<Record<SettingGroup, string>> = {
   Storage: 'Storage and retention',
   Memory: 'Memory and speed',
   Displays: 'Display panels',
+  Forwarding: 'Forwarding to object storage (S3)',
 };
 
 /** A setting as declared: its kind, with the default, label and group every setting has. */
@@ -70,6 +71,10 @@ const SPECS = {
   min_free_disk_mb: {
     kind: 'integer', min: 0, max: 16_777_216, unit: 'MB', default: 256, zero: 'off', label: 'Free disk space kept', group: 'Storage',
     description: 'Below it, the oldest images are removed, then uploads are refused (507).',
+  },
+  local_retention: {
+    kind: 'enum', values: ['keep', 'until_forwarded'], default: 'keep', label: 'Local copies', group: 'Storage',
+    description: 'keep: images stay until a limit above removes them. until_forwarded: an image is removed once every forwarder (s3_bucket) has it, so the SD card is only a buffer.',
   },
   duplicate_max_distance: {
     kind: 'integer', min: 0, max: 64, unit: 'bits', default: 0, zero: 'off', label: 'Skip near-duplicates within', group: 'Similarity', summary: true,
@@ -152,6 +157,49 @@ const SPECS = {
   labels_worker_idle_seconds: {
     kind: 'integer', min: 1, max: 3600, unit: 's', default: 60, label: 'Labels worker idle time', group: 'Labels',
     description: 'The labels worker (the detector, about 150 MB) is ended after this long without an image.',
+  },
+  // Everything naming the endpoint, the bucket, a credential or a file is operator-only.
+  s3_bucket: {
+    kind: 'string', maxLength: 63, operatorOnly: true, pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, patternHint: 'that is an S3 bucket name', default: '', zero: 'off', example: 'cameras', label: 'Bucket', group: 'Forwarding',
+    description: 'The bucket every stored image is forwarded to, in commit order (docs/fleet.md). Empty is off.',
+  },
+  s3_endpoint: {
+    kind: 'string', maxLength: 2048, operatorOnly: true, pattern: /^https?:\/\/\S+$/, patternHint: 'that is an http:// or https:// URL', default: '', zero: 'AWS, by region', example: 'http://nas.local:9000', label: 'Endpoint', group: 'Forwarding',
+    description: 'The S3 endpoint (https://s3.example.net, http://nas:9000). Empty is AWS: https://s3.<s3_region>.amazonaws.com.',
+  },
+  s3_region: {
+    kind: 'string', maxLength: 64, operatorOnly: true, pattern: /^[a-z0-9-]+$/, patternHint: 'that is a region name', default: 'us-east-1', label: 'Region', group: 'Forwarding',
+    description: 'The region requests are signed for (auto for R2; anything the server accepts for MinIO and Ceph).',
+  },
+  s3_prefix: {
+    kind: 'string', maxLength: 512, operatorOnly: true, pattern: /^[^\\]*$/, patternHint: 'without backslashes', default: '{source}/{yyyy}/{mm}/{dd}/', label: 'Key prefix', group: 'Forwarding',
+    description: 'Put before <id>.png in each key; {source}, {yyyy}, {mm} and {dd} (the capture date, else the receive date, UTC) are filled in.',
+  },
+  s3_access_key_id: { kind: 'string', maxLength: 256, operatorOnly: true, default: '', zero: 'none', example: 'pi1-forwarder', label: 'Access key id', group: 'Forwarding', description: 'The access key id requests are signed with.' },
+  s3_secret_access_key: { kind: 'string', maxLength: 1024, secret: true, default: '', zero: 'none', label: 'Secret access key', group: 'Forwarding', description: 'The secret access key (or use s3_secret_access_key_file).' },
+  s3_secret_access_key_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'none', example: '/etc/pi-image-receiver/s3-secret', label: 'Secret key file', group: 'Forwarding',
+    description: 'A file whose first line is the secret access key, read at each upload; used when s3_secret_access_key is empty.',
+  },
+  s3_force_path_style: {
+    kind: 'boolean', operatorOnly: true, default: false, label: 'Path-style addressing', group: 'Forwarding',
+    description: 'Address the bucket in the path (endpoint/bucket/key), as MinIO and Ceph RGW need, not in the host name.',
+  },
+  s3_ca_file: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'the system\'s', example: '/etc/ssl/certs/nas-ca.pem', label: 'S3 CA certificates', group: 'Forwarding',
+    description: 'PEM CA certificates to check an https:// endpoint with (a NAS with its own CA).',
+  },
+  s3_storage_class: {
+    kind: 'string', maxLength: 64, pattern: /^[A-Z_]*$/, patternHint: 'that is a storage class such as STANDARD_IA', default: '', zero: 'the bucket\'s default', label: 'Storage class', group: 'Forwarding',
+    description: 'The x-amz-storage-class of each object. Empty is the bucket\'s default.',
+  },
+  s3_upload_records: {
+    kind: 'boolean', default: false, label: 'Upload records', group: 'Forwarding',
+    description: 'Also put each image\'s JSON record beside it, as <id>.json.',
+  },
+  s3_delete_with_local: {
+    kind: 'boolean', default: false, label: 'Delete with local', group: 'Forwarding',
+    description: 'Deleting an image over the API also deletes its objects. Retention never does.',
   },
 } as const satisfies Record<string, DeclaredSetting>;
 

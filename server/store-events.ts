@@ -56,6 +56,11 @@ export interface DurableConsumer {
    */
   readonly delivery: 'each' | 'latest';
   /**
+   * True when it copies each image elsewhere (an object store): with local_retention
+   * until_forwarded, a local image goes once every such consumer has handled it.
+   */
+  readonly forwards?: boolean;
+  /**
    * What it was built from (its settings); when a settings change rebuilds it with another value,
    * its runner is restarted, else the running one is kept.
    */

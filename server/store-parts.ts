@@ -7,6 +7,7 @@ import type { FrameStore } from './display/frame-store';
 import type { Logger } from './log';
 import type { Monitor, MonitorStatus } from './monitoring/monitor';
 import { mqttConsumer } from './mqtt/mqtt-consumer';
+import type { S3Forwarder, S3Status } from './s3/s3-forwarder';
 import type { MqttService, MqttStatus } from './mqtt/mqtt-service';
 import type { Thumbnails } from './thumbnails/thumbnails';
 import type { FeatureMatcher } from './similarity/feature-matcher';
@@ -33,15 +34,17 @@ export interface StoreParts {
   frames: FrameStore;
   log: Logger;
   labels: Labels;
+  s3: S3Forwarder;
 }
 
 /** The durable consumers: slow or remote work, each following its own persisted cursor. */
-export function consumerFactories(parts: Pick<StoreParts, 'displays' | 'mqtt' | 'log' | 'labels'>): ConsumerFactory[] {
+export function consumerFactories(parts: Pick<StoreParts, 'displays' | 'mqtt' | 'log' | 'labels' | 's3'>): ConsumerFactory[] {
   return [
     idLogConsumer, // the id of every committed image, appended to id_log_file
     displayConsumers(parts.displays, parts.log), // renders frames and runs each display's command
     mqttConsumer(parts.mqtt.publisher), // every stored image's events on MQTT, store-and-forward
     labelsConsumer(parts.labels), // what each image shows, into its record, in the labels worker
+    parts.s3.consumers, // every stored image put in an S3 bucket, store-and-forward
   ];
 }
 
@@ -58,15 +61,17 @@ export function storeObservers(parts: StoreParts): StoreObserver[] {
     parts.consumers, // wakes the durable consumers; counts what they missed
     parts.mqtt, // removed and duplicate events on MQTT, while connected
     parts.labels, // removes a removed image's content embedding
+    parts.s3, // with s3_delete_with_local, an image deleted over the API loses its objects
   ];
 }
 
 /** The features' parts of /memory_status, each under its key. */
-export function statusParts(parts: Pick<StoreParts, 'similarity' | 'features' | 'mqtt' | 'labels'>): StatusPart[] {
+export function statusParts(parts: Pick<StoreParts, 'similarity' | 'features' | 'mqtt' | 'labels' | 's3'>): StatusPart[] {
   return [
     similarityStatusPart(parts.similarity, parts.features), // the index, re-hash, duplicates, compare worker
     parts.mqtt, // the connection, its last error, the ingest counters
     parts.labels, // whether labels are on, the models, the labels worker
+    parts.s3, // objects and bytes forwarded, failures, what waits, what is local only
   ];
 }
 
@@ -78,4 +83,6 @@ export type MemoryStatus = MonitorStatus & {
   mqtt: MqttStatus;
   /** Whether labels are on, whether the models are installed, and the labels worker. */
   labels: LabelsStatus;
+  /** What the S3 forwarder sent and what waits; {enabled: false, local_only_images} when off. */
+  s3: S3Status;
 };

@@ -32,6 +32,7 @@ export class ConsumerRunner {
     private readonly file: string,
     private readonly log: Logger,
     state: ConsumerState,
+    private readonly delivered?: (consumer: DurableConsumer) => void,
   ) {
     this.state = state;
   }
@@ -40,10 +41,12 @@ export class ConsumerRunner {
    * Loads the consumer's persisted state; a consumer seen for the first time starts at the newest
    * image, and that start is persisted at once, so a crash cannot move it.
    */
-  static async open(consumer: DurableConsumer, store: ImageStore, stateDir: string, log: Logger): Promise<ConsumerRunner> {
+  static async open(
+    consumer: DurableConsumer, store: ImageStore, stateDir: string, log: Logger, delivered?: (consumer: DurableConsumer) => void,
+  ): Promise<ConsumerRunner> {
     const file = join(stateDir, `${consumer.name}.json`);
     const state = await readState(file);
-    const runner = new ConsumerRunner(consumer, store, file, log, state ?? freshState(store.newestId()));
+    const runner = new ConsumerRunner(consumer, store, file, log, state ?? freshState(store.newestId()), delivered);
     if (!state) await runner.persist();
     return runner;
   }
@@ -114,14 +117,18 @@ export class ConsumerRunner {
         this.state.last_success_at = new Date().toISOString();
         retryMs = RETRY_FIRST_MS;
         await this.persist();
+        this.delivered?.(this.consumer);
       } catch (err) {
         if (this.abort.signal.aborted) break;
         this.state.failures++;
         this.state.last_error = (err as Error).message ?? String(err);
         this.state.last_error_at = new Date().toISOString();
-        this.log.warn(`consumer ${this.name} failed on ${next.image.id}: ${this.state.last_error}; retrying in ${retryMs / 1000} s`);
+        // Between half and all of the back-off, so that a fleet of Pis that lost the same server
+        // does not come back to it all at once.
+        const delayMs = Math.round(retryMs * (0.5 + Math.random() / 2));
+        this.log.warn(`consumer ${this.name} failed on ${next.image.id}: ${this.state.last_error}; retrying in ${(delayMs / 1000).toFixed(1)} s`);
         await this.persist().catch(() => undefined);
-        await this.sleep(retryMs);
+        await this.sleep(delayMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       } finally {
         this.busy = false;

@@ -5,7 +5,7 @@ import type { StoredImage } from '../storage/image-store';
 import { ConsumerRunner } from './consumer-runner';
 import type { Logger } from '../log';
 import type { ImageStore } from '../storage/image-store';
-import type { ConsumerFactory, ConsumerStatus } from '../store-events';
+import type { ConsumerFactory, ConsumerStatus, DurableConsumer } from '../store-events';
 import type { StoreObserver } from '../store-events';
 
 /** What the runners need: the store they follow, where their cursors live, the log. */
@@ -13,6 +13,8 @@ export interface ConsumersDeps {
   store: ImageStore;
   dataDir: string;
   log: Logger;
+  /** Told after a consumer handled an image and persisted its cursor (retention follows forwarders). */
+  delivered?: (consumer: DurableConsumer) => void;
 }
 
 /**
@@ -58,7 +60,7 @@ export class Consumers implements StoreObserver {
         continue;
       }
       if (current) await current.stop(5000);
-      const runner = await ConsumerRunner.open(consumer, this.deps.store, this.stateDir, this.deps.log);
+      const runner = await ConsumerRunner.open(consumer, this.deps.store, this.stateDir, this.deps.log, this.deps.delivered);
       next.set(consumer.name, runner);
       runner.start();
     }
@@ -78,6 +80,15 @@ export class Consumers implements StoreObserver {
   isPending(id: string): boolean {
     for (const runner of this.runners.values()) if (runner.isPending(id)) return true;
     return false;
+  }
+
+  /**
+   * True when `id` is in every forwarding consumer's hands (and there is at least one): with
+   * local_retention until_forwarded, its local copy may go.
+   */
+  isForwarded(id: string): boolean {
+    const forwarders = [...this.runners.values()].filter((runner) => runner.consumer.forwards);
+    return forwarders.length > 0 && forwarders.every((runner) => !runner.isPending(id));
   }
 
   /** Every consumer's state, by name, for /memory_status, /metrics and the memory page. */

@@ -102,6 +102,17 @@ export class Metrics implements StoreObserver {
       collect() { this.set((mqtt?.status() as { state?: unknown } | undefined)?.state === 'connected' ? 1 : 0); },
     });
 
+    // The S3 forwarder's readings, through its status part too; absent or off reads as zeros.
+    const s3 = parts.find((part) => part.key === 's3');
+    const s3Status = (): Record<string, number | null> => (s3?.status() ?? {}) as Record<string, number | null>;
+    const s3Reading = (key: string): number => Number(s3Status()[key] ?? 0);
+    countedFrom(`${METRIC_PREFIX}s3_uploaded_objects_total`, 'Objects put in the S3 bucket since the daemon started (PNGs and records)', [], registers, () => [[{}, s3Reading('uploaded_objects')]]);
+    countedFrom(`${METRIC_PREFIX}s3_uploaded_bytes_total`, 'Bytes put in the S3 bucket since the daemon started', [], registers, () => [[{}, s3Reading('uploaded_bytes')]]);
+    countedFrom(`${METRIC_PREFIX}s3_failures_total`, 'Failed attempts to forward an image to S3, each retried (persisted across restarts)', [], registers, () => [[{}, s3Reading('failures')]]);
+    new Gauge({ name: `${METRIC_PREFIX}s3_pending_images`, help: 'Stored images not forwarded to S3 yet', registers, collect() { this.set(s3Reading('pending_images')); } });
+    new Gauge({ name: `${METRIC_PREFIX}s3_oldest_pending_age_seconds`, help: 'How long the oldest image not forwarded to S3 has waited; 0 when none waits', registers, collect() { this.set(s3Reading('oldest_pending_age_seconds')); } });
+    new Gauge({ name: `${METRIC_PREFIX}local_only_images`, help: 'Stored images on this disk only: all of them while no forwarder is on', registers, collect() { this.set(s3Reading('local_only_images')); } });
+
     this.count = {
       committed: (image) => {
         const source = this.sourceLabel(image.source);

@@ -7,7 +7,7 @@ import type { ImageStore, StoredImage } from './image-store';
 const MB = 1024 * 1024;
 
 /** The limit that made retention remove images. */
-export type RetentionReason = 'max_stored_images' | 'max_storage_mb' | 'min_free_disk_mb';
+export type RetentionReason = 'max_stored_images' | 'max_storage_mb' | 'min_free_disk_mb' | 'forwarded';
 
 /** One run of retention that removed images. */
 export interface RetentionRemoval {
@@ -48,6 +48,12 @@ export interface RetentionOptions {
    * it as skipped.
    */
   isPending?: (id: string) => boolean;
+  /**
+   * True when every forwarding consumer has the image: with local_retention until_forwarded it is
+   * removed. Forwarding goes in commit order, so the oldest images are the forwarded ones, and the
+   * storage limits, removing the oldest first, remove forwarded images before local-only ones.
+   */
+  isForwarded?: (id: string) => boolean;
   /** Told of every image retention removed (the store's observers). */
   removed?: (images: readonly StoredImage[]) => void | Promise<void>;
 }
@@ -110,6 +116,14 @@ export class Retention {
     };
   }
 
+  /**
+   * With local_retention until_forwarded, removes the images every forwarder has; called after a
+   * forwarder handled an image. A failure is logged, not thrown.
+   */
+  afterForwarded(): Promise<void> {
+    return this.afterStore([]);
+  }
+
   /** Removes the oldest images not in `keep` (or unsettled) until within limits; returns the free bytes. */
   private async enforce(keep: Set<string>): Promise<number | null> {
     const { store } = this.options;
@@ -119,7 +133,13 @@ export class Retention {
     // Measured once, then counted down by what is removed: a PNG still open by a reader frees
     // nothing until it is closed, and a fresh measure would then remove more than needed.
     let free = floor > 0 ? await this.measureFree() : null;
+    const forwarded = (): boolean => {
+      if (settings.local_retention !== 'until_forwarded' || !this.options.isForwarded) return false;
+      const oldest = this.oldestRemovable(keep, true);
+      return oldest !== undefined && this.options.isForwarded(oldest.id);
+    };
     const over = (): RetentionReason | undefined => {
+      if (forwarded()) return 'forwarded';
       if (settings.max_stored_images > 0 && count > settings.max_stored_images) return 'max_stored_images';
       if (settings.max_storage_mb > 0 && bytes > settings.max_storage_mb * MB) return 'max_storage_mb';
       if (free !== null && free < floor) return 'min_free_disk_mb';
@@ -131,7 +151,7 @@ export class Retention {
     const reason = over();
     let limit: RetentionReason | undefined;
     while ((limit = over()) !== undefined) {
-      const victim = this.oldestRemovable(keep, limit === 'max_stored_images');
+      const victim = this.oldestRemovable(keep, limit === 'max_stored_images' || limit === 'forwarded');
       if (!victim) break;
       if (await store.delete(victim.id)) {
         removed.push(victim);

@@ -39,6 +39,8 @@ export interface BrokerOptions {
    * stop and start, so a test's listener misses nothing while the broker is down. @default false
    */
   persistence?: boolean;
+  /** More lines for the config, after the listener's (a bridge to another broker, say). */
+  extraConfig?: string[];
 }
 
 /**
@@ -46,7 +48,7 @@ export interface BrokerOptions {
  * clients, one user, no persistence unless asked. Resolves once the port accepts connections.
  */
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
-  const { username = 'pir', password = 'test-secret-4f9a', persistence = false } = options;
+  const { username = 'pir', password = 'test-secret-4f9a', persistence = false, extraConfig = [] } = options;
   const dir = await mkdtemp(join(tmpdir(), 'pir-mosquitto-'));
   const passwordFile = join(dir, 'passwd');
   await writeFile(passwordFile, '', { mode: 0o600 });
@@ -68,6 +70,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     'log_type notice',
     // Big enough for the JPEGs the tests publish, bounded like a real config would be.
     'max_packet_size 10485760',
+    ...extraConfig,
     '',
   ].join('\n'));
 

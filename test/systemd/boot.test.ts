@@ -8,6 +8,7 @@ import { jpegWithOrientation } from '../helpers/fixtures';
 import { freePort } from '../helpers/mosquitto';
 import { bootContainer, findSystemdRoot, hostNode, nspawnUnavailable, waitFor, type BootedContainer, type ExecResult } from '../helpers/nspawn';
 import { REPO_ROOT } from '../helpers/repo';
+import { ONE_GB_MEM_TOTAL } from '../../server/labels/models-dir';
 
 // The unit, the installer and the daemon under a real systemd (Debian's, as on Raspberry Pi OS),
 // booted in a container: one boot and one install for the whole file, the cases in order.
@@ -17,6 +18,10 @@ const STATE = `/var/lib/${NAME}`;
 const ETC = `/etc/${NAME}`;
 const CHECKOUT = `/usr/src/${NAME}`;
 const DROPINS = `/etc/systemd/system/${NAME}.service.d`;
+// The container sees the host's memory: on 1 GB or more, labels' `auto` is on, so install.sh
+// installs the label models and raises the memory limits with its labels drop-in (docs/labels.md).
+const LABELS_ON = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024 >= ONE_GB_MEM_TOTAL;
+const MEMORY_MAX_MB = LABELS_ON ? 640 : 320;
 /** Device nodes made in the container's /dev, mode 0666 so that only the device cgroup decides: */
 const DEVICES = [
   // an e-paper panel's SPI bus (spidev's real major; this kernel has no SPI driver, so no open);
@@ -128,6 +133,8 @@ describe(`${NAME}.service under systemd in a container`, { skip }, () => {
     assert.ok(existsSync(container.path(`/opt/${NAME}/node_modules/sharp/package.json`)), 'npm ci --omit=dev installed sharp');
     assert.match(readInside(`${ETC}/environment`), new RegExp(`^PORT=${port}$`, 'm'), 'the operator\'s file is kept');
     assert.deepEqual(JSON.parse(readInside(`${ETC}/settings.json`)), JSON.parse(readFileSync(join(REPO_ROOT, 'config', 'defaults.json'), 'utf8')));
+    assert.equal(existsSync(container.path(`${DROPINS}/60-labels-memory.conf`)), LABELS_ON, 'the labels drop-in where labels are on');
+    assert.equal(existsSync(container.path(`/opt/${NAME}/models`)), LABELS_ON, 'the label models where labels are on');
   });
 
   it('systemctl start returns only once the daemon is ready, and status shows its status text', async () => {
@@ -164,7 +171,7 @@ describe(`${NAME}.service under systemd in a container`, { skip }, () => {
     assert.match((await container.exec(['journalctl', '-u', NAME, '--no-pager', '-o', 'cat'])).stdout, /Watchdog timeout/);
     const listed = ((await (await fetch(`${base}/images?limit=1000`)).json()) as { images: { id: string }[] }).images.map((image) => image.id);
     for (const id of acknowledged) assert.ok(listed.includes(id), `${id} listed after the restart`);
-    await sh(`rm ${DROPINS}/90-test-watchdog.conf && rmdir ${DROPINS} && systemctl daemon-reload && systemctl restart ${NAME}`);
+    await sh(`rm ${DROPINS}/90-test-watchdog.conf && systemctl daemon-reload && systemctl restart ${NAME}`);
   });
 
   it('systemctl stop lets an upload in flight finish', async () => {
@@ -259,10 +266,10 @@ describe(`${NAME}.service under systemd in a container`, { skip }, () => {
     const cgroup = (await container.exec(['cat', `/proc/${mainPid}/cgroup`])).stdout;
     const memory = /^\d+:memory:(.*)$/m.exec(cgroup)?.[1];
     assert.equal(memory, `/system.slice/${NAME}.service`);
-    assert.equal(readInside(`/sys/fs/cgroup/memory${memory}/memory.limit_in_bytes`).trim(), String(320 * 1024 * 1024));
+    assert.equal(readInside(`/sys/fs/cgroup/memory${memory}/memory.limit_in_bytes`).trim(), String(MEMORY_MAX_MB * 1024 * 1024));
     const status = (await (await fetch(`${base}/memory_status`)).json()) as { processing: { memory_budget: { budget_mb: number; origin: string } } };
     // cgroup v1 has no MemoryHigh=, so the budget is the hard limit here (on a Pi: memory.high, 256 MB).
-    assert.equal(status.processing.memory_budget.budget_mb, 320);
+    assert.equal(status.processing.memory_budget.budget_mb, MEMORY_MAX_MB);
     assert.equal(status.processing.memory_budget.origin, 'cgroup memory.max');
   });
 

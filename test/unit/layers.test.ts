@@ -18,7 +18,7 @@ const LAYERS: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   { name: 'the pipeline steps and message unpacking', members: ['pipeline', 'messages'] },
   { name: 'memory admission and worker processes', members: ['memory', 'workers'] },
   { name: 'the upload flow, consumers, monitoring, thumbnails', members: ['upload', 'consumers', 'monitoring', 'thumbnails'] },
-  { name: 'features', members: ['display', 'mqtt', 'similarity', 'labels'] },
+  { name: 'features', members: ['display', 'mqtt', 's3', 'similarity', 'labels'] },
   { name: 'HTTP, and the dependencies handed to it', members: ['http', 'app-deps.ts'] },
   { name: 'the composition root', members: ['app.ts', 'services.ts', 'store-parts.ts', 'main.ts'] },
 ];

@@ -21,7 +21,8 @@ export const RetentionStatusSchema = z.strictObject({
   removed_bytes: integer,
   last_run_at: dateTime.nullable(),
   last_run_removed: integer,
-  last_reason: z.enum(['max_stored_images', 'max_storage_mb', 'min_free_disk_mb']).nullable(),
+  last_reason: z.enum(['max_stored_images', 'max_storage_mb', 'min_free_disk_mb', 'forwarded']).nullable()
+    .describe('forwarded: local_retention until_forwarded removed images every forwarder has'),
   refused_uploads: integer.describe('Uploads refused with 507 because the disk stayed below min_free_disk_mb'),
   free_disk_bytes: integer.nullable().describe('Free bytes on the data dir\'s filesystem; null when it cannot be measured'),
   stored_images: integer,
@@ -67,6 +68,25 @@ const MqttStatusSchema = z.union([
   }),
 ]);
 
+const S3StatusSchema = z.union([
+  z.strictObject({ enabled: z.literal(false), local_only_images: integer.describe('Every stored image, while nothing forwards them') }),
+  z.strictObject({
+    enabled: z.literal(true),
+    target: z.string().describe('The endpoint and bucket, without credentials'),
+    uploaded_objects: integer.describe('Objects put since the daemon started (PNGs and records)'),
+    uploaded_bytes: integer,
+    already_stored: integer.describe('Images found in the bucket with the same size and MD5, not sent again'),
+    deleted_objects: integer.describe('Objects deleted with their image (s3_delete_with_local)'),
+    last_upload_at: dateTime.nullable(),
+    failures: integer.describe('Failed attempts, each retried with back-off'),
+    last_error: z.string().nullable(),
+    last_error_at: dateTime.nullable(),
+    pending_images: integer.describe('Stored images not forwarded yet'),
+    oldest_pending_age_seconds: integer.nullable().describe('How long the oldest of them has waited; null when none waits'),
+    local_only_images: integer.describe('Images on this disk only'),
+  }),
+]);
+
 /** What GET /memory_status answers; every size in bytes unless its key says MB. */
 export function memoryStatusSchema(settings: z.ZodType) {
   return z.strictObject({
@@ -99,6 +119,7 @@ export function memoryStatusSchema(settings: z.ZodType) {
     retention: RetentionStatusSchema,
     consumers: z.record(z.string(), ConsumerStatusSchema).describe('Each durable consumer by name: its cursor, what waits, and how it went'),
     mqtt: MqttStatusSchema,
+    s3: S3StatusSchema.describe('The S3 forwarder: what it sent, what waits, what is on this disk only'),
     similarity: SimilarityStatusSchema.optional().describe('Perceptual-hash index, background re-hash, duplicates and the compare worker'),
     image_worker: workerSchema('image_worker_idle_seconds').optional().describe('The worker process that processes uploads, started by the first image and ended when idle'),
     labels: z.strictObject({

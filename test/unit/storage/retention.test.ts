@@ -127,6 +127,28 @@ describe('Retention', () => {
     assert.equal((await r.status()).removed_images, 4);
   });
 
+  it('with local_retention until_forwarded, removes what every forwarder has, oldest first, and nothing else', async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await add());
+    let forwardedUpTo = ids[2];
+    let pendingFrom = ids[4];
+    const more = { isForwarded: (id: string) => id <= forwardedUpTo, isPending: (id: string) => id >= pendingFrom };
+    await retention({ local_retention: 'keep' }, undefined, more).afterForwarded();
+    assert.deepEqual(listed(), ids, 'keep removes nothing');
+    const r = retention({ local_retention: 'until_forwarded' }, undefined, more);
+    await r.afterForwarded();
+    assert.deepEqual(listed(), ids.slice(3), 'the forwarded ones go');
+    assert.equal((await r.status()).last_reason, 'forwarded');
+    // Forwarded, but another consumer has not handled it yet: it stays until that one has.
+    forwardedUpTo = ids[4];
+    pendingFrom = ids[3];
+    await r.afterForwarded();
+    assert.deepEqual(listed(), ids.slice(3));
+    pendingFrom = 'z';
+    await r.afterForwarded();
+    assert.deepEqual(listed(), []);
+  });
+
   it('waits for durable consumers under max_stored_images, but not under a storage limit', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await add(0.4 * MB));
