@@ -22,6 +22,11 @@ describe('start-up modules', () => {
     for (const lazy of ['busboy', 'streamsearch']) assert.ok(!atStart.includes(lazy), `${lazy} loaded at start`);
   });
 
+  it('the daemon loads the protocol, schema and page modules only when first used', () => {
+    const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js')]);
+    for (const lazy of ['ejs', 'zod', 'protobufjs', 'mqtt']) assert.ok(!atStart.includes(lazy), `${lazy} loaded at start`);
+  });
+
   it('the daemon loads MQTT.js only when mqtt_url is set', () => {
     const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js'), join(SERVER, 'mqtt', 'mqtt-connection.js')]);
     assert.ok(!atStart.includes('mqtt'), 'mqtt loaded at start');
