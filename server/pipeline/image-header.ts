@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from './sharp-tuning';
 import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
 
 /** What the header says of an image: all the estimate needs. */
@@ -28,7 +28,7 @@ export async function readImageHeader(file: string): Promise<ImageHeader | null>
   const size = format === 'jpeg' ? jpegSize(head) : format === 'png' ? pngSize(head) : undefined;
   if (size) return { format, ...size };
   try {
-    const { width, height } = await sharp(file, { limitInputPixels: false }).metadata();
+    const { width, height } = await loadSharp()(file, { limitInputPixels: false }).metadata();
     return width && height ? { format, width, height } : null;
   } catch {
     return null;
