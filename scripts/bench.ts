@@ -151,8 +151,10 @@ async function main(): Promise<void> {
   out('Phases: body (admission, temp dir, the body to disk), header (read and weighed), queue (the wait for a slot), worker (the image ' +
     'worker\'s round trip, sharp\'s own work in the worker not counted), commit (the store\'s fsyncs and renames, retention, the observers), ' +
     'response (presenting and writing the answer). "daemon" is all the daemon process spent per image, hashing after the answer and ' +
-    'HTTP parsing included; "worker" what the image worker spent, "bare" what bare sharp spent on the same image.\n');
-  out(formatTable(['optimization', 'size', ...UPLOAD_PHASES, 'phases', 'daemon', 'worker', 'bare', 'fsyncs/img'], phaseRows));
+    'HTTP parsing included; "worker" what the image worker spent, "bare" what bare sharp spent on the same image; "after the run" ' +
+    'what the daemon spent once the run was over until its images were hashed for similarity (deferred past a burst, docs/similarity.md), ' +
+    'the second of pause before hashing starts and the polling of /memory_status included; "fsyncs/img" those made during the run.\n');
+  out(formatTable(['optimization', 'size', ...UPLOAD_PHASES, 'phases', 'daemon', 'worker', 'bare', 'after the run', 'fsyncs/img'], phaseRows));
   out(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   out('\n## Stored size: adaptive row filtering vs none (zlib level 6, mean over the orientations)\n');
@@ -194,6 +196,8 @@ interface Measurement {
   /** CPU seconds of the daemon process alone, and of its image worker. */
   daemonCpu: number;
   workerCpu: number;
+  /** CPU seconds the daemon spent after the runs until their images were hashed (similarity), deferred past a burst. */
+  hashCpu: number;
   serverSeconds: number;
   serverCpu: number;
   serverFaults: number;
@@ -214,7 +218,7 @@ interface Measurement {
  */
 async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Promise<Measurement> {
   const none = (): CeilingResult => ({ seconds: 0, cpuSeconds: 0, minorFaults: 0 });
-  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
+  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, hashCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
   const sampler = new RssSampler(bench.pid, 50);
   for (let round = 0; round < bench.rounds; round++) {
     await waitForHashing(bench.url);
@@ -234,6 +238,9 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
     m.serverCpu += serverCpu;
     m.daemonCpu += daemonCpu;
     m.workerCpu += serverCpu - daemonCpu;
+    const hashBefore = readCpuSeconds(bench.pid);
+    await waitForHashing(bench.url);
+    m.hashCpu += readCpuSeconds(bench.pid) - hashBefore;
     m.serverFaults += readMinorFaults(bench.pid, true) - faultsBefore;
     m.serverSeconds += load.seconds;
     m.images += jobs.length;
@@ -252,7 +259,7 @@ function phaseRow(mode: string, size: string, m: Measurement): string[] {
   return [mode, size, ...UPLOAD_PHASES.map((phase) => `${per(phases.cpu[phase])} (${per(phases.wall[phase])})`),
     `${per(sum(phases.cpu))} (${per(sum(phases.wall))})`,
     (1000 * m.daemonCpu / m.images).toFixed(1), (1000 * m.workerCpu / m.images).toFixed(1), (1000 * m.ceiling.cpuSeconds / m.images).toFixed(1),
-    (phases.fsyncs / m.images).toFixed(2)];
+    (1000 * m.hashCpu / m.images).toFixed(1), (phases.fsyncs / m.images).toFixed(2)];
 }
 
 function addCeiling(total: CeilingResult, run: CeilingResult): void {
