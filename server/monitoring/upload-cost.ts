@@ -15,17 +15,18 @@ export interface PhaseTotals {
 
 /**
  * One upload's clock: each {@link lap} charges the time and the daemon's CPU since the previous
- * lap to the phase named. Laps of concurrent uploads overlap, so the CPU figures are exact only
- * one upload at a time (the benchmark's one-client run); the wall-clock ones always are.
+ * lap to the phase named; {@link answered} adds the upload's phases to the totals, so that a
+ * refused upload is not counted. Laps of concurrent uploads overlap, so the CPU figures are exact
+ * only one upload at a time (the benchmark's one-client run); the wall-clock ones always are.
  */
 export interface UploadClock {
   lap(phase: UploadPhase): void;
-  /** Counts `images` stored by this upload, once it is answered. */
-  stored(images: number): void;
+  /** Adds this upload's phases to the totals, with the `images` it stored, once it is answered. */
+  answered(images: number): void;
 }
 
 /** A clock that records nothing: for ways in that are not timed. */
-export const UNTIMED: UploadClock = { lap: () => undefined, stored: () => undefined };
+export const UNTIMED: UploadClock = { lap: () => undefined, answered: () => undefined };
 
 /**
  * The daemon's own cost per upload, phase by phase, outside the image worker's processing: how long
@@ -41,17 +42,23 @@ export class UploadCost {
   start(): UploadClock {
     let cpu = process.cpuUsage();
     let at = performance.now();
+    const laps: Array<[UploadPhase, PhaseTotals]> = [];
     return {
       lap: (phase) => {
         const used = process.cpuUsage(cpu);
         const now = performance.now();
-        const total = this.totals.get(phase)!;
-        total.cpuSeconds += (used.user + used.system) / 1e6;
-        total.seconds += (now - at) / 1000;
+        laps.push([phase, { cpuSeconds: (used.user + used.system) / 1e6, seconds: (now - at) / 1000 }]);
         cpu = process.cpuUsage();
         at = now;
       },
-      stored: (images) => { this.images += images; },
+      answered: (images) => {
+        for (const [phase, spent] of laps) {
+          const total = this.totals.get(phase)!;
+          total.cpuSeconds += spent.cpuSeconds;
+          total.seconds += spent.seconds;
+        }
+        this.images += images;
+      },
     };
   }
 
@@ -72,7 +79,7 @@ export class UploadCost {
     };
     const cost = this;
     new Counter({
-      name: `${prefix}upload_phase_cpu_seconds_total`, help: 'The daemon\'s CPU time in each phase of the uploads answered (exact one upload at a time)',
+      name: `${prefix}upload_phase_cpu_seconds_total`, help: 'The daemon\'s CPU time in each phase of the HTTP uploads answered with success (exact one upload at a time)',
       labelNames: ['phase'], registers: [registry],
       collect() { this.reset(); for (const phase of UPLOAD_PHASES) this.inc({ phase }, cost.phase(phase).cpuSeconds); },
     });

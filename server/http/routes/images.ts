@@ -170,7 +170,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
   // The response phase ends once the answer is handed to the socket: Koa's presenting and writing included.
   ctx.res.once('finish', () => {
     clock.lap('response');
-    clock.stored(result.images.length);
+    clock.answered(result.images.length);
   });
   return result;
 }
