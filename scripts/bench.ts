@@ -15,7 +15,7 @@
  * the unit (MemoryHigh=256M).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDaemon } from '../test/helpers/daemon-process';
@@ -31,6 +31,8 @@ import { readCpuSeconds, readMinorFaults, RssSampler } from './load/rss-sampler'
 import { measureStartupCost } from './load/startup-cost';
 import { benchFrame } from './bench-frame';
 import { measureRawFrameRss } from './load/raw-frame-rss';
+import { addPhases, noPhases, phasesBetween, readPhases, type PhaseReading } from './load/upload-phases';
+import { UPLOAD_PHASES } from '../server/monitoring/upload-cost';
 
 /** Images per measurement, per size: enough for a p99 to mean something, few enough for minutes. */
 const COUNTS: Record<string, number> = { '640x480': 32, '1920x1080': 16, '4056x3040': 12, '8000x6000': 8 };
@@ -42,6 +44,8 @@ const ORIENTATIONS = [1, 6, 8];
  * with optimization on, 4 clients at 1.6 times one client's images/s or more, the budget allowing.
  */
 const TARGET = { size: '4056x3040', ratio: 0.95, clientsRatio: 1.6 };
+/** Camera-sized frames: the daemon's images/s against bare sharp's, side by side, with optimization on. */
+const SMALL_TARGETS: Record<string, Record<number, number>> = { '640x480': { 1: 0.85, 4: 0.9 }, '1920x1080': { 1: 0.9, 4: 0.9 } };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
   }
 
   const rows: string[][] = [];
+  const phaseRows: string[][] = [];
   const verdicts: string[] = [];
   for (const mode of values.modes!.split(',')) {
     const settings: Settings = { ...DEFAULT_SETTINGS, enable_memory_optimization: mode === 'on' };
@@ -107,6 +112,12 @@ async function main(): Promise<void> {
             Math.round(mean(m.storedBytes)).toString(), (m.images / m.ceiling.seconds).toFixed(2), percent(ratio), percent(sameRatio),
             perImage(1000 * m.serverCpu), perImage(1000 * m.ceiling.cpuSeconds), percent(m.ceiling.cpuSeconds / m.serverCpu),
             perImage(m.serverFaults), perImage(m.sameAllocator.minorFaults), perImage(m.ceiling.minorFaults)]);
+          const small = SMALL_TARGETS[size]?.[clients];
+          if (small !== undefined && mode === 'on') {
+            verdicts.push(`${ratio >= small ? 'meets' : 'MISSES'} target: ${size}, ${clients} client(s): ${percent(ratio)} of bare sharp's images/s ` +
+              `(target ${percent(small)}); by CPU time ${percent(m.ceiling.cpuSeconds / m.serverCpu)}`);
+          }
+          if (clients === 1) phaseRows.push(phaseRow(mode, size, m));
           if (size === TARGET.size && clients === 1) {
             single = m.images / m.serverSeconds;
             verdicts.push(`${ratio >= TARGET.ratio ? 'meets' : 'MISSES'} target: optimization ${mode}, 1 client: ` +
@@ -135,6 +146,16 @@ async function main(): Promise<void> {
     'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon/bare same allocator', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU',
     'page faults/img', 'bare same allocator', 'bare'], rows));
   out(`\n${verdicts.join('\n')}`);
+
+  out('\n## The daemon\'s own cost per image, by phase (1 client; CPU ms of the daemon process, wall ms in brackets)\n');
+  out('Phases: body (admission, temp dir, the body to disk), header (read and weighed), queue (the wait for a slot), worker (the image ' +
+    'worker\'s round trip, sharp\'s own work in the worker not counted), commit (the store\'s fsyncs and renames, retention, the observers), ' +
+    'response (presenting and writing the answer). "daemon" is all the daemon process spent per image, hashing after the answer and ' +
+    'HTTP parsing included; "worker" what the image worker spent, "bare" what bare sharp spent on the same image; "after the run" ' +
+    'what the daemon spent once the run was over until its images were hashed for similarity (deferred past a burst, docs/similarity.md), ' +
+    'the second of pause before hashing starts and the polling of /memory_status included; "fsyncs/img" those made during the run.\n');
+  out(formatTable(['optimization', 'size', ...UPLOAD_PHASES, 'phases', 'daemon', 'worker', 'bare', 'after the run', 'fsyncs/img'], phaseRows));
+  out(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   out('\n## Stored size: adaptive row filtering vs none (zlib level 6, mean over the orientations)\n');
   const sizeRows: string[][] = [];
@@ -170,6 +191,13 @@ interface Bench {
 
 interface Measurement {
   images: number;
+  /** The daemon's upload-cost counters over the runs. */
+  phases: PhaseReading;
+  /** CPU seconds of the daemon process alone, and of its image worker. */
+  daemonCpu: number;
+  workerCpu: number;
+  /** CPU seconds the daemon spent after the runs until their images were hashed (similarity), deferred past a burst. */
+  hashCpu: number;
   serverSeconds: number;
   serverCpu: number;
   serverFaults: number;
@@ -190,7 +218,7 @@ interface Measurement {
  */
 async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Promise<Measurement> {
   const none = (): CeilingResult => ({ seconds: 0, cpuSeconds: 0, minorFaults: 0 });
-  const m: Measurement = { images: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
+  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, hashCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
   const sampler = new RssSampler(bench.pid, 50);
   for (let round = 0; round < bench.rounds; round++) {
     await waitForHashing(bench.url);
@@ -198,11 +226,21 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
     addCeiling(m.sameAllocator, await bench.sameAllocator.run(jobs, clients, bench.settings, bench.scratch));
     const cpuBefore = readCpuSeconds(bench.pid, true);
     const faultsBefore = readMinorFaults(bench.pid, true);
+    const daemonBefore = readCpuSeconds(bench.pid);
+    const phasesBefore = await readPhases(bench.url);
     sampler.start();
     const load = await postImages(bench.url, jobs, { concurrency: clients, timeLimitMs: 300_000 });
     sampler.stop();
     if (load.failures.length > 0) throw new Error(`uploads failed: ${load.failures.join('; ')}`);
-    m.serverCpu += readCpuSeconds(bench.pid, true) - cpuBefore;
+    const serverCpu = readCpuSeconds(bench.pid, true) - cpuBefore;
+    const daemonCpu = readCpuSeconds(bench.pid) - daemonBefore;
+    addPhases(m.phases, phasesBetween(phasesBefore, await readPhases(bench.url)));
+    m.serverCpu += serverCpu;
+    m.daemonCpu += daemonCpu;
+    m.workerCpu += serverCpu - daemonCpu;
+    const hashBefore = readCpuSeconds(bench.pid);
+    await waitForHashing(bench.url);
+    m.hashCpu += readCpuSeconds(bench.pid) - hashBefore;
     m.serverFaults += readMinorFaults(bench.pid, true) - faultsBefore;
     m.serverSeconds += load.seconds;
     m.images += jobs.length;
@@ -211,6 +249,17 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
     m.peakMb = Math.max(m.peakMb, sampler.peak);
   }
   return m;
+}
+
+/** One row of the phase table: CPU (wall) ms per image of each phase, the process totals, fsyncs per image. */
+function phaseRow(mode: string, size: string, m: Measurement): string[] {
+  const { phases } = m;
+  const per = (seconds: number): string => (1000 * seconds / phases.images).toFixed(1);
+  const sum = (by: Record<string, number>): number => Object.values(by).reduce((a, b) => a + b, 0);
+  return [mode, size, ...UPLOAD_PHASES.map((phase) => `${per(phases.cpu[phase])} (${per(phases.wall[phase])})`),
+    `${per(sum(phases.cpu))} (${per(sum(phases.wall))})`,
+    (1000 * m.daemonCpu / m.images).toFixed(1), (1000 * m.workerCpu / m.images).toFixed(1), (1000 * m.ceiling.cpuSeconds / m.images).toFixed(1),
+    (1000 * m.hashCpu / m.images).toFixed(1), (phases.fsyncs / m.images).toFixed(2)];
 }
 
 function addCeiling(total: CeilingResult, run: CeilingResult): void {

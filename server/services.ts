@@ -8,6 +8,7 @@ import { panelsOverBudget } from './display/frame-memory';
 import { FrameStore } from './display/frame-store';
 import { completeProfiles } from './display/profiles';
 import { Monitor, type MonitorStatus } from './monitoring/monitor';
+import { METRIC_PREFIX } from './monitoring/metrics';
 import { MqttService, type MqttStats } from './mqtt/mqtt-service';
 import { mqttSettingsFrom } from './mqtt/mqtt-settings';
 import { automaticBudget, DAEMON_AT_REST_MB, memoryBudget, readSystemMemory } from './memory/memory-budget';
@@ -132,6 +133,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     parts: statusParts({ similarity, features, mqtt, labels, s3 }),
   });
   similarity.registerMetrics(monitor.metrics.registry);
+  flow.cost.registerMetrics(monitor.metrics.registry, METRIC_PREFIX);
   monitor.start();
   storeEvents.observe(storeObservers({ monitor, thumbnails, consumers, similarity, features, mqtt, displays, log, frames, labels, s3 }));
   await consumers.sync(settings.get());

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../pipeline/sharp-tuning';
 import { ditherImageAsync, parseHexColour, resolvePalette } from './dither';
 import { encodeIndexedPng } from './indexed-png';
 import type { DisplayProfile, Fit, RotationMode } from './profiles';
@@ -41,6 +41,7 @@ export async function renderFrame(sourcePath: string, profile: DisplayProfile, o
   const { width, height } = profile;
   const [r, g, b] = parseHexColour(profile.background) ?? [255, 255, 255];
   const background = { r, g, b };
+  const sharp = loadSharp();
   const meta = await sharp(sourcePath).metadata();
   const turn = shouldTurn(meta.width ?? 1, meta.height ?? 1, width, height, mode);
   // A turned picture is fitted to the panel turned back and turned while dithering (see

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import ejs from 'ejs';
 import type { Context } from 'koa';
 import { viewHelpers, VIEWS_DIR } from './view-helpers';
 
@@ -44,9 +43,14 @@ export function markPage(ctx: Context): void {
  */
 export async function renderPage(ctx: Context, view: string, locals: { title: string } & Record<string, unknown>): Promise<void> {
   markPage(ctx);
-  const html = await ejs.renderFile(join(VIEWS_DIR, `${view}.ejs`), { ...viewHelpers, nav: NAV_PAGES, path: ctx.path, origin: `${ctx.protocol}://${ctx.host}`, ...locals }, { cache: true });
+  const html = await loadEjs().renderFile(join(VIEWS_DIR, `${view}.ejs`), { ...viewHelpers, nav: NAV_PAGES, path: ctx.path, origin: `${ctx.protocol}://${ctx.host}`, ...locals }, { cache: true });
   ctx.set(PAGE_HEADERS);
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'html';
   ctx.body = html;
+}
+
+/** EJS, loaded by the first page rendered: a daemon that only receives images never needs it. */
+function loadEjs(): typeof import('ejs') {
+  return require('ejs') as typeof import('ejs');
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../pipeline/sharp-tuning';
 import type { ImageLabel } from '../image-labels';
 
 /** The SVG of each label's box and name over an image of `width` × `height`. */
@@ -17,5 +17,6 @@ export function boxesSvg(labels: readonly ImageLabel[], width: number, height: n
 
 /** A stored PNG with its labels' boxes and names drawn over it, as PNG bytes. */
 export function drawBoxes(pngFile: string, labels: readonly ImageLabel[], width: number, height: number): Promise<Buffer> {
-  return sharp(pngFile).composite([{ input: Buffer.from(boxesSvg(labels, width, height)) }]).png().toBuffer();
+  // sharp is loaded by the first image work the daemon does itself, not at start.
+  return loadSharp()(pngFile).composite([{ input: Buffer.from(boxesSvg(labels, width, height)) }]).png().toBuffer();
 }

@@ -1,6 +1,6 @@
 import { installedPackage } from '../installed-package';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import sharp from 'sharp';
+import { libvipsReadings, loadSharp } from '../pipeline/sharp-tuning';
 import type { ConsumerStatus, Rejection, StatusPart, StoreObserver } from '../store-events';
 import type { ImageWorkerStatus } from '../workers/image-worker';
 import type { ProcessingQueue } from '../memory/processing-queue';
@@ -61,11 +61,11 @@ export class Metrics implements StoreObserver {
       });
       countedFrom(`${METRIC_PREFIX}image_worker_starts_total`, 'Times the image worker was started since the daemon started', [], registers, () => [[{}, imageWorker().starts]]);
     }
-    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the daemon\'s libvips operation cache (hashes, thumbnails, frames; uploads are processed in the image worker)', registers, collect() { this.set(bytesOfMb(sharp.cache().memory.current)); } });
+    new Gauge({ name: `${METRIC_PREFIX}libvips_cache_bytes`, help: 'Memory held by the daemon\'s libvips operation cache (hashes, thumbnails, frames; uploads are processed in the image worker)', registers, collect() { this.set(bytesOfMb(libvipsReadings().cache.memory.current)); } });
     new Gauge({
       name: `${METRIC_PREFIX}libvips_tasks`, help: 'The daemon\'s libvips tasks waiting for a thread (queue) and running (process); the image worker\'s are not counted', labelNames: ['state'], registers,
       collect() {
-        const counters = sharp.counters();
+        const { counters } = libvipsReadings();
         this.set({ state: 'queue' }, counters.queue);
         this.set({ state: 'process' }, counters.process);
       },
@@ -92,9 +92,14 @@ export class Metrics implements StoreObserver {
       },
     });
 
-    const build = { version: installedPackage().version, node: process.versions.node, sharp: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips };
-    new Gauge({ name: `${METRIC_PREFIX}build_info`, help: 'Always 1; the labels say which daemon, Node.js, sharp and libvips versions run', labelNames: ['version', 'node', 'sharp', 'libvips'], registers })
-      .set(build, 1);
+    // Read at the first scrape, which loads sharp for its versions: the daemon loads it when first used (sharp-tuning.ts).
+    new Gauge({
+      name: `${METRIC_PREFIX}build_info`, help: 'Always 1; the labels say which daemon, Node.js, sharp and libvips versions run', labelNames: ['version', 'node', 'sharp', 'libvips'], registers,
+      collect() {
+        const { versions } = loadSharp();
+        this.set({ version: installedPackage().version, node: process.versions.node, sharp: versions.sharp ?? 'unknown', libvips: versions.vips }, 1);
+      },
+    });
     // MQTT's state comes through its status part, so that monitoring never imports the MQTT feature.
     const mqtt = parts.find((part) => part.key === 'mqtt');
     new Gauge({

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import sharp from 'sharp';
+import { libvipsReadings, type LibvipsReadings } from '../pipeline/sharp-tuning';
 import type { ConsumerStatus, StatusPart, StoreObserver } from '../store-events';
 import type { ImageWorkerStatus } from '../workers/image-worker';
 import type { ProcessingQueue } from '../memory/processing-queue';
@@ -26,7 +26,7 @@ export interface MonitorStatus {
   uptime_s: number;
   process: ProcessStats & { rss_mb: number; vms_mb: number | null };
   system: SystemStats;
-  libvips: { cache: ReturnType<typeof sharp.cache>; counters: ReturnType<typeof sharp.counters> };
+  libvips: LibvipsReadings;
   processing: ProcessingStats;
   store: { images: number; bytes: number };
   /** What retention removed to keep the store within its limits, and the free disk. */
@@ -173,7 +173,7 @@ export class Monitor extends EventEmitter<{ sample: [MonitorStatus, HistoryPoint
       uptime_s: Math.round(process.uptime()),
       process: { ...proc, rss_mb: mb(proc.rss_bytes)!, vms_mb: mb(proc.vms_bytes) },
       system,
-      libvips: { cache: sharp.cache(), counters: sharp.counters() },
+      libvips: libvipsReadings(),
       processing: this.ingestStats.read(),
       store: (({ count, bytes }) => ({ images: count, bytes }))(this.options.store.totals()),
       retention,
@@ -188,3 +188,4 @@ export class Monitor extends EventEmitter<{ sample: [MonitorStatus, HistoryPoint
 function mb(bytes: number | null): number | null {
   return bytes === null ? null : round(bytes / 1024 / 1024, 1);
 }
+

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../pipeline/sharp-tuning';
 import { writeFileAtomic } from '../atomic-write';
 import type { ImageStore, StoredImage } from '../storage/image-store';
 import type { MqttConnection } from './mqtt-connection';
@@ -193,7 +193,7 @@ export class RetainedMessages {
 
 /** The stored PNG as a JPEG whose long side is at most `maxDimension`, for Home Assistant. */
 export function latestJpeg(pngPath: string, maxDimension: number): Promise<Buffer> {
-  return sharp(pngPath)
+  return loadSharp()(pngPath)
     .resize(maxDimension, maxDimension, { fit: 'inside', withoutEnlargement: true })
     .jpeg({ quality: 80, mozjpeg: false })
     .toBuffer();

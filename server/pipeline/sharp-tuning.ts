@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { Settings } from '../settings';
 
 /** How images are processed in one mode: the whole meaning of enable_memory_optimization. */
@@ -29,12 +29,59 @@ export function processingProfile(settings: Settings): ProcessingProfile {
   return { imagesAtOnce: cores, threads: cores, cache: { memory: 50, files: 20, items: 100 } };
 }
 
-/** Sets libvips' threads and operation cache from the settings; the one place they are set. */
+/** The sharp module's type: what {@link loadSharp} returns. */
+export type SharpModule = typeof Sharp;
+
+/** Where sharp is, resolved without loading it, to tell whether it is loaded. */
+const SHARP_PATH = require.resolve('sharp');
+/** The settings libvips is to be tuned for, and those it was last tuned for. */
+let wanted: Settings | undefined;
+let applied: Settings | undefined;
+
+/**
+ * sharp, loaded on first use and tuned then: the daemon's own libvips work (a JPEG or PNG header
+ * it cannot read itself, hashes, thumbnails, display frames) comes after start or never, since the
+ * image worker processes uploads, and libvips and its glib map some 10 MiB the idle daemon need
+ * not hold (docs/benchmarks.md, "Idle memory").
+ */
+export function loadSharp(): SharpModule {
+  const sharp = require('sharp') as SharpModule;
+  if (wanted !== undefined && applied !== wanted) {
+    const { threads, cache } = processingProfile(wanted);
+    sharp.cache(cache);
+    // Explicitly, not 0: sharp.concurrency(0) keeps sharp's own default, which is 1 under glibc.
+    sharp.concurrency(threads);
+    applied = wanted;
+  }
+  return sharp;
+}
+
+/** sharp when this process has loaded it (tuned), else undefined: for readings that must not load it. */
+export function loadedSharp(): SharpModule | undefined {
+  return require.cache[SHARP_PATH] ? loadSharp() : undefined;
+}
+
+/**
+ * Sets libvips' threads and operation cache from the settings; the one place they are set. Applied
+ * at once when sharp is loaded, else when {@link loadSharp} first loads it.
+ */
 export function tuneSharp(settings: Settings): void {
-  const { threads, cache } = processingProfile(settings);
-  sharp.cache(cache);
-  // Explicitly, not 0: sharp.concurrency(0) keeps sharp's own default, which is 1 under glibc.
-  sharp.concurrency(threads);
+  wanted = settings;
+  applied = undefined;
+  loadedSharp();
+}
+
+/** The daemon's libvips cache and tasks, as sharp reports them. */
+export interface LibvipsReadings {
+  cache: ReturnType<SharpModule['cache']>;
+  counters: ReturnType<SharpModule['counters']>;
+}
+
+/** The libvips cache and tasks of this process: all zero while it has not loaded sharp, which reading them does not do. */
+export function libvipsReadings(): LibvipsReadings {
+  const sharp = loadedSharp();
+  if (sharp) return { cache: sharp.cache(), counters: sharp.counters() };
+  return { cache: { memory: { current: 0, high: 0, max: 0 }, files: { current: 0, max: 0 }, items: { current: 0, max: 0 } }, counters: { queue: 0, process: 0 } };
 }
 
 /** How many images may be processed at once, for the queue: one per core. */

@@ -6,12 +6,12 @@ import { open } from 'node:fs/promises';
 /** How many leading bytes {@link sniffImageFormat} needs. */
 export const SNIFF_BYTES = 16;
 
-/** The first {@link SNIFF_BYTES} bytes of a file, or fewer when it is shorter. */
-export async function readFileHead(path: string): Promise<Buffer> {
+/** The first `bytes` bytes of a file ({@link SNIFF_BYTES} by default), or fewer when it is shorter. */
+export async function readFileHead(path: string, bytes = SNIFF_BYTES): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
+    const head = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(head, 0, bytes, 0);
     return head.subarray(0, bytesRead);
   } finally {
     await handle.close();

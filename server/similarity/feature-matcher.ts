@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../pipeline/sharp-tuning';
 import { matcherBusy } from '../errors';
 import { FEATURE_IMAGE_SIZE, scoreMatch, type Comparison, type Features, type GreyImage, type MatchCounts } from './features';
 import type { WorkerRequest } from './feature-worker';
@@ -93,7 +93,7 @@ export class FeatureMatcher {
 
 /** An image file as grey pixels, its longest side at most 1024, for ORB. */
 async function greyImage(file: string): Promise<GreyImage> {
-  const { data, info } = await sharp(file, { sequentialRead: true })
+  const { data, info } = await loadSharp()(file, { sequentialRead: true })
     .resize(FEATURE_IMAGE_SIZE, FEATURE_IMAGE_SIZE, { fit: 'inside', withoutEnlargement: true })
     .greyscale()
     .raw()

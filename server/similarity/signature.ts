@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../pipeline/sharp-tuning';
 import type { ImageSignature } from '../storage/image-store';
 
 export type { ImageSignature } from '../storage/image-store';
@@ -88,7 +88,7 @@ function hex32(word: number): string {
  * squeezed to a square, read streaming (PNG and JPEG decode band by band).
  */
 export async function hashRaster(input: string | Buffer): Promise<Buffer> {
-  return sharp(input, { sequentialRead: true, limitInputPixels: false, pages: 1 })
+  return loadSharp()(input, { sequentialRead: true, limitInputPixels: false, pages: 1 })
     .resize(HASH_GRID, HASH_GRID, { fit: 'fill' })
     .flatten({ background: '#000000' })
     .toColourspace('srgb')

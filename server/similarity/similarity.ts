@@ -59,14 +59,18 @@ export interface SimilarityOptions {
   log: Logger;
   /** True while uploads are being processed: the re-hash waits then, as it runs at low priority. */
   busy: () => boolean;
+  /** Megapixels of new images that may wait for their hash while uploads are processed. @default FRESH_HASH_BACKLOG_MP */
+  backlogMp?: number;
 }
 
 /**
- * How many new images may wait for their hash while uploads are being processed. A burst of up to
- * this many is processed at full speed and hashed once it is over; past it, one image is hashed
- * beside the uploads for each new one, so that a query never waits for more than this many.
+ * How many megapixels of new images may wait for their hash while uploads are being processed:
+ * sixteen 12 MP frames, or some 650 of 640x480. A burst up to this is processed at full speed and
+ * hashed once it is over; past it, one image is hashed beside the uploads for each new one. A
+ * hash's time follows the image's pixels (the PNG is decoded whole), so bounding the pixels, not
+ * the images, bounds what a query may wait for: some 200 MP of decoding.
  */
-export const FRESH_HASH_BACKLOG = 16;
+export const FRESH_HASH_BACKLOG_MP = 200;
 
 /**
  * How long uploads must have paused before the hashing starts. Not merely "none in flight": one
@@ -81,7 +85,7 @@ export const UPLOAD_PAUSE_MS = 1000;
  * A new image is hashed after its upload is answered, from its PNG, once uploads have paused
  * ({@link UPLOAD_PAUSE_MS}), so that the hash (a second decode, 8% of a 12 MP upload's work) neither
  * delays an upload nor takes a core from a burst of them; sooner when a query is waiting for it or
- * {@link FRESH_HASH_BACKLOG} images are. An upload is hashed at once only when
+ * {@link FRESH_HASH_BACKLOG_MP} megapixels are. An upload is hashed at once only when
  * duplicate_max_distance needs its hash to decide whether to store it. Queries wait for the hashes
  * still to be made, so they always see every stored image. Images stored before signatures existed
  * are re-hashed in the background, also once uploads have paused, after the new ones.
@@ -94,7 +98,9 @@ export class Similarity implements StoreObserver, DuplicateCheck {
   readonly backfill: BackfillStatus = { pending: 0, done: 0, failed: 0 };
   private readonly hashed = { done: 0, failed: 0 };
   /** Newly committed images without a signature, hashed first, one at a time; the first stays listed while it is hashed. */
-  private readonly fresh: string[] = [];
+  private readonly fresh: Array<{ id: string; mp: number }> = [];
+  /** The megapixels of {@link fresh}. */
+  private freshMp = 0;
   /** Older images without a signature, hashed when nothing else is to be done. */
   private readonly older: string[] = [];
   private draining: Promise<void> | undefined;
@@ -138,10 +144,10 @@ export class Similarity implements StoreObserver, DuplicateCheck {
     this.lastCommitAt = performance.now();
     for (const image of images) {
       if (isSignature(image.signature)) this.index.add(image.id, image.signature.phash);
-      else this.fresh.push(image.id);
+      else this.addFresh(image);
     }
     if (this.fresh.length > 0 && !this.stopped) this.draining ??= this.drain();
-    if (this.fresh.length > FRESH_HASH_BACKLOG) this.wakeDrain?.();
+    if (this.overBacklog) this.wakeDrain?.();
   }
 
   /** The hashing of new images, for /memory_status. */
@@ -232,11 +238,13 @@ export class Similarity implements StoreObserver, DuplicateCheck {
         // After pending I/O, so that an upload's response goes out first.
         await new Promise((resolve) => setImmediate(resolve));
         const busy = this.options.busy() || performance.now() - this.lastCommitAt < UPLOAD_PAUSE_MS;
-        if (this.fresh.length > 0 && (!busy || this.freshWaiters.length > 0 || this.fresh.length > FRESH_HASH_BACKLOG)) {
+        if (this.fresh.length > 0 && (!busy || this.freshWaiters.length > 0 || this.overBacklog)) {
           try {
-            this.count(this.hashed, await this.hash(this.fresh[0]));
+            this.count(this.hashed, await this.hash(this.fresh[0].id));
           } finally {
-            this.fresh.shift();
+            this.freshMp -= this.fresh.shift()!.mp;
+            // Sums of fractions drift: none left is none.
+            if (this.fresh.length === 0) this.freshMp = 0;
           }
           if (this.fresh.length === 0) this.releaseFreshWaiters();
           continue;
@@ -254,6 +262,17 @@ export class Similarity implements StoreObserver, DuplicateCheck {
       // Committed while the loop was ending.
       if (this.fresh.length > 0 && !this.stopped) this.draining = this.drain();
     }
+  }
+
+  private addFresh(image: StoredImage): void {
+    const mp = (image.width * image.height) / 1e6;
+    this.fresh.push({ id: image.id, mp });
+    this.freshMp += mp;
+  }
+
+  /** True when more new images wait for their hash than a burst may leave: one is hashed beside each upload then. */
+  private get overBacklog(): boolean {
+    return this.freshMp > (this.options.backlogMp ?? FRESH_HASH_BACKLOG_MP);
   }
 
   /** Waits `ms` for the uploads to be over, or less when a query or the backlog wakes it. */
@@ -284,7 +303,7 @@ export class Similarity implements StoreObserver, DuplicateCheck {
     if (!image || isSignature(image.signature)) return 'skipped';
     try {
       const signature = await computeSignature(store.pngPath(id));
-      const record = await store.update(id, { signature });
+      const record = await store.update(id, { signature }, { relearnable: true });
       if (!record) return 'skipped';
       this.index.add(id, signature.phash);
       return 'done';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commitFile, fsyncPath, TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
+import { DirectorySync, fsyncPath, replaceFile, TEMP_PREFIX, writeDurableTemp, writeFileAtomic } from '../atomic-write';
 import type { ImageLabel } from '../image-labels';
 
 /**
@@ -89,7 +89,12 @@ export class ImageStore {
    */
   beforeWrite?: (step: 'png' | 'record') => void | Promise<void>;
 
-  private constructor(readonly dataDir: string) {}
+  /** Commits share the fsync of images/ (group commit). */
+  private readonly directory: DirectorySync;
+
+  private constructor(readonly dataDir: string) {
+    this.directory = new DirectorySync(this.imagesDir);
+  }
 
   get imagesDir(): string {
     return join(this.dataDir, 'images');
@@ -158,28 +163,55 @@ export class ImageStore {
   }
 
   async removeTempDir(dir: string): Promise<void> {
-    // A write stream opens its file asynchronously, so one destroyed by a refusal may still be
-    // creating it, which fails a single pass with ENOTEMPTY: rm retries on that.
-    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    // An upload's folder holds a file or a few and nothing deeper: unlinking them and the folder
+    // is a quarter of what rm's recursive walk costs (lstat, rmdir, readdir, lstat and unlink for
+    // each, rmdir), which an upload pays before its answer.
+    try {
+      for (const name of await readdir(dir)) await unlink(join(dir, name));
+      await rmdir(dir);
+    } catch {
+      // A write stream opens its file asynchronously, so one destroyed by a refusal may still be
+      // creating it, which fails a single pass with ENOTEMPTY: rm retries on that.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    }
   }
 
   /**
    * Moves the finished PNG at `pngFile` into the store and commits its metadata. The id is taken
    * here, at commit, so ids follow commit order; the image stays unsettled (see {@link settle})
    * until its request is answered.
+   *
+   * Both files are flushed first (together), then renamed into images/, then the directory is flushed once
+   * for both, and for every other image committed meanwhile ({@link DirectorySync}): three fsyncs
+   * per image at most, fewer when images commit together. Until the directory's fsync a power cut
+   * may keep either rename or none, and {@link open} removes a PNG without its record and a record
+   * without its PNG; the caller answers only after this resolves.
    * @throws the fs error (ENOSPC, EIO, ...); then nothing is listed and no file is left in images/.
    */
   async add(pngFile: string, image: NewImage): Promise<StoredImage> {
     const record: StoredImage = { id: this.nextId(), ...image };
     const pngPath = this.pngPath(record.id);
+    const metaPath = this.metaPath(record.id);
+    let recordTemp: string | undefined;
     this.unsettled.add(record.id);
     try {
       await this.beforeWrite?.('png');
-      await commitFile(pngFile, pngPath);
-      await this.beforeWrite?.('record');
-      await writeFileAtomic(this.metaPath(record.id), `${JSON.stringify(record)}\n`);
+      // The two files are flushed at once: the file system may serve both with one journal commit.
+      const [png, written] = await Promise.allSettled([fsyncPath(pngFile), (async () => {
+        await this.beforeWrite?.('record');
+        return writeDurableTemp(metaPath, `${JSON.stringify(record)}\n`);
+      })()]);
+      if (written.status === 'fulfilled') recordTemp = written.value;
+      if (png.status === 'rejected') throw png.reason;
+      if (written.status === 'rejected') throw written.reason;
+      await rename(pngFile, pngPath);
+      await rename(written.value, metaPath);
+      await this.directory.sync();
     } catch (err) {
       this.unsettled.delete(record.id);
+      // The record first, so that a crash in between leaves no record without its PNG listed.
+      await rm(metaPath, { force: true });
+      if (recordTemp) await rm(recordTemp, { force: true });
       await rm(pngPath, { force: true });
       throw err;
     }
@@ -229,16 +261,19 @@ export class ImageStore {
 
   /**
    * Replaces the record of a listed image with `update` applied, atomically on disk: for facts
-   * learned after commit (a signature computed in the background). The id never changes.
+   * learned after commit. The id never changes. With `relearnable` (a signature: an image without
+   * one is re-hashed at start) the directory is not flushed, so a power cut may keep the former
+   * record, whole; otherwise (labels, which their consumer's cursor will not come back for) the
+   * directory is flushed too.
    */
-  update(id: string, update: Partial<NewImage>): Promise<StoredImage | undefined> {
+  update(id: string, update: Partial<NewImage>, { relearnable = false } = {}): Promise<StoredImage | undefined> {
     // One at a time, each over the record the one before left: two features learning facts of
     // one image at once (its hash, its labels) must not write over each other's.
     const next = this.updates.then(async () => {
       const current = this.byId.get(id);
       if (!current) return undefined;
       const record: StoredImage = { ...current, ...update, id };
-      await writeFileAtomic(this.metaPath(id), `${JSON.stringify(record)}\n`);
+      await (relearnable ? replaceFile : writeFileAtomic)(this.metaPath(id), `${JSON.stringify(record)}\n`);
       if (!this.byId.has(id)) return undefined;
       this.byId.set(id, record);
       this.index[lowerBound(this.index, id)] = record;
@@ -325,7 +360,7 @@ export class ImageStore {
     this.index.splice(lowerBound(this.index, id), 1);
     await unlink(this.metaPath(id)).catch(ignoreMissing);
     await unlink(this.pngPath(id)).catch(ignoreMissing);
-    await fsyncPath(this.imagesDir);
+    await this.directory.sync();
     return record;
   }
 

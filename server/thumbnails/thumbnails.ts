@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../pipeline/sharp-tuning';
 import { TEMP_PREFIX, writeFileAtomic } from '../atomic-write';
 import type { StoreObserver } from '../store-events';
 import { imageNotFound } from '../errors';
@@ -75,7 +75,7 @@ export class Thumbnails implements StoreObserver {
   private async make(id: string, path: string): Promise<Thumbnail> {
     let data: Buffer;
     try {
-      data = await sharp(this.store.pngPath(id))
+      data = await loadSharp()(this.store.pngPath(id))
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 75, effort: 2 })
         .toBuffer();

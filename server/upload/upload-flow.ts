@@ -10,6 +10,7 @@ import { asDiskError } from '../storage/disk-errors';
 import type { DuplicateRecord } from '../store-events';
 import type { ImageSignature, ImageStore, StoredImage } from '../storage/image-store';
 import type { Retention } from '../storage/retention';
+import { UNTIMED, UploadCost, type UploadClock } from '../monitoring/upload-cost';
 
 /** Per-request image options kept in each record, such as a display's rotation_mode. */
 export type ImageOptions = Record<string, unknown>;
@@ -25,6 +26,8 @@ export interface UploadRequest {
   receivedAt: string;
   /** Kept in each record as `options` when not empty. */
   options?: ImageOptions;
+  /** Times the phases of the request (monitoring/upload-cost.ts). @default untimed */
+  clock?: UploadClock;
 }
 
 /** The source of an image nobody names. */
@@ -67,6 +70,8 @@ export interface Ingest {
   admit?(check: () => Promise<void>): Promise<void>;
   /** Told the source as soon as it is known, and again if the upload names another (a request's log line). */
   named?(source: string): void;
+  /** Times the phases of the upload, from reading the body to the store's commit. @default untimed */
+  clock?: UploadClock;
 }
 
 /** The near-duplicate decision (server/similarity/similarity.ts). */
@@ -105,6 +110,8 @@ export interface UploadFlowParts {
 export class UploadFlow {
   /** Refusals already counted, so that a caller may report every error it sees without counting one twice. */
   private readonly counted = new WeakSet<object>();
+  /** What each phase of the timed uploads cost the daemon; a way in starts a clock per upload. */
+  readonly cost = new UploadCost();
 
   constructor(private readonly parts: UploadFlowParts) {}
 
@@ -132,6 +139,7 @@ export class UploadFlow {
       await (way.admit ? way.admit(check) : check());
       workDir = await this.parts.store.createTempDir();
       const received = await way.receive(workDir);
+      way.clock?.lap('body');
       source = received.source ?? names.source ?? received.message?.source?.() ?? DEFAULT_SOURCE;
       way.named?.(source);
       return await this.receive({
@@ -141,6 +149,7 @@ export class UploadFlow {
         capturedAt: received.capturedAt ?? names.capturedAt ?? received.message?.capturedAt ?? null,
         receivedAt,
         options: { ...names.options, ...received.options },
+        clock: way.clock,
       });
     } catch (err) {
       this.reject(err, source);
@@ -182,6 +191,7 @@ export class UploadFlow {
       const ids = stored.map((image) => image.id);
       await this.parts.retention.afterStore(ids);
       this.parts.store.settle(ids);
+      request.clock?.lap('commit');
     } catch (err) {
       for (const image of stored) await this.parts.store.delete(image.id);
       this.reject(err, request.source);
@@ -214,13 +224,21 @@ export class UploadFlow {
    * image) and the processing time in ms.
    * @throws AppError as the pipeline refuses the file, or busy when the queue is full.
    */
-  async process<T>(file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T): Promise<T> {
+  async process<T>(
+    file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T, clock: UploadClock = UNTIMED,
+  ): Promise<T> {
     const { costMb, header } = await weighInput(file, this.parts.settings());
+    clock.lap('header');
     return this.parts.queue.run(async () => {
+      clock.lap('queue');
       const settings = this.parts.settings();
       const started = performance.now();
       const processed = await this.parts.pipeline(file, output, settings, header ?? undefined);
-      return then(processed, settings, performance.now() - started);
+      const ms = performance.now() - started;
+      clock.lap('worker');
+      const result = await then(processed, settings, ms);
+      clock.lap('commit');
+      return result;
     }, costMb);
   }
 
@@ -247,6 +265,6 @@ export class UploadFlow {
           : {}),
         ...options,
       });
-    });
+    }, request.clock);
   }
 }

@@ -78,6 +78,55 @@ describe('crash safety', { timeout: 240_000 }, () => {
   });
 });
 
+/**
+ * Group commit: images committed at once share one fsync of images/. Several are answered
+ * together, then a second burst is cut by SIGKILL while its commits (and their shared fsync) are
+ * in flight: every answered image of both must be listed and whole after the restart.
+ */
+describe('crash safety of group commit', { timeout: 120_000 }, () => {
+  it('keeps every image answered together, and those of a burst cut by SIGKILL mid-commit', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pir-group-'));
+    const acknowledged = new Map<string, Record>();
+    try {
+      const uploads = await Promise.all(Array.from({ length: 8 }, (_, i) => photoLike(200 + i * 8, 150 + i * 6, 'jpeg', i + 1)));
+      const daemon = await startDaemon(dataDir, { MIN_FREE_DISK_MB: '0' });
+      const together = await Promise.all(uploads.map((body) => upload(daemon.url, body, false, 1)));
+      for (const outcome of together) {
+        assert.equal(outcome.status, 201);
+        for (const image of outcome.images) acknowledged.set(image.id, image);
+      }
+      const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+      const fsyncs = Number(/^image_receiver_fsyncs_total (\S+)$/m.exec(metrics)?.[1]);
+      // Two files per image, and the folder at most once per image.
+      assert.ok(fsyncs >= 2 * 8 + 1 && fsyncs <= 3 * 8 + 2, `${fsyncs} fsyncs for 8 images`);
+      let killed!: () => void;
+      const kill = new Promise<void>((resolve) => { killed = resolve; });
+      const burst = uploads.map((body) => upload(daemon.url, body, false, 2).then((outcome) => {
+        if (outcome.status === 201) killed();
+        return outcome;
+      }, () => CUT));
+      await kill;
+      daemon.child.kill('SIGKILL');
+      assert.equal((await daemon.exited).signal, 'SIGKILL');
+      let cut = 0;
+      for (const outcome of await Promise.all(burst)) {
+        if (outcome === CUT) cut++;
+        else for (const image of outcome.images) acknowledged.set(image.id, image);
+      }
+      assert.ok(cut > 0, 'the kill came after the whole second burst');
+      const restarted = await startDaemon(dataDir, { MIN_FREE_DISK_MB: '0' });
+      try {
+        await assertConsistent(restarted.url, dataDir, acknowledged);
+      } finally {
+        await restarted.stop();
+      }
+      assert.ok(acknowledged.size > 8);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** One upload, raw or as a one-file form; a cut connection rejects. */
 async function upload(url: string, body: Buffer, multipart: boolean, round: number): Promise<Outcome> {
   const init: RequestInit = multipart

@@ -79,6 +79,12 @@ describe('/metrics as Prometheus reads it', () => {
     assert.equal(sample(text, `${METRIC_PREFIX}consumer_skipped_images_total{consumer="id-log"}`), 0);
     assert.equal(sample(text, `${METRIC_PREFIX}consumer_failures_total{consumer="id-log"}`), 0);
     assert.equal(sample(text, `${METRIC_PREFIX}image_worker_starts_total`), 1);
+    // One upload answered with 201, one refused: only the first is in the phase totals.
+    assert.equal(sample(text, `${METRIC_PREFIX}upload_phase_images_total`), 1);
+    assert.ok(sample(text, `${METRIC_PREFIX}upload_phase_seconds_total{phase="worker"}`)! > 0);
+    assert.ok(sample(text, `${METRIC_PREFIX}upload_phase_cpu_seconds_total{phase="body"}`)! > 0);
+    // Its PNG and record, and the folder's, at least.
+    assert.ok(sample(text, `${METRIC_PREFIX}fsyncs_total`)! >= 3);
     for (const [name, type] of typeOf) assert.ok(type === 'counter' || !name.endsWith('_total'), `${name} is a ${type}`);
     const byteSamples = text.split('\n').filter((line) => /^[a-z_]+_bytes(_total)?[{ ]/.test(line));
     assert.ok(byteSamples.some((line) => line.startsWith(`${METRIC_PREFIX}image_worker_private_bytes `)), 'the worker ran, so its memory is there');

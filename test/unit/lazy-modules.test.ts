@@ -18,8 +18,17 @@ describe('start-up modules', () => {
   it('the daemon loads its multipart parser (busboy) only for a multipart upload', () => {
     const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js')]);
     assert.ok(atStart.includes('koa'), atStart.join(' '));
-    assert.ok(atStart.includes('sharp'), atStart.join(' '));
     for (const lazy of ['busboy', 'streamsearch']) assert.ok(!atStart.includes(lazy), `${lazy} loaded at start`);
+  });
+
+  it('the daemon loads the protocol, schema and page modules only when first used', () => {
+    const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js')]);
+    for (const lazy of ['ejs', 'zod', 'protobufjs', 'mqtt']) assert.ok(!atStart.includes(lazy), `${lazy} loaded at start`);
+  });
+
+  it('the daemon loads sharp (libvips) only when it first does image work of its own: uploads are processed in the image worker', () => {
+    const atStart = packagesLoadedBy([join(SERVER, 'app.js'), join(SERVER, 'services.js')]);
+    assert.ok(!atStart.includes('sharp'), 'sharp loaded at start');
   });
 
   it('the daemon loads MQTT.js only when mqtt_url is set', () => {

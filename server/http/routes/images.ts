@@ -157,9 +157,11 @@ function sendPng(ctx: Context, deps: AppDeps, image: StoredImage, cacheControl: 
  * Fills the upload flow with one request: what its query names (checked before the body is
  * read), and its body on disk. The flow owns everything else (UploadFlow.ingest).
  */
-function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[]): Promise<UploadResult> {
+async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[]): Promise<UploadResult> {
   let kind: ReturnType<typeof parseUploadKind>;
-  return deps.flow.ingest({
+  const clock = deps.flow.cost.start();
+  const result = await deps.flow.ingest({
+    clock,
     names: () => {
       const names = {
         source: parseSource(ctx.query.source),
@@ -185,4 +187,10 @@ function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly string[
       };
     },
   });
+  // The response phase ends once the answer is handed to the socket: Koa's presenting and writing included.
+  ctx.res.once('finish', () => {
+    clock.lap('response');
+    clock.answered(result.images.length);
+  });
+  return result;
 }

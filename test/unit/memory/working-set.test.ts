@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { ProcessingQueue } from '../../../server/memory/processing-queue';
 import { estimateWorkingSetMb, weighInput } from '../../../server/memory/working-set';
 import { readImageHeader } from '../../../server/pipeline/image-header';
-import { photoLike } from '../../helpers/fixtures';
+import { jpegWithOrientation, photoLike } from '../../helpers/fixtures';
+import sharp from 'sharp';
 import { openPipeline, type TestPipeline } from '../../helpers/test-pipeline';
 
 describe('the working-set estimate in the upload path', () => {
@@ -27,6 +28,20 @@ describe('the working-set estimate in the upload path', () => {
     assert.equal(await readImageHeader((await upload(Buffer.from('not an image at all'))).file), null);
     const jpeg = await photoLike(400, 300);
     assert.equal(await readImageHeader((await upload(jpeg.subarray(0, 40))).file), null);
+  });
+
+  it('reads a JPEG\'s and a PNG\'s dimensions itself as sharp reads them, and a frame header past its first read through sharp', async () => {
+    const progressive = await sharp(await photoLike(333, 222)).jpeg({ progressive: true }).toBuffer();
+    const grey = await sharp(await photoLike(101, 77)).greyscale().jpeg().toBuffer();
+    const interlaced = await sharp(await photoLike(90, 60, 'png')).png({ progressive: true }).toBuffer();
+    // Two 64 KiB application segments put the frame header past the 128 KiB read.
+    const big = await photoLike(64, 48);
+    const segment = Buffer.concat([Buffer.from([0xff, 0xef, 0xff, 0xff]), Buffer.alloc(0xffff - 2, 0x20)]);
+    const late = Buffer.concat([big.subarray(0, 2), segment, segment, big.subarray(2)]);
+    for (const bytes of [await jpegWithOrientation(6, 96, 64), progressive, grey, interlaced, late]) {
+      const { format, width, height } = await sharp(bytes).metadata();
+      assert.deepEqual(await readImageHeader((await upload(bytes)).file), { format, width, height });
+    }
   });
 
   it('hands the queue each upload\'s estimate before it is admitted', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { processingConcurrency, tuneSharp } from '../../../server/pipeline/sharp-tuning';
@@ -33,5 +35,18 @@ describe('tuneSharp and processingConcurrency', () => {
     tuneSharp(ON);
     assert.equal(sharp.concurrency(), 1);
     assert.equal(sharp.cache().items.max, 0);
+  });
+
+  it('tunes sharp when it is first loaded, for settings given before: the daemon loads it on first use', () => {
+    const tuning = join(__dirname, '..', '..', '..', 'server', 'pipeline', 'sharp-tuning.js');
+    const settings = join(__dirname, '..', '..', '..', 'server', 'settings.js');
+    const script = `const t = require(${JSON.stringify(tuning)}); const { DEFAULT_SETTINGS } = require(${JSON.stringify(settings)});
+      t.tuneSharp({ ...DEFAULT_SETTINGS, enable_memory_optimization: true });
+      const loadedBefore = t.loadedSharp() !== undefined;
+      const readings = t.libvipsReadings();
+      const sharp = t.loadSharp();
+      process.stdout.write(JSON.stringify({ loadedBefore, readings: readings.cache.items.max, threads: sharp.concurrency(), items: sharp.cache().items.max, loadedAfter: t.loadedSharp() === sharp }));`;
+    const seen = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as Record<string, unknown>;
+    assert.deepEqual(seen, { loadedBefore: false, readings: 0, threads: 1, items: 0, loadedAfter: true });
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ImageStore, isImageId, type NewImage } from '../../../server/storage/image-store';
+import { DirectorySync, fsyncCount } from '../../../server/atomic-write';
 
 const image = (source = 'cam'): NewImage => ({
   source, width: 1, height: 1, bytes: 3, format: 'png', compression_level: 6,
@@ -65,5 +66,32 @@ describe('ImageStore', () => {
       assert.equal(record.signature?.phash, '0123456789abcdef');
       assert.equal(record.labels?.[0].name, 'cat');
     }
+  });
+
+  it('commits images together with one fsync of the folder for all who ask while one runs', async () => {
+    const store = await ImageStore.open(dir);
+    const before = fsyncCount();
+    const records = await Promise.all(Array.from({ length: 6 }, () => addOne(store)));
+    // Each image's PNG and record are flushed; the folder at most once per image, fewer when shared.
+    const fsyncs = fsyncCount() - before;
+    assert.ok(fsyncs >= 2 * 6 + 1 && fsyncs <= 3 * 6, `${fsyncs} fsyncs for 6 images`);
+    const reopened = await ImageStore.open(dir);
+    assert.deepEqual(reopened.list({ limit: 10 }).images.map((i) => i.id).sort(), records.map((r) => r.id).sort());
+
+    // Asked five times at once: one fsync starts, and the four who asked while it ran share the next.
+    const sync = new DirectorySync(join(dir, 'images'));
+    const asked = fsyncCount();
+    await Promise.all(Array.from({ length: 5 }, () => sync.sync()));
+    assert.equal(fsyncCount() - asked, 2);
+    // One who asks after they are done gets an fsync of its own.
+    await sync.sync();
+    assert.equal(fsyncCount() - asked, 3);
+  });
+
+  it('a failed directory fsync fails every commit it was to cover, and the next one tries again', async () => {
+    const sync = new DirectorySync(join(dir, 'no-such-folder'));
+    const results = await Promise.allSettled(Array.from({ length: 3 }, () => sync.sync()));
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+    await assert.rejects(sync.sync(), { code: 'ENOENT' });
   });
 });
