@@ -172,10 +172,16 @@ export class WorkerProcess<J extends object> {
 export function serveJobs<J extends object>(handle: (job: WorkerJob<J>) => Promise<unknown>): void {
   process.on('SIGTERM', () => undefined);
   process.on('SIGINT', () => undefined);
+  // A job may finish after the daemon ended this worker or went away: its answer then has no one
+  // to go to. The callback takes the send's EPIPE, which would otherwise crash this process with
+  // an unhandled 'error' just before 'disconnect' ends it.
+  const answer = (message: WorkerAnswer): void => {
+    if (process.connected) process.send!(message, undefined, undefined, () => undefined);
+  };
   process.on('message', (job: WorkerJob<J>) => {
     handle(job).then(
-      (result) => process.send!({ id: job.id, result } satisfies WorkerAnswer),
-      (err: unknown) => process.send!({ id: job.id, error: describeError(err) } satisfies WorkerAnswer),
+      (result) => answer({ id: job.id, result }),
+      (err: unknown) => answer({ id: job.id, error: describeError(err) }),
     );
   });
   process.on('disconnect', () => process.exit(0));

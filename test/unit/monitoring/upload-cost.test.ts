@@ -23,7 +23,8 @@ describe('UploadCost', () => {
     clock.answered(2);
     const body = cost.phase('body');
     const worker = cost.phase('worker');
-    assert.ok(body.cpuSeconds >= 0.03 && body.seconds >= body.cpuSeconds * 0.9, JSON.stringify(body));
+    // CPU counts every thread of the process (the GC's too), so it may exceed the wall time.
+    assert.ok(body.cpuSeconds >= 0.03 && body.seconds > 0, JSON.stringify(body));
     assert.ok(worker.seconds >= 0.035, JSON.stringify(worker));
     // Waiting is time, not CPU.
     assert.ok(worker.cpuSeconds < worker.seconds / 2, JSON.stringify(worker));
