@@ -14,7 +14,7 @@ const { dirname, join, resolve } = require('node:path');
 
 /**
  * What the worker loads, package by package: `main` is what require() of the package gives, and
- * `keep` every file kept beside it (the WASM the backend reads, the model's weights), with the
+ * `keep` every file (or folder, less `exclude`) kept beside it (the WASM the backend reads, the model's weights), with the
  * package's LICENSE file where it has one. The TensorFlow.js packages ship none: their notice (Apache-2.0)
  * is the `@license` header at the top of each kept bundle.
  */
@@ -34,6 +34,20 @@ const PACKAGES = [
     integrity: 'sha512-/IYhReRIp4jg/wYW0OwbbJZG8ON87mbz0PgkiP3CdcACRSvUN0h8rvC0O3YcDtkTQtFWF/tcXq/KlVDyV49wmA==',
     // SIMD first; the plain build for a CPU without it. Never the threaded one: one thread only.
     keep: ['dist/tf-backend-wasm.min.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm'],
+  },
+  {
+    // CLIP's runtime (where clip_model_dir is set): onnxruntime-web's Node entry, one thread, and
+    // the one WebAssembly build it loads (SIMD; Pi 2 to 5 have it through NEON). MIT: the notice is
+    // the header of each kept file; the package ships no LICENSE file.
+    name: 'onnxruntime-web', version: '1.31.1', license: 'MIT', main: 'dist/ort.node.min.js',
+    integrity: 'sha512-5GeH+bWQ+HxM10z7erGlsWqryrwMbSvm/1tkIsKTT48g0fI19VXVVC435t4t7VsPdSQeS7NmuZPXrQ73k82URw==',
+    keep: ['dist/ort.node.min.js', 'dist/ort-wasm-simd-threaded.mjs', 'dist/ort-wasm-simd-threaded.wasm'],
+  },
+  {
+    // What ort.node.min.js requires: the tensor and session API, its CommonJS build only.
+    name: 'onnxruntime-common', version: '1.31.1', license: 'MIT', main: 'dist/cjs/index.js',
+    integrity: 'sha512-F+nnYNiQtmNJ95V6R/isBJqiVpdANCrsMEg1OaF+Bkbl3GAtzWLR7Ng17Ld0QtYtYJyotOHPJzOQn1Y6PLZjpg==',
+    keep: ['dist/cjs'], exclude: ['*.map', '*.d.ts'],
   },
   {
     // The COCO-80 CenterNet detector (MobileNetV3 CenterNet, converted to a TF.js graph model).
@@ -110,12 +124,13 @@ function install() {
       // Only the files kept, and the licence.
       const files = [...pkg.keep, ...(pkg.licenseFile ? ['LICENSE'] : [])];
       const read = pkg.graphModel ? [pkg.graphModel.topology, ...pkg.graphModel.shards] : [];
-      execFileSync('tar', ['xzf', file, '-C', unpacked, ...[...files, ...read].map((kept) => `package/${kept}`)]);
+      const excluded = (pkg.exclude ?? []).map((pattern) => `--exclude=${pattern}`);
+      execFileSync('tar', ['xzf', file, '-C', unpacked, ...excluded, ...[...files, ...read].map((kept) => `package/${kept}`)]);
       const root = join(staged, 'node_modules', pkg.name);
       mkdirSync(root, { recursive: true });
       for (const kept of files) {
         mkdirSync(dirname(join(root, kept)), { recursive: true });
-        cpSync(join(unpacked, 'package', kept), join(root, kept));
+        cpSync(join(unpacked, 'package', kept), join(root, kept), { recursive: true });
       }
       if (pkg.graphModel) writeGraphModel(unpacked, root, pkg.graphModel);
       const manifest = { name: pkg.name, version: pkg.version, license: pkg.license, ...(pkg.main ? { main: pkg.main } : {}) };
