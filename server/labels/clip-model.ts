@@ -65,7 +65,11 @@ export class ClipModel {
   /** The unit-length CLIP embedding of an image file. */
   async embedImage(file: string): Promise<Float32Array> {
     this.vision ??= (async () => ({ session: await this.session(CLIP_VISION_FILES), config: parsePreprocessorConfig(await this.json('preprocessor_config.json')) }))();
-    const { session, config } = await this.vision;
+    // A failed load is tried again by the next image: the operator may have fixed the folder.
+    const { session, config } = await this.vision.catch((err: unknown) => {
+      this.vision = undefined;
+      throw err;
+    });
     const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const pixels = clipPixelValues(data, info.width, info.height, config);
     const Tensor = loadOrt(this.modelsDir).Tensor;
@@ -76,7 +80,10 @@ export class ClipModel {
   /** The unit-length CLIP embedding of a text, and its token ids. */
   async embedText(text: string): Promise<{ embedding: Float32Array; ids: number[] }> {
     this.text ??= (async () => ({ session: await this.session(CLIP_TEXT_FILES), tokenizer: new ClipTokenizer(await this.json('tokenizer.json')) }))();
-    const { session, tokenizer } = await this.text;
+    const { session, tokenizer } = await this.text.catch((err: unknown) => {
+      this.text = undefined;
+      throw err;
+    });
     const { ids, mask } = tokenizer.encode(text);
     const Tensor = loadOrt(this.modelsDir).Tensor;
     const feeds: Record<string, OrtTensor> = { input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, CLIP_CONTEXT_LENGTH]) };

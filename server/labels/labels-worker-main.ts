@@ -44,6 +44,8 @@ export interface Analysis {
   clip?: Float32Array;
   /** The CLIP embedding's time in the worker, decode included, in ms. */
   clipMs?: number;
+  /** Why the CLIP embedding failed, when the labels did not: a broken export must not stop them. */
+  clipError?: string;
 }
 
 /** What a clip-text job answers: the unit-length text embedding and the token ids it was made of. */
@@ -149,8 +151,13 @@ async function analyse(job: AnalyseJob): Promise<Analysis> {
   const analysis: Analysis = {};
   if (job.clipDir) {
     const started = performance.now();
-    analysis.clip = await clipModel(job.modelsDir, job.clipDir).embedImage(job.file);
-    analysis.clipMs = Math.round(performance.now() - started);
+    try {
+      analysis.clip = await clipModel(job.modelsDir, job.clipDir).embedImage(job.file);
+      analysis.clipMs = Math.round(performance.now() - started);
+    } catch (err) {
+      if (!job.detect && !job.embed) throw err;
+      analysis.clipError = (err as Error).message;
+    }
   }
   if (!job.detect && !job.embed) return analysis;
   const { tf } = await loadRuntime(job.modelsDir);

@@ -52,7 +52,7 @@ export interface LabelsStatus {
   /** Images with a content embedding. */
   embeddings: number;
   /** Whether a CLIP export is set (clip_model_dir) and usable, and the images with a CLIP embedding. */
-  clip: { enabled: boolean; embeddings: number; last_ms: number | null; last_text_ms: number | null };
+  clip: { enabled: boolean; embeddings: number; last_ms: number | null; last_text_ms: number | null; last_error: string | null };
   worker: LabelWorkerStatus;
 }
 
@@ -70,6 +70,7 @@ export class Labels implements StatusPart, StoreObserver {
   private lastMs: number | null = null;
   private lastTextMs: number | null = null;
   private lastClipMs: number | null = null;
+  private lastClipError: string | null = null;
 
   constructor(private readonly options: LabelsOptions) {
     this.modelsDir = options.modelsDir ?? MODELS_DIR;
@@ -92,9 +93,12 @@ export class Labels implements StatusPart, StoreObserver {
     const settings = this.options.settings();
     const clipDir = this.clipDir(settings);
     const started = performance.now();
-    const { rows, embedding, clip, clipMs } = await this.analyse(store.pngPath(image.id), image.width * image.height, true, clipDir);
+    const { rows, embedding, clip, clipMs, clipError } = await this.analyse(store.pngPath(image.id), image.width * image.height, true, clipDir);
     this.lastMs = Math.round(performance.now() - started);
     this.lastClipMs = clipMs ?? this.lastClipMs;
+    // Said once per new reason, not once per image; the labels go on without the CLIP embedding.
+    if (clipError && clipError !== this.lastClipError) this.options.log.warn(`labels: no CLIP embedding from ${clipDir}: ${clipError}`);
+    this.lastClipError = clipError ?? null;
     const labels = keptLabels(decodeDetections(rows!, image.width, image.height, settings.label_min_score), settings.label_min_score, settings.label_keep);
     const updated = await store.update(image.id, { labels });
     if (!updated) return undefined;
@@ -232,7 +236,7 @@ export class Labels implements StatusPart, StoreObserver {
     return {
       enabled: this.enabled(this.options.settings()), models_installed: modelsInstalled(this.modelsDir),
       labelled: this.labelled, last_ms: this.lastMs, embeddings: this.options.embeddings.size,
-      clip: { enabled: this.clipDir(this.options.settings()) !== undefined, embeddings: this.options.clipEmbeddings.size, last_ms: this.lastClipMs, last_text_ms: this.lastTextMs },
+      clip: { enabled: this.clipDir(this.options.settings()) !== undefined, embeddings: this.options.clipEmbeddings.size, last_ms: this.lastClipMs, last_text_ms: this.lastTextMs, last_error: this.lastClipError },
       worker: this.options.worker.status(),
     };
   }

@@ -140,6 +140,22 @@ describe('CLIP from a local folder: image embeddings by the labels consumer, sea
     }
   });
 
+  it('labels an image still when the export is broken, and says why it has no CLIP embedding', async () => {
+    const broken = await writeTinyClip({ vision: IDENTITY, text: textRows(), preprocessor: PREPROCESSOR });
+    await rm(join(broken, 'onnx', 'vision_model.onnx'));
+    const other = await startTestApp({ modelsDir: MODELS_DIR, settings: { labels: 'on', clip_model_dir: broken, labels_worker_idle_seconds: 1 } });
+    try {
+      const id = await upload(other, await solid(230, 20, 20));
+      const status = await eventually(async () => (await (await other.fetch('/memory_status')).json()) as MemoryStatus, (s) => s.consumers.labels?.delivered === 1, 30_000);
+      assert.match(status.labels.clip.last_error ?? '', /none of onnx\/vision_model\.onnx/);
+      assert.ok(Array.isArray(((await (await other.fetch(`/images/${id}/meta`)).json()) as { labels?: unknown[] }).labels), 'labelled');
+      assert.equal(existsSync(join(other.dataDir, 'clip-embeddings', `${id}.bin`)), false);
+    } finally {
+      await other.destroy();
+      await rm(broken, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a blank or too long text with 400', async () => {
     for (const query of ['text=', 'text=%20%20', `text=${'a'.repeat(1001)}`]) {
       const response = await app.fetch(`/search?${query}`);

@@ -112,6 +112,7 @@ export function memoryStatusSchema(settings: z.ZodType) {
         embeddings: integer.describe('Images with a CLIP embedding (search by text)'),
         last_ms: integer.nullable().describe('The last image\'s CLIP embedding time in the labels worker, decode included'),
         last_text_ms: integer.nullable().describe('The last text query\'s time, queue wait and worker start included'),
+        last_error: z.string().nullable().describe('Why the last image got no CLIP embedding (a broken export; its labels were kept), or null'),
       }),
       worker: workerSchema('labels_worker_idle_seconds'),
     }).optional().describe('Object labels and the labels worker (docs/labels.md)'),
