@@ -26,5 +26,5 @@ export function labelsOverMemoryBudget(costMb: number): AppError {
 /** 404 for a text search while no CLIP export is set, or labels are off. */
 export function textSearchOff(): AppError {
   return new AppError('not_found', 'Search by text needs a CLIP model: put a CLIP export in the Xenova layout in a folder, set clip_model_dir to it '
-    + 'in the settings file, and turn labels on (docs/labels.md#clip)');
+    + 'in the settings file, run `npm run models:install -- --clip` and turn labels on (docs/labels.md#clip)');
 }
