@@ -71,6 +71,8 @@ export class Labels implements StatusPart, StoreObserver {
   private lastTextMs: number | null = null;
   private lastClipMs: number | null = null;
   private lastClipError: string | null = null;
+  /** The worker start (its count) in which CLIP's models were last loaded. */
+  private clipLoadedIn: number | undefined;
 
   constructor(private readonly options: LabelsOptions) {
     this.modelsDir = options.modelsDir ?? MODELS_DIR;
@@ -96,6 +98,7 @@ export class Labels implements StatusPart, StoreObserver {
     const { rows, embedding, clip, clipMs, clipError } = await this.analyse(store.pngPath(image.id), image.width * image.height, true, clipDir);
     this.lastMs = Math.round(performance.now() - started);
     this.lastClipMs = clipMs ?? this.lastClipMs;
+    if (clip) this.clipLoadedIn = this.options.worker.status().starts;
     // Said once per new reason, not once per image; the labels go on without the CLIP embedding.
     if (clipError && clipError !== this.lastClipError) this.options.log.warn(`labels: no CLIP embedding from ${clipDir}: ${clipError}`);
     this.lastClipError = clipError ?? null;
@@ -148,6 +151,7 @@ export class Labels implements StatusPart, StoreObserver {
     const worker = this.options.worker;
     const started = performance.now();
     const { embedding } = await this.admitted(this.workerCostMb(clipDir), () => worker.embedText(text, this.modelsDir, clipDir));
+    this.clipLoadedIn = worker.status().starts;
     this.lastTextMs = Math.round(performance.now() - started);
     await this.options.clipEmbeddings.loaded();
     const store = this.options.store;
@@ -207,13 +211,16 @@ export class Labels implements StatusPart, StoreObserver {
   }
 
   /**
-   * What starting the worker costs, in MiB, when it is not running: its own memory, and the CLIP
-   * export's models when `clipDir` is set (clip-memory.ts). Once it runs, its memory is in the
-   * baseline the admission reads.
+   * What starting the worker costs, in MiB, when it is not running: its own memory; and the CLIP
+   * export's runtime and models when `clipDir` is set and this worker has not loaded them yet
+   * (clip-memory.ts). Once loaded, their memory is in the worker's, which the admission reads.
    */
   private workerCostMb(clipDir: string | undefined): number {
-    if (this.options.worker.running) return 0;
-    return LABELS_WORKER_MB + (clipDir ? clipWorkerMb(clipDir) : 0);
+    const worker = this.options.worker;
+    const start = worker.running ? 0 : LABELS_WORKER_MB;
+    // A worker started for labels alone loads CLIP's models with this job: weighed here too.
+    const clipLoaded = worker.running && this.clipLoadedIn === worker.status().starts;
+    return start + (clipDir && !clipLoaded ? clipWorkerMb(clipDir) : 0);
   }
 
   /** Runs `task` once the memory admission lets it, weighed at `costMb`. */
