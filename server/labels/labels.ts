@@ -168,6 +168,11 @@ export class Labels implements StatusPart, StoreObserver {
     return clipDir;
   }
 
+  /** True when search by text is on: a CLIP export set, labels on, the runtime installed. */
+  textSearchEnabled(): boolean {
+    return this.clipDir(this.options.settings()) !== undefined;
+  }
+
   /** The CLIP export's folder when clip_model_dir is set, labels are on and the runtime installed. */
   private clipDir(settings: Settings): string | undefined {
     return settings.clip_model_dir && this.enabled(settings) && clipRuntimeInstalled(this.modelsDir) ? settings.clip_model_dir : undefined;
@@ -243,7 +248,7 @@ export class Labels implements StatusPart, StoreObserver {
     return {
       enabled: this.enabled(this.options.settings()), models_installed: modelsInstalled(this.modelsDir),
       labelled: this.labelled, last_ms: this.lastMs, embeddings: this.options.embeddings.size,
-      clip: { enabled: this.clipDir(this.options.settings()) !== undefined, embeddings: this.options.clipEmbeddings.size, last_ms: this.lastClipMs, last_text_ms: this.lastTextMs, last_error: this.lastClipError },
+      clip: { enabled: this.textSearchEnabled(), embeddings: this.options.clipEmbeddings.size, last_ms: this.lastClipMs, last_text_ms: this.lastTextMs, last_error: this.lastClipError },
       worker: this.options.worker.status(),
     };
   }

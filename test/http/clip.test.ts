@@ -179,6 +179,8 @@ describe('search by text without a CLIP folder', () => {
     assert.equal(error.code, 'not_found');
     assert.match(error.message, /clip_model_dir/);
     assert.match(error.message, /docs\/labels\.md#clip/);
-    assert.equal((await app.fetch('/search')).status, 200);
+    const page = await app.fetch('/search');
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(await page.text(), /id="text-search"/, 'no text search form without CLIP');
   });
 });

@@ -130,7 +130,7 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     refusals: { invalid_parameter: 'an empty or too long text, a bad top_k or source', not_found: 'text while no CLIP model is set (clip_model_dir) or labels are off' },
   }, async (ctx) => {
     if (ctx.query.text === undefined) {
-      await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources() });
+      await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources(), textSearch: deps.labels.textSearchEnabled() });
       return;
     }
     const text = parseText(ctx.query.text);
