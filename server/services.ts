@@ -101,6 +101,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
     store, settings: current, worker: labelWorker, log, modelsDir: options.modelsDir,
     // Read from disk in the background: a search waits for it, a start does not.
     embeddings: EmbeddingIndex.open(dataDir),
+    clipEmbeddings: EmbeddingIndex.openClip(dataDir),
     isPending: (id): boolean => consumers.runner('labels')?.isPending(id) ?? false,
     // Weighed by the processing queue's memory admission, as uploads are.
     admit: (task, costMb) => queue.run(task, costMb),

@@ -154,6 +154,10 @@ const SPECS = {
     kind: 'integer', min: 1, max: 86_400, unit: 's', default: 30, label: 'Label sensor on time', group: 'Labels',
     description: 'How long a Home Assistant binary sensor of a source and label stays on after an image with that label.',
   },
+  clip_model_dir: {
+    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'off', example: '/var/lib/pi-image-receiver/clip-vit-base-patch32', label: 'CLIP model folder', group: 'Labels',
+    description: 'A CLIP export in the Xenova layout (onnx/vision_model.onnx, onnx/text_model.onnx, tokenizer.json, preprocessor_config.json): with labels on, every new image is embedded by it and GET /search?text= ranks images by a text (docs/labels.md#clip). Empty is off.',
+  },
   labels_worker_idle_seconds: {
     kind: 'integer', min: 1, max: 3600, unit: 's', default: 60, label: 'Labels worker idle time', group: 'Labels',
     description: 'The labels worker (the detector, about 150 MB) is ended after this long without an image.',

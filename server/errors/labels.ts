@@ -22,3 +22,9 @@ export function labelsOverMemoryBudget(costMb: number): AppError {
   return new AppError('too_many_pixels', `Labels need about ${Math.ceil(costMb)} MB beside the daemon, more than the memory budget leaves: `
     + 'raise MemoryHigh and MemoryMax (scripts/install.sh does when labels are on) or memory_budget_mb (docs/labels.md)');
 }
+
+/** 404 for a text search while no CLIP export is set, or labels are off. */
+export function textSearchOff(): AppError {
+  return new AppError('not_found', 'Search by text needs a CLIP model: put a CLIP export in the Xenova layout in a folder, set clip_model_dir to it '
+    + 'in the settings file, run `npm run models:install -- --clip` and turn labels on (docs/labels.md#clip)');
+}

@@ -7,7 +7,7 @@ import { isImageId } from '../storage/image-store';
 export const EMBEDDING_DIMENSIONS = 1792;
 
 /** One file per image: its scale (float32, little-endian) then the vector as int8. */
-const FILE_BYTES = 4 + EMBEDDING_DIMENSIONS;
+const SCALE_BYTES = 4;
 /** Files read at once while loading. */
 const LOAD_BATCH = 32;
 /** Growth factor of the arrays, as the hash index grows. */
@@ -28,6 +28,9 @@ export interface EmbeddingHit {
  * 1796 bytes an image, about 17 MB for 10,000. The scan multiplies the int8 vectors by the query
  * in float64; the rounding moves a cosine by about 0.001, well under the gap between a near copy
  * and another picture (npm run bench:similarity prints the time over 10,000).
+ *
+ * The CLIP index is the same, in data/clip-embeddings/, with the export's width (512 for
+ * ViT-B/32), learnt from its first vector: a model of another width replaces every vector.
  */
 export class EmbeddingIndex {
   private vectors = new Int8Array(0);
@@ -35,10 +38,13 @@ export class EmbeddingIndex {
   private ids: string[] = [];
 
   private slots = new Map<string, number>();
+  /** True when the width is learnt from the vectors (CLIP) rather than fixed. */
+  private readonly learnt: boolean;
   /** Resolves once the files on disk are read. */
   private readonly loading: Promise<void>;
 
-  private constructor(private readonly dir: string) {
+  private constructor(private readonly dir: string, private dimensions: number | undefined) {
+    this.learnt = dimensions === undefined;
     this.loading = this.load();
     // A failure shows in every search that awaits it.
     this.loading.catch(() => undefined);
@@ -49,7 +55,12 @@ export class EmbeddingIndex {
    * seconds on a busy disk): {@link loaded} resolves once they are, so that a start never waits.
    */
   static open(dataDir: string): EmbeddingIndex {
-    return new EmbeddingIndex(join(dataDir, 'embeddings'));
+    return new EmbeddingIndex(join(dataDir, 'embeddings'), EMBEDDING_DIMENSIONS);
+  }
+
+  /** The CLIP index in `dataDir`/clip-embeddings, of whatever width the export's vectors have. */
+  static openClip(dataDir: string): EmbeddingIndex {
+    return new EmbeddingIndex(join(dataDir, 'clip-embeddings'), undefined);
   }
 
   /** Resolves once the files on disk are in memory. */
@@ -64,8 +75,10 @@ export class EmbeddingIndex {
     for (let i = 0; i < ids.length; i += LOAD_BATCH) {
       await Promise.all(ids.slice(i, i + LOAD_BATCH).map(async (id) => {
         const bytes = await readFile(join(this.dir, `${id}.bin`)).catch(() => undefined);
+        if (!bytes || bytes.length <= SCALE_BYTES) return;
+        this.dimensions ??= bytes.length - SCALE_BYTES;
         // An embedding added meanwhile is newer than its file as listed.
-        if (bytes?.length === FILE_BYTES && !this.slots.has(id)) this.insert(id, bytes.readFloatLE(0), new Int8Array(bytes.buffer, bytes.byteOffset + 4, EMBEDDING_DIMENSIONS));
+        if (bytes.length === SCALE_BYTES + this.dimensions && !this.slots.has(id)) this.insert(id, bytes.readFloatLE(0), new Int8Array(bytes.buffer, bytes.byteOffset + SCALE_BYTES, this.dimensions));
       }));
     }
   }
@@ -85,21 +98,25 @@ export class EmbeddingIndex {
     const slot = this.slots.get(id);
     if (slot === undefined) return undefined;
     const scale = this.scales[slot];
-    return Float32Array.from(this.vectors.subarray(slot * EMBEDDING_DIMENSIONS, (slot + 1) * EMBEDDING_DIMENSIONS), (q) => q * scale);
+    const width = this.dimensions!;
+    return Float32Array.from(this.vectors.subarray(slot * width, (slot + 1) * width), (q) => q * scale);
   }
 
   /** Writes `id`'s unit-length embedding to disk, then indexes it (replacing any it had). */
   async add(id: string, embedding: Float32Array): Promise<void> {
-    if (embedding.length !== EMBEDDING_DIMENSIONS) throw new Error(`an embedding has ${EMBEDDING_DIMENSIONS} values, not ${embedding.length}`);
     // After the load, which makes the folder and must not read an older file over this one.
     await this.loading;
+    if (this.learnt && this.dimensions !== undefined && this.dimensions !== embedding.length) await this.clear();
+    this.dimensions ??= embedding.length;
+    const width = this.dimensions;
+    if (embedding.length !== width) throw new Error(`an embedding has ${width} values, not ${embedding.length}`);
     let largest = 0;
     for (const value of embedding) largest = Math.max(largest, Math.abs(value));
     const scale = largest / 127 || 1;
-    const bytes = Buffer.alloc(FILE_BYTES);
+    const bytes = Buffer.alloc(SCALE_BYTES + width);
     bytes.writeFloatLE(scale, 0);
-    const quantized = new Int8Array(bytes.buffer, bytes.byteOffset + 4, EMBEDDING_DIMENSIONS);
-    for (let i = 0; i < EMBEDDING_DIMENSIONS; i++) quantized[i] = Math.round(embedding[i] / scale);
+    const quantized = new Int8Array(bytes.buffer, bytes.byteOffset + SCALE_BYTES, width);
+    for (let i = 0; i < width; i++) quantized[i] = Math.round(embedding[i] / scale);
     await writeFileAtomic(join(this.dir, `${id}.bin`), bytes);
     this.remove(id);
     this.insert(id, bytes.readFloatLE(0), quantized);
@@ -119,10 +136,13 @@ export class EmbeddingIndex {
   search(query: Float32Array, limit: number, accept?: (id: string) => boolean): EmbeddingHit[] {
     const hits: EmbeddingHit[] = [];
     const { vectors, scales, ids } = this;
+    const width = this.dimensions ?? 0;
+    // A query of another width (a CLIP export changed since the index was made) matches nothing.
+    if (query.length !== width) return hits;
     for (let slot = 0; slot < ids.length; slot++) {
       let dot = 0;
-      const base = slot * EMBEDDING_DIMENSIONS;
-      for (let i = 0; i < EMBEDDING_DIMENSIONS; i++) dot += vectors[base + i] * query[i];
+      const base = slot * width;
+      for (let i = 0; i < width; i++) dot += vectors[base + i] * query[i];
       const similarity = dot * scales[slot];
       if (hits.length === limit && similarity <= hits[limit - 1].similarity) continue;
       if (accept && !accept(ids[slot])) continue;
@@ -140,7 +160,7 @@ export class EmbeddingIndex {
     this.ids.push(id);
     this.slots.set(id, slot);
     this.scales[slot] = scale;
-    this.vectors.set(vector, slot * EMBEDDING_DIMENSIONS);
+    this.vectors.set(vector, slot * this.dimensions!);
   }
 
   /** Removes `id` from memory; the last slot moves into the gap. */
@@ -148,7 +168,8 @@ export class EmbeddingIndex {
     const slot = this.slots.get(id);
     if (slot === undefined) return;
     const last = this.ids.length - 1;
-    this.vectors.copyWithin(slot * EMBEDDING_DIMENSIONS, last * EMBEDDING_DIMENSIONS, (last + 1) * EMBEDDING_DIMENSIONS);
+    const width = this.dimensions!;
+    this.vectors.copyWithin(slot * width, last * width, (last + 1) * width);
     this.scales[slot] = this.scales[last];
     this.ids[slot] = this.ids[last];
     this.slots.set(this.ids[slot], slot);
@@ -156,9 +177,20 @@ export class EmbeddingIndex {
     this.ids.pop();
   }
 
+  /** Forgets every vector and removes their files: they are of another model. */
+  private async clear(): Promise<void> {
+    for (const id of [...this.ids]) {
+      this.remove(id);
+      await unlink(join(this.dir, `${id}.bin`)).catch(() => undefined);
+    }
+    this.vectors = new Int8Array(0);
+    this.scales = new Float32Array(0);
+    this.dimensions = undefined;
+  }
+
   private grow(): void {
     const capacity = Math.max(64, Math.ceil(this.scales.length * GROWTH));
-    const vectors = new Int8Array(capacity * EMBEDDING_DIMENSIONS);
+    const vectors = new Int8Array(capacity * this.dimensions!);
     vectors.set(this.vectors);
     const scales = new Float32Array(capacity);
     scales.set(this.scales);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { WorkerProcess, type WorkerProcessStatus } from '../workers/worker-process';
-import type { AnalyseJob, Analysis } from './labels-worker-main';
+import type { AnalyseJob, Analysis, ClipText, ClipTextJob } from './labels-worker-main';
 
 /**
  * What the labels worker holds once both models are loaded, in MiB of private memory (RssAnon):
@@ -18,25 +18,34 @@ export type LabelWorkerStatus = WorkerProcessStatus;
  * one: the WebAssembly heap never shrinks, and a process gives every page back when it exits.
  */
 export class LabelWorker {
-  private readonly worker: WorkerProcess<AnalyseJob>;
+  private readonly worker: WorkerProcess<AnalyseJob | ClipTextJob>;
 
   constructor(options: { idleMs: () => number; exec?: readonly string[] }) {
-    this.worker = new WorkerProcess<AnalyseJob>({ script: join(__dirname, 'labels-worker-main.js'), name: 'labels worker', idleMs: options.idleMs, exec: options.exec });
+    this.worker = new WorkerProcess<AnalyseJob | ClipTextJob>({ script: join(__dirname, 'labels-worker-main.js'), name: 'labels worker', idleMs: options.idleMs, exec: options.exec });
   }
 
   /**
    * What the models make of a PNG: with `detect`, the detector's raw rows ([x1, y1, x2, y2,
    * score, class] in the input square's pixels, best first; decodeDetections() makes labels of
-   * them); with `embed`, the unit-length content embedding.
+   * them); with `embed`, the unit-length content embedding; with `clipDir`, the unit-length CLIP
+   * embedding by that export.
    * @throws Error when the worker cannot load the models or dies under the image.
    */
-  async analyse(file: string, modelsDir: string, wanted: { detect: boolean; embed: boolean }): Promise<Analysis> {
+  async analyse(file: string, modelsDir: string, wanted: { detect: boolean; embed: boolean; clipDir?: string }): Promise<Analysis> {
     return (await this.worker.run({ op: 'analyse', modelsDir, file, ...wanted })) as Analysis;
   }
 
   /** The detector's raw rows for a PNG (see {@link analyse}). */
   async detect(file: string, modelsDir: string): Promise<number[][]> {
     return (await this.analyse(file, modelsDir, { detect: true, embed: false })).rows!;
+  }
+
+  /**
+   * The unit-length CLIP embedding of a text by the export in `clipDir`, with its token ids.
+   * @throws Error when the worker cannot load the model or its tokenizer.
+   */
+  async embedText(text: string, modelsDir: string, clipDir: string): Promise<ClipText> {
+    return (await this.worker.run({ op: 'clip-text', modelsDir, clipDir, text })) as ClipText;
   }
 
   /** True while the worker runs. */

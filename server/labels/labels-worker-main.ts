@@ -3,29 +3,55 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { serveJobs } from '../workers/worker-process';
+import { ClipModel } from './clip-model';
 import { DETECTOR_INPUT_SIZE } from './detections';
 import { DETECTOR_MODEL, EMBEDDING_MODEL, WASM_DIR } from './models-dir';
+import { unitLength } from './unit-length';
 
 /**
  * The worker process that holds the models: TensorFlow.js with its WebAssembly backend (SIMD,
  * one thread), the CenterNet detector and the MobileNetV2 embedding, all read from the models
- * folder, each loaded on its first use. The WebAssembly heap never shrinks, so the worker is
+ * folder, each loaded on its first use; and, where clip_model_dir names a CLIP export, its models
+ * on onnxruntime-web (clip-model.ts). The WebAssembly heap never shrinks, so the worker is
  * forked on the first image and ended when idle (label-worker.ts).
  */
 
-/** A job from the daemon: a PNG to label (`detect`), to embed (`embed`), or both. */
+/**
+ * A job from the daemon: a PNG to label (`detect`), to embed (`embed`), or both, and with
+ * `clipDir` to embed by CLIP too.
+ */
 export interface AnalyseJob {
   op: 'analyse';
   modelsDir: string;
   file: string;
   detect: boolean;
   embed: boolean;
+  clipDir?: string;
 }
 
-/** What a job answers: the detector's raw rows, and the unit-length embedding. */
+/** A text to embed by the CLIP export in `clipDir`. */
+export interface ClipTextJob {
+  op: 'clip-text';
+  modelsDir: string;
+  clipDir: string;
+  text: string;
+}
+
+/** What an analyse job answers: the detector's raw rows, the unit-length embedding, the CLIP one. */
 export interface Analysis {
   rows?: number[][];
   embedding?: Float32Array;
+  clip?: Float32Array;
+  /** The CLIP embedding's time in the worker, decode included, in ms. */
+  clipMs?: number;
+  /** Why the CLIP embedding failed, when the labels did not: a broken export must not stop them. */
+  clipError?: string;
+}
+
+/** What a clip-text job answers: the unit-length text embedding and the token ids it was made of. */
+export interface ClipText {
+  embedding: Float32Array;
+  ids: number[];
 }
 
 /** The embedding's input: 224×224 RGB, squashed, in 0-1 (the graph maps it to -1..1 itself). */
@@ -113,11 +139,30 @@ function squashed(image: sharp.Sharp, size: number): Promise<Buffer> {
   return image.clone().resize(size, size, { fit: 'fill' }).raw().toBuffer();
 }
 
+let clip: ClipModel | undefined;
+
+/** The CLIP export in `clipDir`, loaded once; another folder replaces it. */
+function clipModel(modelsDir: string, clipDir: string): ClipModel {
+  if (clip?.dir !== clipDir) clip = new ClipModel(modelsDir, clipDir);
+  return clip;
+}
+
 async function analyse(job: AnalyseJob): Promise<Analysis> {
+  const analysis: Analysis = {};
+  if (job.clipDir) {
+    const started = performance.now();
+    try {
+      analysis.clip = await clipModel(job.modelsDir, job.clipDir).embedImage(job.file);
+      analysis.clipMs = Math.round(performance.now() - started);
+    } catch (err) {
+      if (!job.detect && !job.embed) throw err;
+      analysis.clipError = (err as Error).message;
+    }
+  }
+  if (!job.detect && !job.embed) return analysis;
   const { tf } = await loadRuntime(job.modelsDir);
   // Decoded here, not in the daemon, so that libvips' buffers go with the worker too.
   const image = sharp(job.file).removeAlpha();
-  const analysis: Analysis = {};
   if (job.detect) {
     const model = await loadModel(job.modelsDir, DETECTOR_MODEL);
     // CenterNet takes 0-255 floats.
@@ -140,12 +185,4 @@ async function analyse(job: AnalyseJob): Promise<Analysis> {
   return analysis;
 }
 
-/** `vector` scaled to length 1, so that a dot product is the cosine. */
-function unitLength(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (const value of vector) sum += value * value;
-  const norm = Math.sqrt(sum) || 1;
-  return Float32Array.from(vector, (value) => value / norm);
-}
-
-serveJobs<AnalyseJob>(analyse);
+serveJobs<AnalyseJob | ClipTextJob>((job) => (job.op === 'clip-text' ? clipModel(job.modelsDir, job.clipDir).embedText(job.text) : analyse(job)));

@@ -38,3 +38,11 @@ export function labelsEnabled(settings: Pick<Settings, 'labels'>, dir: string, m
   if (settings.labels !== 'auto') return settings.labels === 'on';
   return memTotal !== undefined && memTotal >= ONE_GB_MEM_TOTAL && modelsInstalled(dir);
 }
+
+/** onnxruntime-web's WebAssembly in the models folder (CLIP, clip-model.ts). */
+export const ORT_WASM_DIR = 'node_modules/onnxruntime-web/dist';
+
+/** True when the models folder holds onnxruntime-web, which CLIP runs on. */
+export function clipRuntimeInstalled(dir: string): boolean {
+  return existsSync(join(dir, 'node_modules/onnxruntime-web/package.json'));
+}

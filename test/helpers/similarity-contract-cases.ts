@@ -63,6 +63,8 @@ export const SIMILARITY_CASES: Record<string, (h: Harness) => Promise<Response>>
   'GET /images/{id}/similar 503': () => withUnlabelledImage((app, id) => app.fetch(`/images/${id}/similar?by=content`)),
   'POST /search 404': ({ app }) => app.fetch('/search?by=content', { method: 'POST', body: new Uint8Array(1) }),
   'GET /search 200': ({ app }) => app.fetch('/search'),
+  'GET /search 400': ({ app }) => app.fetch('/search?text='),
+  'GET /search 404': ({ app }) => app.fetch('/search?text=a%20red%20car'),
   'POST /search 200': async ({ app }) => app.fetch('/search', { method: 'POST', body: await scene(3, 64, 48), headers: { 'Content-Type': 'image/png' } }),
   'POST /search 400': ({ app }) => app.fetch('/search?top_k=0', { method: 'POST', body: new Uint8Array(1) }),
   'POST /search 413': () => withSmallUploads(async (app) => app.fetch('/search', { method: 'POST', body: await scene(3, 64, 48), headers: { 'Content-Type': 'image/png' } })),

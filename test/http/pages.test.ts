@@ -161,6 +161,14 @@ describe('dashboard pages', () => {
     assert.ok(html.includes(`download="${ids[0]}.png"`));
     assert.match(html, /data-delete/);
     assert.match((await app.fetch(`/images/${ids[0]}/meta`)).headers.get('content-type') ?? '', /^application\/json/);
+    assert.doesNotMatch(html, /show boxes/, 'no labels row before the image is labelled');
+    // Once labelled: its labels with their scores, and a link to the PNG with their boxes drawn.
+    await app.deps.store.update(ids[0], { labels: [{ name: 'person', score: 0.71, box: [1, 2, 10, 12] }, { name: 'dog', score: 0.456, box: [0, 0, 5, 5] }] });
+    const labelled = await (await app.fetch(`/images/${ids[0]}/meta`, { headers: BROWSER })).text();
+    assert.match(labelled, /person 71 %, dog 46 %/);
+    assert.ok(labelled.includes(`<a href="/images/${ids[0]}?boxes=1">show boxes</a>`), 'the show boxes link');
+    await app.deps.store.update(ids[1], { labels: [] });
+    assert.match(await (await app.fetch(`/images/${ids[1]}/meta`, { headers: BROWSER })).text(), /<th scope="row">Labels<\/th><td>none found/);
   });
 
   it('shows errors as pages to a browser and as JSON to scripts', async () => {

@@ -44,6 +44,7 @@ const SAMPLES: Record<string, () => AppError> = {
   notHashedYet: () => errors.notHashedYet(),
   matcherBusy: () => errors.matcherBusy(),
   contentSearchOff: () => errors.contentSearchOff(),
+  textSearchOff: () => errors.textSearchOff(),
   notEmbeddedYet: () => errors.notEmbeddedYet(),
   noEmbedding: () => errors.noEmbedding('20260101T000000000-0000-0000'),
   labelsOverMemoryBudget: () => errors.labelsOverMemoryBudget(220),
@@ -101,6 +102,8 @@ describe('error catalog', () => {
     assert.equal(errors.tooManyStreams(32, 'live pages').headers?.['Retry-After'], '10');
     assert.equal(errors.malformedMessage('T', 'x'.repeat(300)).message, `The body is not a valid T message: ${'x'.repeat(200)}`);
     assert.equal(errors.internalError(new Error('secret path /etc')).message, 'The server failed to handle the request');
+    assert.match(errors.textSearchOff().message, /set clip_model_dir .* in the settings file/);
+    assert.equal(errors.textSearchOff().status, 404);
     assert.equal(errors.tokenRejected().headers?.['WWW-Authenticate'], 'Bearer realm="pi-image-receiver", error="invalid_token"');
   });
 

@@ -8,7 +8,7 @@ import { prefersHtml, renderPage } from '../page';
 import { parseSource } from '../parse-params';
 import { QUERY_IMAGE_REFUSALS, withQueryImages } from '../query-images';
 import { present } from '../present';
-import { BINARY, formContent, jsonOrPageResponse, jsonResponse, pageResponse, route, type ParameterDoc } from '../documented-route';
+import { BINARY, formContent, jsonOrPageResponse, jsonResponse, route, type ParameterDoc } from '../documented-route';
 import { SOURCE_PARAM } from '../schemas/params';
 
 type Raw = string | string[] | undefined;
@@ -62,6 +62,17 @@ function parseBy(value: Raw): 'hash' | 'content' {
   throw invalidParam('by', 'hash or content', value);
 }
 
+/** The longest ?text= taken: CLIP reads at most 75 tokens of it anyway. */
+const MAX_TEXT_LENGTH = 1000;
+
+/** `?text=`: one non-blank string of at most MAX_TEXT_LENGTH characters. */
+function parseText(value: Raw): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT_LENGTH) {
+    throw invalidParam('text', `text of 1 to ${MAX_TEXT_LENGTH} characters`, Array.isArray(value) ? 'several values' : value);
+  }
+  return value;
+}
+
 function presentContentMatch(found: ContentMatch): { image: ReturnType<typeof present>; similarity: number } {
   return { image: present(found.image), similarity: found.similarity };
 }
@@ -106,9 +117,27 @@ export function similarityRoutes(router: Router, deps: AppDeps): void {
     else ctx.body = body;
   });
 
-  // The search page; the search itself is the POST below.
-  route(router, { method: 'get', path: '/search', summary: 'The search page: drop an image, see the matches', responses: { 200: pageResponse() } }, async (ctx) => {
-    await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources() });
+  // The search page, or with ?text= a search by text; the search by an image is the POST below.
+  route(router, {
+    method: 'get', path: '/search',
+    summary: 'The search page (drop an image, see the matches); with ?text=, stored images ranked by a CLIP text embedding',
+    params: [
+      queryParam('text', { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH }, 'What to look for, such as "a red car": ranks stored images by CLIP, where clip_model_dir is set (docs/labels.md#clip)'),
+      queryParam('top_k', { ...integer, minimum: 1, maximum: 100, default: 5 }, 'Most results, with text'),
+      SOURCE_PARAM,
+    ],
+    responses: { 200: jsonOrPageResponse('The page; with text, JSON, nearest first (query is the text, by is "text")', 'SimilarAnswer') },
+    refusals: { invalid_parameter: 'an empty or too long text, a bad top_k or source', not_found: 'text while no CLIP model is set (clip_model_dir) or labels are off' },
+  }, async (ctx) => {
+    if (ctx.query.text === undefined) {
+      await renderPage(ctx, 'search', { title: 'Search', sources: deps.store.sources(), textSearch: deps.labels.textSearchEnabled() });
+      return;
+    }
+    const text = parseText(ctx.query.text);
+    const limit = parseIntParam('top_k', ctx.query.top_k, 5, 1, 100);
+    const source = parseSource(ctx.query.source);
+    const matches = await deps.labels.searchByText(text, limit, source);
+    ctx.body = { query: text, by: 'text', results: matches.map(presentContentMatch) };
   });
 
   route(router, {

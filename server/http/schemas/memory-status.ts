@@ -128,6 +128,13 @@ export function memoryStatusSchema(settings: z.ZodType) {
       labelled: integer.describe('Images labelled since the daemon started'),
       last_ms: integer.nullable().describe('The last image\'s time in the labels worker, queue wait included'),
       embeddings: integer.describe('Images with a content embedding (search by content)'),
+      clip: z.strictObject({
+        enabled: z.boolean().describe('Whether images are embedded by CLIP: clip_model_dir set, labels on, the runtime installed'),
+        embeddings: integer.describe('Images with a CLIP embedding (search by text)'),
+        last_ms: integer.nullable().describe('The last image\'s CLIP embedding time in the labels worker, decode included'),
+        last_text_ms: integer.nullable().describe('The last text query\'s time, queue wait and worker start included'),
+        last_error: z.string().nullable().describe('Why the last image got no CLIP embedding (a broken export; its labels were kept), or null'),
+      }),
       worker: workerSchema('labels_worker_idle_seconds'),
     }).optional().describe('Object labels and the labels worker (docs/labels.md)'),
   });

@@ -13,12 +13,12 @@ export const ComparisonSchema = z.strictObject({
 
 /** GET /images/{id}/similar and POST /search: stored images, nearest first. */
 export const SimilarAnswerSchema = z.strictObject({
-  query: z.string().nullable().describe('The query image id; null for POST /search'),
-  by: z.literal('content').optional().describe('With by=content: results are by the content embedding'),
+  query: z.string().nullable().describe('The query image id; null for POST /search; the text for GET /search?text='),
+  by: z.enum(['content', 'text']).optional().describe('content: results are by the content embedding; text: by CLIP, for GET /search?text='),
   results: z.array(z.strictObject({
     image: ImageRecordSchema,
     distance: integer.min(0).max(64).optional().describe('Differing bits of the 64-bit perceptual hash (by hash, the default)'),
-    similarity: z.number().min(0).max(1).describe('By hash: 1 - distance / 64; by content: the cosine of the two embeddings'),
+    similarity: z.number().min(0).max(1).describe('By hash: 1 - distance / 64; by content or text: the cosine of the two embeddings, below 0 shown as 0'),
     verified: ComparisonSchema.optional().describe('With ?verify=true: the ORB comparison with the query image'),
   })),
 });

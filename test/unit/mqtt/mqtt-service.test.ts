@@ -37,12 +37,17 @@ describe('MqttService against a real mosquitto', { skip: !mosquittoInstalled && 
 
   it('stores a JPEG published on a subscribed topic under the source of its second level', async () => {
     const listener = await listen(broker, []);
-    await listener.publish('cams/porch/image', await photoLike(120, 80), 1);
-    const image = await eventually(() => app.deps.store.latest('porch'), Boolean);
-    assert.equal(image!.width, 120);
-    const status = service.status();
-    assert.equal(status.enabled && status.ingest.stored, 1);
-    await listener.close();
+    try {
+      await listener.publish('cams/porch/image', await photoLike(120, 80), 1);
+      const image = await eventually(() => app.deps.store.latest('porch'), Boolean);
+      assert.equal(image!.width, 120);
+      // Counted once the upload flow answers, a moment after the image is visible in the store.
+      const status = await eventually(() => service.status(), (s) => s.enabled && s.ingest.stored === 1);
+      assert.equal(status.enabled && status.ingest.stored, 1);
+    } finally {
+      // Open, the listener would keep the broker from stopping in after().
+      await listener.close();
+    }
   });
 
   it('counts a non-image payload by reason and ignores it, and ignores its own prefix', async () => {
