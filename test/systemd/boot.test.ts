@@ -252,7 +252,9 @@ describe(`${NAME}.service under systemd in a container`, { skip }, () => {
   it('logs to the journal with each line\'s priority', async () => {
     const entries = (await container.exec(['journalctl', '-u', NAME, '-o', 'json', '--no-pager'])).stdout.trim().split('\n')
       .map((line) => JSON.parse(line) as { MESSAGE: string; PRIORITY: string; _PID?: string; _COMM?: string })
-      .filter((entry) => entry._COMM === 'node');
+      // The daemon's own lines: its process is `node`, or `MainThread` from Node 24 on, which names
+      // its main thread so (the kernel's comm is the thread's name).
+      .filter((entry) => entry._COMM === 'node' || entry._COMM === 'MainThread');
     assert.ok(entries.some((entry) => entry.MESSAGE.startsWith(`listening on http://127.0.0.1:${port}`) && entry.PRIORITY === '6'));
     assert.ok(entries.some((entry) => /^display probe: \S+ exit=3 /.test(entry.MESSAGE) && entry.PRIORITY === '4'));
     assert.deepEqual(entries.filter((entry) => entry.MESSAGE.startsWith('<')), [], 'no priority prefix left in a message');
