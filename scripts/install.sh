@@ -165,9 +165,22 @@ fi
 # --- The unit ---
 install -D -m 0644 -- "$SRC/systemd/$NAME.service" "$ROOT/etc/systemd/system/$NAME.service"
 
-# --- The display drop-in: SPI and GPIO devices, only while a display has a command ---
+# The unit's drop-ins that install.sh owns: each written whole (the new file renamed over the
+# old) while what it is for is on, and removed when it is off.
 DROPIN_DIR=$ROOT/etc/systemd/system/$NAME.service.d
-DROPIN=$DROPIN_DIR/50-display-devices.conf
+write_dropin() { # FILE: its content on stdin
+  mkdir -p -- "$DROPIN_DIR"
+  cat > "$DROPIN_DIR/$1.new"
+  chmod 0644 -- "$DROPIN_DIR/$1.new"
+  mv -- "$DROPIN_DIR/$1.new" "$DROPIN_DIR/$1"
+}
+remove_dropin() { # FILE: removed, with the folder once it is empty; true when there was one
+  [ -e "$DROPIN_DIR/$1" ] || return 1
+  rm -f -- "$DROPIN_DIR/$1"
+  rmdir -- "$DROPIN_DIR" 2>/dev/null || true
+}
+
+# --- The display drop-in: SPI and GPIO devices, only while a display has a command ---
 has_command='const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 process.exit(Array.isArray(s.displays) && s.displays.some((d) => d && Array.isArray(d.command)) ? 0 : 1);'
 if "$node_bin" -e "$has_command" "$ETC/settings.json" 2>/dev/null; then
@@ -176,29 +189,19 @@ if "$node_bin" -e "$has_command" "$ETC/settings.json" 2>/dev/null; then
   for group in spi gpio i2c; do
     if grep -q "^$group:" "$ROOT/etc/group" 2>/dev/null; then groups="$groups $group"; fi
   done
-  mkdir -p -- "$DROPIN_DIR"
-  sed "s/^SupplementaryGroups=.*/SupplementaryGroups=${groups# }/" "$SRC/systemd/$NAME.service.d/50-display-devices.conf" > "$DROPIN.new"
-  chmod 0644 -- "$DROPIN.new"
-  mv -- "$DROPIN.new" "$DROPIN"
+  sed "s/^SupplementaryGroups=.*/SupplementaryGroups=${groups# }/" "$SRC/systemd/$NAME.service.d/50-display-devices.conf" |
+    write_dropin 50-display-devices.conf
   say "A display has a command: wrote $NAME.service.d/50-display-devices.conf (SPI, GPIO and I2C devices; groups:${groups:- none})."
-elif [ -e "$DROPIN" ]; then
-  rm -f -- "$DROPIN"
-  rmdir -- "$DROPIN_DIR" 2>/dev/null || true
+elif remove_dropin 50-display-devices.conf; then
   say "No display has a command: removed $NAME.service.d/50-display-devices.conf."
 fi
 
 # --- The labels drop-in: room for the labels worker (about 200 MB) beside the daemon ---
-LABELS_DROPIN=$DROPIN_DIR/60-labels-memory.conf
 if [ "$labels_on" = yes ]; then
-  mkdir -p -- "$DROPIN_DIR"
   printf '%s\n' '# Written by install.sh while labels are on: the labels worker holds about 200 MB beside the daemon (docs/labels.md).' \
-    '[Service]' 'MemoryHigh=512M' 'MemoryMax=640M' > "$LABELS_DROPIN.new"
-  chmod 0644 -- "$LABELS_DROPIN.new"
-  mv -- "$LABELS_DROPIN.new" "$LABELS_DROPIN"
+    '[Service]' 'MemoryHigh=512M' 'MemoryMax=640M' | write_dropin 60-labels-memory.conf
   say "Labels are on: wrote $NAME.service.d/60-labels-memory.conf (MemoryHigh=512M, MemoryMax=640M)."
-elif [ -e "$LABELS_DROPIN" ]; then
-  rm -f -- "$LABELS_DROPIN"
-  rmdir -- "$DROPIN_DIR" 2>/dev/null || true
+elif remove_dropin 60-labels-memory.conf; then
   say "Labels are off: removed $NAME.service.d/60-labels-memory.conf."
 fi
 
