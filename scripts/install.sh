@@ -103,16 +103,15 @@ if [ "$NPM" = yes ]; then
 fi
 
 # --- The label models, only where labels will run (docs/labels.md) ---
-# `labels` from the operator's settings (the built-in defaults on a first install): on, or auto
-# on a machine of 1 GB or more (MemTotal at least 768 MiB, as server/labels/models-dir.ts reads it).
-labels_wanted='const fs = require("fs");
-const mode = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).labels ?? "auto";
-const total = /^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"));
-process.exit(mode === "on" || (mode === "auto" && total && Number(total[1]) >= 768 * 1024) ? 0 : 1);'
+# `labels` from the operator's settings (the built-in defaults on a first install), decided by the
+# daemon's own rule (labelsWanted in server/labels/models-dir.ts): on, or auto on 1 GB or more.
+labels_wanted='const { labelsWanted } = require(process.argv[2]);
+const settings = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+process.exit(labelsWanted({ labels: settings.labels ?? "auto" }) ? 0 : 1);'
 labels_settings=$ETC/settings.json
 [ -e "$labels_settings" ] || labels_settings=$SRC/config/defaults.json
 labels_on=no
-if [ "$NPM" = yes ] && "$node_bin" -e "$labels_wanted" "$labels_settings" 2>/dev/null; then
+if [ "$NPM" = yes ] && "$node_bin" -e "$labels_wanted" "$labels_settings" "$APP.new/dist/server/labels/models-dir.js" 2>/dev/null; then
   labels_on=yes
   # CLIP's runtime (15 MB more) only where the operator names a CLIP export.
   clip=

@@ -31,12 +31,21 @@ export function modelsInstalled(dir: string): boolean {
 }
 
 /**
- * Whether images are labelled: `on` and `off` say so; `auto` is on where the models are
- * installed and the machine has 1 GB or more (the worker holds about 150 MB while it works).
+ * Whether this machine should label images: `on` and `off` say so; `auto` is on where the machine
+ * has 1 GB or more (the worker holds about 150 MB while it works). install.sh asks this to decide
+ * whether to install the models.
+ */
+export function labelsWanted(settings: Pick<Settings, 'labels'>, memTotal = readProcFields('/proc/meminfo').MemTotal): boolean {
+  if (settings.labels !== 'auto') return settings.labels === 'on';
+  return memTotal !== undefined && memTotal >= ONE_GB_MEM_TOTAL;
+}
+
+/**
+ * Whether images are labelled: as {@link labelsWanted}, and for `auto` only once the models are
+ * installed (`on` without them reports the missing folder).
  */
 export function labelsEnabled(settings: Pick<Settings, 'labels'>, dir: string, memTotal = readProcFields('/proc/meminfo').MemTotal): boolean {
-  if (settings.labels !== 'auto') return settings.labels === 'on';
-  return memTotal !== undefined && memTotal >= ONE_GB_MEM_TOTAL && modelsInstalled(dir);
+  return labelsWanted(settings, memTotal) && (settings.labels === 'on' || modelsInstalled(dir));
 }
 
 /** onnxruntime-web's WebAssembly in the models folder (CLIP, clip-model.ts). */

@@ -8,7 +8,7 @@ import { jpegWithOrientation } from '../helpers/fixtures';
 import { freePort } from '../helpers/mosquitto';
 import { bootContainer, findSystemdRoot, hostNode, nspawnUnavailable, waitFor, type BootedContainer, type ExecResult } from '../helpers/nspawn';
 import { REPO_ROOT } from '../helpers/repo';
-import { ONE_GB_MEM_TOTAL } from '../../server/labels/models-dir';
+import { labelsWanted } from '../../server/labels/models-dir';
 
 // The unit, the installer and the daemon under a real systemd (Debian's, as on Raspberry Pi OS),
 // booted in a container: one boot and one install for the whole file, the cases in order.
@@ -20,7 +20,7 @@ const CHECKOUT = `/usr/src/${NAME}`;
 const DROPINS = `/etc/systemd/system/${NAME}.service.d`;
 // The container sees the host's memory: on 1 GB or more, labels' `auto` is on, so install.sh
 // installs the label models and raises the memory limits with its labels drop-in (docs/labels.md).
-const LABELS_ON = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024 >= ONE_GB_MEM_TOTAL;
+const LABELS_ON = labelsWanted({ labels: 'auto' });
 const MEMORY_MAX_MB = LABELS_ON ? 640 : 320;
 /** Device nodes made in the container's /dev, mode 0666 so that only the device cgroup decides: */
 const DEVICES = [
