@@ -162,6 +162,7 @@ export class ImageStore {
     return dir;
   }
 
+  /** Never throws: what it cannot remove is removed at the next start ({@link open}). */
   async removeTempDir(dir: string): Promise<void> {
     // An upload's folder holds a file or a few and nothing deeper: unlinking them and the folder
     // is a quarter of what rm's recursive walk costs (lstat, rmdir, readdir, lstat and unlink for
@@ -172,7 +173,7 @@ export class ImageStore {
     } catch {
       // A write stream opens its file asynchronously, so one destroyed by a refusal may still be
       // creating it, which fails a single pass with ENOTEMPTY: rm retries on that.
-      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => undefined);
     }
   }
 
@@ -204,8 +205,10 @@ export class ImageStore {
       if (written.status === 'fulfilled') recordTemp = written.value;
       if (png.status === 'rejected') throw png.reason;
       if (written.status === 'rejected') throw written.reason;
-      await rename(pngFile, pngPath);
-      await rename(written.value, metaPath);
+      // Both or neither may land before the directory's fsync, whatever their order.
+      const moved = await Promise.allSettled([rename(pngFile, pngPath), rename(written.value, metaPath)]);
+      const failed = moved.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
       await this.directory.sync();
     } catch (err) {
       this.unsettled.delete(record.id);

@@ -131,6 +131,7 @@ export class UploadFlow {
     const receivedAt = new Date().toISOString();
     let source = DEFAULT_SOURCE;
     let workDir: string | undefined;
+    let stored = false;
     try {
       const names = way.names();
       source = names.source ?? DEFAULT_SOURCE;
@@ -142,7 +143,7 @@ export class UploadFlow {
       way.clock?.lap('body');
       source = received.source ?? names.source ?? received.message?.source?.() ?? DEFAULT_SOURCE;
       way.named?.(source);
-      return await this.receive({
+      const result = await this.receive({
         files: received.inputs,
         workDir,
         source,
@@ -151,11 +152,16 @@ export class UploadFlow {
         options: { ...names.options, ...received.options },
         clock: way.clock,
       });
+      stored = true;
+      return result;
     } catch (err) {
       this.reject(err, source);
       throw err;
     } finally {
-      if (workDir) await this.parts.store.removeTempDir(workDir);
+      // A refused upload's files are gone before its answer, so that a refusal leaves nothing
+      // behind; a stored one's (its body) go while its answer is written, off its latency.
+      if (workDir && stored) void this.parts.store.removeTempDir(workDir);
+      else if (workDir) await this.parts.store.removeTempDir(workDir);
     }
   }
 
@@ -236,35 +242,44 @@ export class UploadFlow {
       const processed = await this.parts.pipeline(file, output, settings, header ?? undefined);
       const ms = performance.now() - started;
       clock.lap('worker');
-      const result = await then(processed, settings, ms);
-      clock.lap('commit');
-      return result;
+      return then(processed, settings, ms);
     }, costMb);
   }
 
-  private processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
+  /**
+   * Processes one file and stores it. The near-duplicate decision runs in the processing slot (it
+   * hashes the PNG with libvips, weighed with the image); the store's commit runs after the slot is
+   * freed, since it holds no pixels and is mostly waiting for fsyncs: the next image is processed
+   * meanwhile, and a core never waits on the disk.
+   */
+  private async processOne(file: ImageInput, request: UploadRequest): Promise<StoredImage | DuplicateRecord> {
     const output = join(request.workDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.png`);
-    return this.process<StoredImage | DuplicateRecord>(file, output, async (processed, settings, ms) => {
-      const { exif, ...image } = processed;
+    type Processed = { duplicate: DuplicateRecord } | { image: ProcessedImage; ms: number; signature?: ImageSignature };
+    const processed = await this.process(file, output, async (image, settings, ms): Promise<Processed> => {
       // Hashed here only when the decision needs it; otherwise after the upload is answered (similarity.ts).
       const check = settings.duplicate_max_distance > 0 ? this.parts.duplicates : undefined;
       const signature = check && await check.signatureOf(output);
       const duplicate = signature && check.duplicateOf(signature, request.source, settings.duplicate_max_distance);
-      if (duplicate) return duplicate;
-      const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};
-      return this.parts.store.add(output, {
-        source: request.source,
-        ...image,
-        format: 'png',
-        received_at: request.receivedAt,
-        captured_at: request.capturedAt,
-        processing_ms: Math.round(ms),
-        ...(signature ? { signature } : {}),
-        ...(exif.make || exif.model || exif.takenAt
-          ? { exif: { make: exif.make, model: exif.model, taken_at: exif.takenAt } }
-          : {}),
-        ...options,
-      });
+      if (duplicate) return { duplicate };
+      return { image, ms, signature: signature || undefined };
     }, request.clock);
+    if ('duplicate' in processed) return processed.duplicate;
+    const { image: { exif, ...image }, ms, signature } = processed;
+    const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};
+    const stored = await this.parts.store.add(output, {
+      source: request.source,
+      ...image,
+      format: 'png',
+      received_at: request.receivedAt,
+      captured_at: request.capturedAt,
+      processing_ms: Math.round(ms),
+      ...(signature ? { signature } : {}),
+      ...(exif.make || exif.model || exif.takenAt
+        ? { exif: { make: exif.make, model: exif.model, taken_at: exif.takenAt } }
+        : {}),
+      ...options,
+    });
+    request.clock?.lap('commit');
+    return stored;
   }
 }

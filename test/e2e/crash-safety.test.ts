@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { jpegWithOrientation, photoLike } from '../helpers/fixtures';
-import { startDaemon } from '../helpers/daemon-process';
+import { startDaemon, tempFolderEmptied } from '../helpers/daemon-process';
 import { seededPrng } from '../helpers/prng';
 
 const ROUNDS = 5;
@@ -157,5 +157,5 @@ async function assertConsistent(url: string, dataDir: string, acknowledged: Map<
   }
   const files = (await readdir(join(dataDir, 'images'))).sort();
   assert.deepEqual(files, images.flatMap((image) => [`${image.id}.json`, `${image.id}.png`]).sort(), 'no orphan, no temp file');
-  assert.deepEqual(await readdir(join(dataDir, 'tmp')), []);
+  await tempFolderEmptied(dataDir);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { DEFAULT_SETTINGS } from '../../server/settings';
-import { startDaemon } from '../helpers/daemon-process';
+import { startDaemon, tempFolderEmptied } from '../helpers/daemon-process';
 import { fuzzCases, fuzzCorpus, preparePngTemplate, type FuzzCase } from '../helpers/fuzz-cases';
 import { seededPrng } from '../helpers/prng';
 
@@ -68,7 +68,7 @@ describe('fuzzing uploads', { timeout: 300_000 }, () => {
       const listed = await (await fetch(`${daemon.url}/images?limit=1000`)).json() as { images: Record[] };
       assert.deepEqual(listed.images.map((image) => image.id).sort(), [...stored].sort());
       assert.deepEqual((await readdir(join(dataDir, 'images'))).sort(), stored.flatMap((id) => [`${id}.json`, `${id}.png`]).sort());
-      assert.deepEqual(await readdir(join(dataDir, 'tmp')), []);
+      await tempFolderEmptied(dataDir);
       assert.equal((await fetch(`${daemon.url}/health`)).status, 200);
     } finally {
       await daemon.stop();

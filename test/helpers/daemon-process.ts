@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The compiled daemon's entry point. */
@@ -84,4 +85,19 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Resolves once the daemon's temp folder under `dataDir` is empty; fails after 5 s naming what is
+ * left. A stored upload's temp folder is removed while its answer is written (upload-flow.ts), so
+ * it may trail the answer by a moment; a refused one's is gone before its answer.
+ */
+export async function tempFolderEmptied(dataDir: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let left = await readdir(join(dataDir, 'tmp'));
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = await readdir(join(dataDir, 'tmp'));
+  }
+  if (left.length > 0) throw new Error(`the temp folder still holds ${left.join(', ')} 5 s on`);
 }
