@@ -118,6 +118,23 @@ describe('Retention', () => {
     assert.equal((await r.status()).last_run_at, null);
   });
 
+  it('reads the free space again for each check near the floor, and at most every half second far above it', async () => {
+    let measured = 0;
+    let free = 300 * MB;
+    const r = retention({ min_free_disk_mb: 100 }, async () => { measured++; return free; });
+    await r.ensureSpace();
+    await r.afterStore([]);
+    assert.equal(measured, 2, 'within 256 MB of the floor, every check measures');
+    free = 10_000 * MB;
+    await r.ensureSpace();
+    await r.afterStore([]);
+    await r.ensureSpace();
+    assert.equal(measured, 3, 'far above the floor, one reading serves the checks that follow it');
+    await new Promise((resolve) => setTimeout(resolve, 550));
+    await r.ensureSpace();
+    assert.equal(measured, 4, 'a reading half a second old is taken again');
+  });
+
   it('runs one at a time, so concurrent runs remove no more than needed', async () => {
     const r = retention({ max_stored_images: 2 });
     const ids = [];
