@@ -56,12 +56,13 @@ export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise
 
 async function receiveRaw(body: Readable, limits: UploadLimits): Promise<ReceivedUpload> {
   const file = join(limits.dir, 'body');
+  const out = createWriteStream(file, { flags: 'wx' });
   try {
-    await pipeline(body, createWriteStream(file, { flags: 'wx' }));
+    await pipeline(body, out);
   } catch (err) {
     throw asDiskError(err) ?? err;
   }
-  if ((await stat(file)).size === 0) throw emptyRequestBody();
+  if (out.bytesWritten === 0) throw emptyRequestBody();
   return { files: [file], fields: {} };
 }
 
