@@ -10,11 +10,14 @@ import {
 } from '../errors';
 import { asDiskError } from '../storage/disk-errors';
 import { readBody } from './request-body';
+import { HEAD_BYTES } from '../pipeline/image-header';
 
 /** The files of one upload request, on disk, and its plain form fields. */
 export interface ReceivedUpload {
   files: string[];
   fields: Record<string, string>;
+  /** The first HEAD_BYTES of files, by path, kept as they streamed (a raw body's). */
+  heads?: ReadonlyMap<string, Buffer>;
 }
 
 export interface UploadLimits {
@@ -57,13 +60,21 @@ export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise
 async function receiveRaw(body: Readable, limits: UploadLimits): Promise<ReceivedUpload> {
   const file = join(limits.dir, 'body');
   const out = createWriteStream(file, { flags: 'wx' });
+  // The body's start is kept as it passes, for its header: the file is not read back for it.
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  body.on('data', (chunk: Buffer) => {
+    if (headBytes >= HEAD_BYTES) return;
+    head.push(chunk.subarray(0, HEAD_BYTES - headBytes));
+    headBytes += head[head.length - 1].length;
+  });
   try {
     await pipeline(body, out);
   } catch (err) {
     throw asDiskError(err) ?? err;
   }
   if (out.bytesWritten === 0) throw emptyRequestBody();
-  return { files: [file], fields: {} };
+  return { files: [file], fields: {}, heads: new Map([[file, Buffer.concat(head)]]) };
 }
 
 /** busboy, loaded at the first multipart upload: a daemon fed raw bodies, as cameras post, never pays for it. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { Logger } from '../log';
 import { sniffImageFormat, SNIFF_BYTES } from '../pipeline/sniff';
+import { HEAD_BYTES } from '../pipeline/image-header';
 import type { StoredImage } from '../storage/image-store';
 import type { Ingest, UploadResult } from '../upload/upload-flow';
 import { isUnderPrefix, sourceFromTopic } from './mqtt-topics';
@@ -97,7 +98,8 @@ export class MqttIngest {
       receive: async (dir) => {
         const file = join(dir, 'mqtt-payload');
         await writeFile(file, payload);
-        return { inputs: [file] };
+        // The payload is in memory already: its header is read from it, not from the file.
+        return { inputs: [file], heads: new Map([[file, payload.subarray(0, HEAD_BYTES)]]) };
       },
     });
     return images;

@@ -12,17 +12,19 @@ export interface ImageHeader {
  * How much of a file's start is read for its header: a JPEG's frame header follows its EXIF
  * segment, which may hold up to 64 KiB (a camera's preview), and a PNG's IHDR is at byte 16.
  */
-const HEAD_BYTES = 128 * 1024;
+export const HEAD_BYTES = 128 * 1024;
 
 /**
  * Reads the format from the magic bytes and the dimensions from the header (no pixel is
  * decoded), for the estimate before an upload is queued. JPEG and PNG, what cameras send, are read
  * here from one read of the file's start; other formats, and a JPEG whose frame header is not in
  * that start, by sharp. Null when the file is no image sharp can read: the pipeline will refuse
- * it with the right error, before decoding anything.
+ * it with the right error, before decoding anything. `head`, when given, is the file's first
+ * {@link HEAD_BYTES} bytes (all of it when shorter), kept by the way in as it wrote the file: the
+ * file is then not read back for them.
  */
-export async function readImageHeader(file: string): Promise<ImageHeader | null> {
-  const head = await readFileHead(file, HEAD_BYTES);
+export async function readImageHeader(file: string, head?: Buffer): Promise<ImageHeader | null> {
+  head ??= await readFileHead(file, HEAD_BYTES);
   const format = sniffImageFormat(head);
   if (!format) return null;
   const size = format === 'jpeg' ? jpegSize(head) : format === 'png' ? pngSize(head) : undefined;

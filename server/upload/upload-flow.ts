@@ -26,6 +26,8 @@ export interface UploadRequest {
   receivedAt: string;
   /** Kept in each record as `options` when not empty. */
   options?: ImageOptions;
+  /** The start of files the way in kept while writing them (see {@link ReceivedFiles.heads}). */
+  heads?: ReadonlyMap<string, Buffer>;
   /** Times the phases of the request (monitoring/upload-cost.ts). @default untimed */
   clock?: UploadClock;
 }
@@ -45,6 +47,11 @@ export interface RequestNames {
 export interface ReceivedFiles {
   /** The files, inside the temp folder: encoded images, or raw frames with their description. */
   inputs: readonly ImageInput[];
+  /**
+   * The first HEAD_BYTES of input files, by path, as the way in had them while writing them (a raw
+   * body as it streamed), so that their headers are not read back from disk (image-header.ts).
+   */
+  heads?: ReadonlyMap<string, Buffer>;
   /** A form's own source, capture time and options, which win over the request's. */
   source?: string;
   capturedAt?: string | null;
@@ -150,6 +157,7 @@ export class UploadFlow {
         capturedAt: received.capturedAt ?? names.capturedAt ?? received.message?.capturedAt ?? null,
         receivedAt,
         options: { ...names.options, ...received.options },
+        heads: received.heads,
         clock: way.clock,
       });
       stored = true;
@@ -231,9 +239,10 @@ export class UploadFlow {
    * @throws AppError as the pipeline refuses the file, or busy when the queue is full.
    */
   async process<T>(
-    file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T, clock: UploadClock = UNTIMED,
+    file: ImageInput, output: string, then: (processed: ProcessedImage, settings: Settings, ms: number) => Promise<T> | T,
+    clock: UploadClock = UNTIMED, head?: Buffer,
   ): Promise<T> {
-    const { costMb, header } = await weighInput(file, this.parts.settings());
+    const { costMb, header } = await weighInput(file, this.parts.settings(), head);
     clock.lap('header');
     return this.parts.queue.run(async () => {
       clock.lap('queue');
@@ -262,7 +271,7 @@ export class UploadFlow {
       const duplicate = signature && check.duplicateOf(signature, request.source, settings.duplicate_max_distance);
       if (duplicate) return { duplicate };
       return { image, ms, signature: signature || undefined };
-    }, request.clock);
+    }, request.clock, typeof file === 'string' ? request.heads?.get(file) : undefined);
     if ('duplicate' in processed) return processed.duplicate;
     const { image: { exif, ...image }, ms, signature } = processed;
     const options = request.options && Object.keys(request.options).length > 0 ? { options: request.options } : {};

@@ -180,6 +180,7 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
       const frameId = unpacked.frameId;
       return {
         inputs: unpacked.inputs,
+        heads: upload.heads,
         source: parseSource(upload.fields.source),
         capturedAt: parseCapturedAt(upload.fields.captured_at) ?? undefined,
         options: { ...parseDisplayOptions(upload.fields) },

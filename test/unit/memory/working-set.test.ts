@@ -30,6 +30,15 @@ describe('the working-set estimate in the upload path', () => {
     assert.equal(await readImageHeader((await upload(jpeg.subarray(0, 40))).file), null);
   });
 
+  it('reads the header from the start a way in kept of the file, without reading the file again', async () => {
+    const jpeg = await photoLike(320, 240);
+    // No file at this path: the header can only come from the start handed over.
+    const missing = join(pipeline.store.tempRoot, 'never-written');
+    assert.deepEqual(await readImageHeader(missing, jpeg.subarray(0, 128 * 1024)), { format: 'jpeg', width: 320, height: 240 });
+    assert.equal((await weighInput(missing, { max_image_dimension: 1920 }, jpeg)).header?.width, 320);
+    await assert.rejects(readImageHeader(missing), { code: 'ENOENT' });
+  });
+
   it('reads a JPEG\'s and a PNG\'s dimensions itself as sharp reads them, and a frame header past its first read through sharp', async () => {
     const progressive = await sharp(await photoLike(333, 222)).jpeg({ progressive: true }).toBuffer();
     const grey = await sharp(await photoLike(101, 77)).greyscale().jpeg().toBuffer();
