@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** open() flags for a new file whose writes are durable when they return ('wx' and O_DSYNC). */
+const WRITE_NEW_DURABLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC;
 
 /** Prefix of every temporary file this daemon writes, so start-up can find and remove leftovers. */
 export const TEMP_PREFIX = '.tmp-';
@@ -39,10 +43,13 @@ export async function replaceFile(path: string, data: string | Uint8Array): Prom
 export async function writeDurableTemp(path: string, data: string | Uint8Array): Promise<string> {
   const temp = tempPathFor(path);
   try {
-    const handle = await open(temp, 'wx', 0o644);
+    // O_DSYNC: the write returns once the data, and the size that makes it readable, are on the
+    // device, as fdatasync() would make them, with one call to the thread pool fewer (an upload's
+    // record is written this way).
+    const handle = await open(temp, WRITE_NEW_DURABLY, 0o644);
     try {
+      fsyncs++;
       await handle.writeFile(data);
-      await syncHandle(handle);
     } finally {
       await handle.close();
     }
@@ -72,7 +79,7 @@ export async function fsyncPath(path: string): Promise<void> {
 
 let fsyncs = 0;
 
-/** fsync calls made by this process so far (the benchmark prints them per image). */
+/** Flushes to the device made by this process so far, fsync calls and O_DSYNC writes (the benchmark prints them per image). */
 export function fsyncCount(): number {
   return fsyncs;
 }
