@@ -110,7 +110,7 @@ async function main(): Promise<void> {
           rows.push([mode, size, String(clients), (m.images / m.serverSeconds).toFixed(2),
             percentile(m.latencies, 50).toFixed(0), percentile(m.latencies, 99).toFixed(0), m.peakMb.toFixed(1),
             Math.round(mean(m.storedBytes)).toString(), (m.images / m.ceiling.seconds).toFixed(2), percent(ratio), percent(sameRatio),
-            perImage(1000 * m.serverCpu), perImage(1000 * m.ceiling.cpuSeconds), percent(m.ceiling.cpuSeconds / m.serverCpu),
+            perImage(1000 * m.serverCpu), perImage(1000 * m.ceiling.cpuSeconds), percent(m.ceiling.cpuSeconds / m.serverCpu), (1000 * m.clientCpu / m.images).toFixed(1),
             perImage(m.serverFaults), perImage(m.sameAllocator.minorFaults), perImage(m.ceiling.minorFaults)]);
           const small = SMALL_TARGETS[size]?.[clients];
           if (small !== undefined && mode === 'on') {
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
 
   out('\n## Throughput and memory (daemon over HTTP vs bare sharp in-process, under glibc as it comes, and in a child process under the daemon\'s allocator settings)\n');
   out(formatTable(['optimization', 'size', 'clients', 'images/s', 'p50 ms', 'p99 ms', 'peak RSS MiB',
-    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon/bare same allocator', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU',
+    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon/bare same allocator', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU', 'client CPU ms/img',
     'page faults/img', 'bare same allocator', 'bare'], rows));
   out(`\n${verdicts.join('\n')}`);
 
@@ -201,6 +201,8 @@ interface Measurement {
   serverSeconds: number;
   serverCpu: number;
   serverFaults: number;
+  /** CPU seconds this process spent while posting: the clients, and the RSS sampler every 50 ms. */
+  clientCpu: number;
   /** Bare sharp in this process, glibc as it comes. */
   ceiling: CeilingResult;
   /** Bare sharp in a child process under the daemon's allocator environment. */
@@ -218,7 +220,7 @@ interface Measurement {
  */
 async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Promise<Measurement> {
   const none = (): CeilingResult => ({ seconds: 0, cpuSeconds: 0, minorFaults: 0 });
-  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, hashCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
+  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, hashCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, clientCpu: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
   const sampler = new RssSampler(bench.pid, 50);
   for (let round = 0; round < bench.rounds; round++) {
     await waitForHashing(bench.url);
@@ -229,8 +231,11 @@ async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Pr
     const daemonBefore = readCpuSeconds(bench.pid);
     const phasesBefore = await readPhases(bench.url);
     sampler.start();
+    const clientBefore = process.cpuUsage();
     const load = await postImages(bench.url, jobs, { concurrency: clients, timeLimitMs: 300_000 });
+    const client = process.cpuUsage(clientBefore);
     sampler.stop();
+    m.clientCpu += (client.user + client.system) / 1e6;
     if (load.failures.length > 0) throw new Error(`uploads failed: ${load.failures.join('; ')}`);
     const serverCpu = readCpuSeconds(bench.pid, true) - cpuBefore;
     const daemonCpu = readCpuSeconds(bench.pid) - daemonBefore;
