@@ -211,8 +211,13 @@ export class UploadFlow {
       this.reject(err, request.source);
       throw err;
     }
-    this.parts.storeEvents.committed(stored);
-    this.parts.storeEvents.duplicates(duplicates, request.source);
+    // Observers (counters, the live stream, the log, consumers' wake-ups) hear of the commit once
+    // its answer is on its way: a way in answers in this turn of the event loop, they run in the
+    // next one, before any later request is read.
+    setImmediate(() => {
+      this.parts.storeEvents.committed(stored);
+      this.parts.storeEvents.duplicates(duplicates, request.source);
+    });
     return { images: stored, duplicates };
   }
 

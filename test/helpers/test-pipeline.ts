@@ -24,7 +24,7 @@ export interface TestPipeline {
   consumers: () => Record<string, ConsumerStatus>;
   /** Adds observers of the flow, as server/store-parts.ts lists them in the daemon. */
   watch(...observers: StoreObserver[]): void;
-  /** Runs one generated JPEG through the flow. */
+  /** Runs one generated JPEG through the flow; resolves once the observers have heard of it. */
   storeImage(source: string): Promise<StoredImage>;
   remove(): Promise<void>;
 }
@@ -59,6 +59,8 @@ export async function openPipeline(): Promise<TestPipeline> {
           return { inputs: [file] };
         },
       });
+      // Observers hear of a commit in the turn after its answer (upload-flow.ts).
+      await new Promise((resolve) => setImmediate(resolve));
       return images[0];
     },
     remove: () => rm(dataDir, { recursive: true, force: true }),
