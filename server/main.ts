@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     void shutdown(server, flow.queue, consumers, options.shutdownGraceMs, log, signal)
       // The image worker finishes the images in flight first: it ignores the stop signal itself.
       // So does the labels worker, for the image its consumer is at: ended once consumers stopped.
-      .then(() => Promise.all([deps.imageWorker.close(), deps.labels.close()]))
+      .then(() => Promise.all([deps.imageWorker.close(), deps.labels.close(), deps.store.close()]))
       .then(() => mqttStopped)
       // Deliver STOPPING=1 before exiting, but never wait long for it.
       .then(() => Promise.race([notifier.close(), new Promise((resolve) => setTimeout(resolve, 2000))]))

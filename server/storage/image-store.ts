@@ -224,6 +224,14 @@ export class ImageStore {
     return record;
   }
 
+  /**
+   * Releases the images folder, which the store keeps open for its fsyncs (a file system cannot be
+   * unmounted under it); a later commit opens it again.
+   */
+  close(): Promise<void> {
+    return this.directory.close();
+  }
+
   /** Marks images whose request has been answered: they join the log consumers follow. */
   settle(ids: readonly string[]): void {
     for (const id of ids) this.unsettled.delete(id);

@@ -74,6 +74,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     await deps.mqtt.stop();
     await deps.consumers.stop(1000);
     await closeServer(server);
+    await deps.store.close();
   };
   const app: TestApp = {
     url,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -93,5 +93,24 @@ describe('ImageStore', () => {
     const results = await Promise.allSettled(Array.from({ length: 3 }, () => sync.sync()));
     assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
     await assert.rejects(sync.sync(), { code: 'ENOENT' });
+  });
+
+  it('keeps the folder open from one directory fsync to the next, until closed', async () => {
+    const images = (await ImageStore.open(dir)).imagesDir;
+    /** This process's open descriptors on the images folder. */
+    const openOnImages = async (): Promise<number> => {
+      let count = 0;
+      for (const fd of await readdir('/proc/self/fd')) if (await readlink(`/proc/self/fd/${fd}`).catch(() => '') === images) count++;
+      return count;
+    };
+    const sync = new DirectorySync(images);
+    await sync.sync();
+    await sync.sync();
+    assert.equal(await openOnImages(), 1, 'one descriptor, kept');
+    await sync.close();
+    assert.equal(await openOnImages(), 0);
+    await sync.sync();
+    assert.equal(await openOnImages(), 1, 'opened again by the next fsync');
+    await sync.close();
   });
 });
