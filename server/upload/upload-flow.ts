@@ -19,7 +19,7 @@ export type ImageOptions = Record<string, unknown>;
 export interface UploadRequest {
   /** The uploaded files, inside `workDir`: encoded images, or raw frames with their description. */
   files: readonly ImageInput[];
-  /** The request's private temp folder, from {@link ImageStore.createTempDir}; the caller removes it. */
+  /** The request's private temp folder, from {@link ImageStore.createTempDir}; the caller gives it back. */
   workDir: string;
   source: string;
   capturedAt: string | null;
@@ -71,7 +71,7 @@ export interface ReceivedFiles {
 export interface Ingest {
   /** Reads and checks what the request names, before anything else; a refusal here is counted too. */
   names(): RequestNames;
-  /** Writes the upload into `workDir`, the request's private temp folder, which the flow removes. */
+  /** Writes the upload into `workDir`, the request's private temp folder, which the flow empties afterwards. */
   receive(workDir: string): Promise<ReceivedFiles>;
   /** Makes the admission check; a way in that may wait for room (MQTT) retries it here. @default calls it once */
   admit?(check: () => Promise<void>): Promise<void>;
@@ -167,8 +167,9 @@ export class UploadFlow {
       throw err;
     } finally {
       // A refused upload's files are gone before its answer, so that a refusal leaves nothing
-      // behind; a stored one's (its body) go while its answer is written, off its latency.
-      if (workDir && stored) void this.parts.store.removeTempDir(workDir);
+      // behind; a stored one's (its body) go while its answer is written, off its latency, and
+      // its folder serves a later upload.
+      if (workDir && stored) void this.parts.store.releaseTempDir(workDir);
       else if (workDir) await this.parts.store.removeTempDir(workDir);
     }
   }

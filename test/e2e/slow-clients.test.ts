@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { photoLike } from '../helpers/fixtures';
-import { startDaemon, type DaemonProcess } from '../helpers/daemon-process';
+import { startDaemon, tempFolderEmptied, type DaemonProcess } from '../helpers/daemon-process';
 import { openSocket, rawRequest, readUntilClosed } from '../helpers/raw-http';
 
 const MAX_CONNECTIONS = 6;
@@ -67,8 +67,7 @@ describe('slow and idle clients', { timeout: 60_000 }, () => {
     const list = await (await fetch(`${daemon.url}/images?source=slow`)).json() as { images: unknown[] };
     assert.deepEqual(list.images, []);
     // The route removes the request's temp folder as it unwinds, just after the socket closes.
-    for (let i = 0; i < 100 && (await readdir(join(dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(await readdir(join(dataDir, 'tmp')), []);
+    await tempFolderEmptied(dataDir);
   });
 
   it(`closes connections past max-connections (${MAX_CONNECTIONS}), and idle ones after the headers timeout`, async () => {
@@ -127,7 +126,7 @@ describe('one client holding many slow uploads', { timeout: 60_000 }, () => {
     const list = await rawRequest(daemon.url, 'GET', `/images?source=${source}`, {}, undefined, '127.0.0.2');
     assert.deepEqual((JSON.parse(list.body.toString()) as { images: unknown[] }).images, []);
     // The route removes each request's temp folder as it unwinds, just after its socket closes.
-    await until(async () => (await readdir(join(dataDir, 'tmp'))).length === 0, 'every temp folder is removed');
+    await tempFolderEmptied(dataDir, 30_000);
   }
 
   it(`refuses the client's connections past ${PER_CLIENT} with 429, and serves another client meanwhile`, async () => {

@@ -87,17 +87,30 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The files under the daemon's temp folder in `dataDir`: a request's folder emptied for reuse holds none. */
+export async function tempFilesLeft(dataDir: string): Promise<string[]> {
+  const files: string[] = [];
+  // One level of request folders; one may be removed while it is read.
+  for (const entry of await readdir(join(dataDir, 'tmp'), { withFileTypes: true })) {
+    const path = join(dataDir, 'tmp', entry.name);
+    if (!entry.isDirectory()) files.push(path);
+    else for (const name of await readdir(path).catch(() => [])) files.push(join(path, name));
+  }
+  return files;
+}
+
 /**
- * Resolves once the daemon's temp folder under `dataDir` is empty; fails after 5 s naming what is
- * left. A stored upload's temp folder is removed while its answer is written (upload-flow.ts), so
- * it may trail the answer by a moment; a refused one's is gone before its answer.
+ * Resolves once no file is left under the daemon's temp folder in `dataDir`; fails after
+ * `timeoutMs` naming what is left. A stored upload's files are removed while its answer is written
+ * (upload-flow.ts), so they may trail the answer by a moment; a refused one's are gone before its
+ * answer, or, when the client hung up, as its request unwinds.
  */
-export async function tempFolderEmptied(dataDir: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let left = await readdir(join(dataDir, 'tmp'));
+export async function tempFolderEmptied(dataDir: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = await tempFilesLeft(dataDir);
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    left = await readdir(join(dataDir, 'tmp'));
+    left = await tempFilesLeft(dataDir);
   }
-  if (left.length > 0) throw new Error(`the temp folder still holds ${left.join(', ')} 5 s on`);
+  if (left.length > 0) throw new Error(`the temp folder still holds ${left.join(', ')} ${timeoutMs} ms on`);
 }

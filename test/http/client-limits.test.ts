@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { photoLike } from '../helpers/fixtures';
 import { silentLogger } from '../../server/log';
 import { openSocket, rawRequest, readUntilClosed } from '../helpers/raw-http';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { tempFolderEmptied } from '../helpers/daemon-process';
 
 const PER_CLIENT = 3;
 
@@ -82,7 +81,7 @@ describe('minimum body rate', () => {
     const list = await (await app.fetch('/images')).json() as { images: unknown[] };
     assert.deepEqual(list.images, []);
     // The route removes the request's temp folder as it unwinds, just after the socket closes.
-    await eventually(async () => (await readdir(join(app.dataDir, 'tmp'))).length === 0, 'the temp folder is emptied');
+    await tempFolderEmptied(app.dataDir);
   }
 
   it('cuts a raw upload arriving slower than the minimum with 408, and keeps none of it', async () => {

@@ -95,6 +95,22 @@ describe('ImageStore', () => {
     await assert.rejects(sync.sync(), { code: 'ENOENT' });
   });
 
+  it('gives a stored upload\'s emptied temp folder to a later request, keeping four at most', async () => {
+    const store = await ImageStore.open(dir);
+    const folders = await Promise.all(Array.from({ length: 6 }, () => store.createTempDir()));
+    for (const [i, folder] of folders.entries()) await writeFile(join(folder, 'body'), `upload ${i}`);
+    for (const folder of folders) await store.releaseTempDir(folder);
+    const tmp = join(dir, 'tmp');
+    assert.deepEqual((await readdir(tmp)).sort(), folders.slice(0, 4).map((folder) => folder.slice(tmp.length + 1)).sort(), 'four kept, the others removed');
+    const reused = await store.createTempDir();
+    assert.ok(folders.slice(0, 4).includes(reused));
+    assert.deepEqual(await readdir(reused), [], 'handed out empty');
+    // A refused request's folder is removed, not kept.
+    await writeFile(join(reused, 'body'), 'refused');
+    await store.removeTempDir(reused);
+    assert.equal((await readdir(tmp)).length, 3);
+  });
+
   it('keeps the folder open from one directory fsync to the next, until closed', async () => {
     const images = (await ImageStore.open(dir)).imagesDir;
     /** This process's open descriptors on the images folder. */
