@@ -29,7 +29,10 @@ export interface DuplicateRecord {
 export interface StoreObserver {
   /** Names it in the log when it fails. */
   readonly name: string;
-  /** Once a whole request has committed: its images, in commit order. */
+  /**
+   * Once a whole request has committed: its images, in commit order. Called in the event loop's
+   * turn after the request is answered, before any later request is read (upload-flow.ts).
+   */
   committed?(images: readonly StoredImage[]): void;
   /**
    * After committed images were removed (API delete, delete-all, retention). A returned promise
