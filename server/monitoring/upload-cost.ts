@@ -90,7 +90,7 @@ export class UploadCost {
       collect() { this.reset(); for (const phase of UPLOAD_PHASES) this.inc({ phase }, cost.phase(phase).seconds); },
     });
     counted('upload_phase_images_total', 'Images stored by the uploads the phase totals cover', () => cost.storedImages);
-    counted('fsyncs_total', 'fsync calls made by the daemon (files and directories)', fsyncCount);
+    counted('fsyncs_total', 'Flushes to the device made by the daemon: fsync calls (files and directories) and O_DSYNC writes', fsyncCount);
   }
 }
 
