@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { emptyUpload, imageWithoutDimensions, notAnImage, tooManyPixels, undecodableImage, type AppError } from '../errors';
@@ -109,7 +110,9 @@ async function sniff(ctx: PipelineContext): Promise<void> {
     }
     ctx.format = format;
   }
-  ctx.inputBytes = (await stat(ctx.input)).size;
+  // Synchronous: the pipeline runs in the image worker, whose event loop nothing else waits on,
+  // and a call through the thread pool costs a wake-up of one of its threads.
+  ctx.inputBytes = statSync(ctx.input).size;
 }
 
 async function inspect(ctx: PipelineContext): Promise<void> {
@@ -136,7 +139,7 @@ function checkPixelCount(ctx: PipelineContext, width: number, height: number): v
 }
 
 async function readOrientation(ctx: PipelineContext): Promise<void> {
-  ctx.exif = await readExif(ctx.input);
+  ctx.exif = await readExif(ctx.input, ctx.inputBytes);
 }
 
 /** The raw frame's description, its length and its pixel count, checked before reading a pixel. */
