@@ -182,7 +182,7 @@ export class ImageStore {
   async releaseTempDir(dir: string): Promise<void> {
     if (this.spareTempDirs.length >= SPARE_TEMP_DIRS) return this.removeTempDir(dir);
     try {
-      for (const name of await readdir(dir)) await unlink(join(dir, name));
+      await emptyFolder(dir);
     } catch {
       return this.removeTempDir(dir);
     }
@@ -199,7 +199,7 @@ export class ImageStore {
     // is a quarter of what rm's recursive walk costs (lstat, rmdir, readdir, lstat and unlink for
     // each, rmdir).
     try {
-      for (const name of await readdir(dir)) await unlink(join(dir, name));
+      await emptyFolder(dir);
       await rmdir(dir);
     } catch {
       // A write stream opens its file asynchronously, so one destroyed by a refusal may still be
@@ -456,6 +456,11 @@ function upperBound(index: StoredImage[], id: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Unlinks the files of a request's temp folder, which holds nothing deeper. */
+async function emptyFolder(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await unlink(join(dir, name));
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {
