@@ -192,11 +192,14 @@ export class MqttConnection extends EventEmitter<{ connected: [] }> {
 
   /**
    * Subscribes at QoS 1 without retained messages (retain handling 2): a retained snapshot is an
-   * old image, and taking it again at every reconnect would store it again.
+   * old image, and taking it again at every reconnect would store it again. Resolves true once the
+   * broker has granted every filter; false when there is none, no connection or a refusal.
    */
-  async subscribe(filters: readonly string[]): Promise<void> {
-    if (filters.length === 0 || !this.client?.connected) return;
-    await this.client.subscribeAsync([...filters], { qos: 1, rh: 2 });
+  async subscribe(filters: readonly string[]): Promise<boolean> {
+    if (filters.length === 0 || !this.client?.connected) return false;
+    const granted = await this.client.subscribeAsync([...filters], { qos: 1, rh: 2 });
+    // A refused filter comes back with the failure code 0x80 as its QoS.
+    return granted.length === filters.length && granted.every((grant) => grant.qos < 0x80);
   }
 
   /**

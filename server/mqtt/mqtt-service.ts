@@ -22,7 +22,18 @@ export interface MqttStats {
 /** The `mqtt` section of /memory_status. */
 export type MqttStatus =
   | { enabled: false }
-  | ({ enabled: true; ingest: MqttIngestStatus; subscribe: readonly string[]; discovery: boolean } & MqttConnectionStatus);
+  | ({
+    enabled: true;
+    ingest: MqttIngestStatus;
+    subscribe: readonly string[];
+    /**
+     * True once the broker has acknowledged this connection's subscriptions: a message published
+     * between the connect and that acknowledgement reaches the daemon only in a session the broker
+     * kept from before. False while not connected or with nothing to subscribe to.
+     */
+    subscribed: boolean;
+    discovery: boolean;
+  } & MqttConnectionStatus);
 
 export interface MqttServiceOptions {
   settings: () => MqttSettings;
@@ -50,6 +61,8 @@ export class MqttService implements StoreObserver, StatusPart {
   readonly key = 'mqtt';
   readonly publisher: MqttPublisher;
   private connection: MqttConnection | undefined;
+  /** The connection whose subscriptions the broker acknowledged, if it is the current one. */
+  private subscribedOn: MqttConnection | undefined;
   private ingest: MqttIngest | undefined;
   private settings: MqttSettings;
   private timer: NodeJS.Timeout | undefined;
@@ -107,10 +120,12 @@ export class MqttService implements StoreObserver, StatusPart {
   /** The `mqtt` section of /memory_status: never the password. */
   status(): MqttStatus {
     if (!this.connection) return { enabled: false };
+    const connection = this.connection.status();
     return {
       enabled: true,
-      ...this.connection.status(),
+      ...connection,
       subscribe: this.settings.subscribe,
+      subscribed: connection.state === 'connected' && this.subscribedOn === this.connection && this.settings.subscribe.length > 0,
       discovery: this.settings.discovery,
       ingest: this.ingest!.status(),
     };
@@ -151,7 +166,8 @@ export class MqttService implements StoreObserver, StatusPart {
 
   private async onConnected(connection: MqttConnection): Promise<void> {
     try {
-      await connection.subscribe(this.settings.subscribe);
+      this.subscribedOn = undefined;
+      if (await connection.subscribe(this.settings.subscribe)) this.subscribedOn = connection;
       await this.retained.reconcile();
       await this.publishStats();
     } catch (err) {

@@ -32,7 +32,9 @@ describe('MQTT against a real mosquitto', { skip: !mosquittoInstalled && 'mosqui
   });
   const nextPrefix = () => `pir-test/${process.pid}-${++prefixes}`;
   const memoryStatus = async (app: TestApp) => (await (await app.fetch('/memory_status')).json()) as MemoryStatus;
-  const connected = (app: TestApp) => eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.state === 'connected');
+  // Connected, and subscribed when it takes images in: a message published before the broker
+  // acknowledges the subscriptions never reaches a new session.
+  const connected = (app: TestApp) => eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.state === 'connected' && (s.mqtt.subscribe.length === 0 || s.mqtt.subscribed));
   const upload = async (app: TestApp, source: string): Promise<string> => {
     const response = await postImage(app, jpeg, `?source=${source}`);
     assert.equal(response.status, 201);
@@ -46,7 +48,8 @@ describe('MQTT against a real mosquitto', { skip: !mosquittoInstalled && 'mosqui
     const app = await startApp(prefix, { mqtt_latest_max_dimension: 100, public_url: 'http://pi.example:8000' });
     const listener = await listen(broker, [`${prefix}/images/+`, `${prefix}/events`]);
     try {
-      await connected(app);
+      const status = await connected(app);
+      assert.equal(status.mqtt.enabled && status.mqtt.subscribed, false, 'nothing to subscribe to');
       const sent: string[] = [];
       for (let i = 0; i < 6; i++) sent.push(await upload(app, i % 2 === 0 ? 'front' : 'back'));
       const events = await listener.waitFor(isEvent(prefix), 6);
@@ -213,7 +216,7 @@ describe('MQTT against a real mosquitto', { skip: !mosquittoInstalled && 'mosqui
       });
       assert.equal(response.status, 200);
       // A new connection, which tells the broker the new limit (the payload plus 64 KiB of room).
-      await eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.state === 'connected' && s.mqtt.connected_since !== firstConnect);
+      await eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.state === 'connected' && s.mqtt.subscribed && s.mqtt.connected_since !== firstConnect);
       // Over the new limit, under the old one: the broker drops it, so the daemon never holds it.
       await publisher.publish('big/porch/image', Buffer.alloc(200_000, 0xff), 1);
       await publisher.publish('big/porch/image', jpeg, 1);
@@ -233,7 +236,8 @@ describe('MQTT against a real mosquitto', { skip: !mosquittoInstalled && 'mosqui
     const app = await startApp(prefix, { mqtt_subscribe: ['sensors/+/image'] });
     const publisher = await listen(broker, []);
     try {
-      await connected(app);
+      const connection = await connected(app);
+      assert.equal(connection.mqtt.enabled && connection.mqtt.subscribed, true, 'the broker acknowledged the subscription');
       await publisher.publish('sensors/door/image', '{"temperature": 21.5}', 1);
       await publisher.publish('sensors/door/image', 'still not an image', 1);
       const status = await eventually(() => memoryStatus(app), (s) => s.mqtt.enabled && s.mqtt.ingest.received === 2);

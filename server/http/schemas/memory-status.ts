@@ -59,6 +59,7 @@ const MqttStatusSchema = z.union([
     attempts: integer.describe('Connection attempts since the last success'),
     retry_in_ms: integer,
     subscribe: z.array(z.string()),
+    subscribed: z.boolean().describe('The broker has acknowledged this connection\'s subscriptions'),
     discovery: z.boolean(),
     ingest: z.strictObject({
       received: integer, stored: integer,

@@ -27,7 +27,9 @@ describe('MqttService against a real mosquitto', { skip: !mosquittoInstalled && 
       maxBackoffMs: 500,
     });
     await service.start();
-    await eventually(() => service.connected, Boolean);
+    // Connected, and subscribed: a message published before the broker acknowledges the
+    // subscriptions would never reach this new session.
+    await eventually(() => service.status(), (s) => s.enabled && s.subscribed);
   });
   after(async () => {
     await service.stop();
