@@ -138,7 +138,7 @@ export class UploadFlow {
     const receivedAt = new Date().toISOString();
     let source = DEFAULT_SOURCE;
     let workDir: string | undefined;
-    let stored = false;
+    let accepted = false;
     try {
       const names = way.names();
       source = names.source ?? DEFAULT_SOURCE;
@@ -160,16 +160,16 @@ export class UploadFlow {
         heads: received.heads,
         clock: way.clock,
       });
-      stored = true;
+      accepted = true;
       return result;
     } catch (err) {
       this.reject(err, source);
       throw err;
     } finally {
       // A refused upload's files are gone before its answer, so that a refusal leaves nothing
-      // behind; a stored one's (its body) go while its answer is written, off its latency, and
-      // its folder serves a later upload.
-      if (workDir && stored) void this.parts.store.releaseTempDir(workDir);
+      // behind; an accepted one's (its body) go while its answer is written, off its latency,
+      // and its folder serves a later upload.
+      if (workDir && accepted) void this.parts.store.releaseTempDir(workDir);
       else if (workDir) await this.parts.store.removeTempDir(workDir);
     }
   }
