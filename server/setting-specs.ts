@@ -18,6 +18,12 @@ export const GROUP_HEADINGS: Partial<Record<SettingGroup, string>> = {
 export type DeclaredSetting = SettingSpec & { default: unknown; label: string; group: SettingGroup };
 
 /**
+ * A file or folder the operator names (settings file, environment, flag; never over HTTP): an
+ * absolute path, empty when unused.
+ */
+const OPERATOR_PATH = { kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '' } as const;
+
+/**
  * Every setting, declared once: its kind and range, default, label, group, unit and flags. The
  * `Settings` type, the defaults, validation, the form, `--help`, the JSON Schema and
  * config/defaults.json (scripts/write-defaults.ts) are derived from it.
@@ -89,7 +95,7 @@ const SPECS = {
     description: 'Ended after this long without an image, it gives back all it held; the next image starts it again.',
   },
   id_log_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'off', example: '/var/log/pi-image-receiver/ids.log', label: 'File of stored ids', group: 'Storage',
+    ...OPERATOR_PATH, zero: 'off', example: '/var/log/pi-image-receiver/ids.log', label: 'File of stored ids', group: 'Storage',
     description: 'Gets the id of every stored image, one per line, in the order they were stored.',
   },
   displays: { ...DISPLAYS_SPEC, default: [], zero: 'none', label: 'Panels', group: 'Displays', summary: true },
@@ -105,11 +111,11 @@ const SPECS = {
   mqtt_username: { kind: 'string', maxLength: 256, operatorOnly: true, default: '', zero: 'none', example: 'camera-pi', label: 'User name', group: 'MQTT', description: 'The MQTT user name.' },
   mqtt_password: { kind: 'string', maxLength: 1024, secret: true, default: '', zero: 'none', label: 'Password', group: 'MQTT', description: 'The MQTT password (or use the password file).' },
   mqtt_password_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'none', example: '/etc/pi-image-receiver/mqtt-password', label: 'Password file', group: 'MQTT',
+    ...OPERATOR_PATH, zero: 'none', example: '/etc/pi-image-receiver/mqtt-password', label: 'Password file', group: 'MQTT',
     description: 'A file whose first line is the MQTT password, read at each connect; used when mqtt_password is empty.',
   },
   mqtt_ca_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'the system\'s', example: '/etc/ssl/certs/broker-ca.pem', label: 'CA certificates', group: 'MQTT',
+    ...OPERATOR_PATH, zero: 'the system\'s', example: '/etc/ssl/certs/broker-ca.pem', label: 'CA certificates', group: 'MQTT',
     description: 'PEM CA certificates to check an mqtts:// broker with.',
   },
   mqtt_topic_prefix: {
@@ -155,7 +161,7 @@ const SPECS = {
     description: 'How long a Home Assistant binary sensor of a source and label stays on after an image with that label.',
   },
   clip_model_dir: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'off', example: '/var/lib/pi-image-receiver/clip-vit-base-patch32', label: 'CLIP model folder', group: 'Labels',
+    ...OPERATOR_PATH, zero: 'off', example: '/var/lib/pi-image-receiver/clip-vit-base-patch32', label: 'CLIP model folder', group: 'Labels',
     description: 'A CLIP export in the Xenova layout (onnx/vision_model.onnx, onnx/text_model.onnx, tokenizer.json, preprocessor_config.json): with labels on, every new image is embedded by it and GET /search?text= ranks images by a text (docs/labels.md#clip). Empty is off.',
   },
   labels_worker_idle_seconds: {
@@ -182,7 +188,7 @@ const SPECS = {
   s3_access_key_id: { kind: 'string', maxLength: 256, operatorOnly: true, default: '', zero: 'none', example: 'pi1-forwarder', label: 'Access key id', group: 'Forwarding', description: 'The access key id requests are signed with.' },
   s3_secret_access_key: { kind: 'string', maxLength: 1024, secret: true, default: '', zero: 'none', label: 'Secret access key', group: 'Forwarding', description: 'The secret access key (or use s3_secret_access_key_file).' },
   s3_secret_access_key_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'none', example: '/etc/pi-image-receiver/s3-secret', label: 'Secret key file', group: 'Forwarding',
+    ...OPERATOR_PATH, zero: 'none', example: '/etc/pi-image-receiver/s3-secret', label: 'Secret key file', group: 'Forwarding',
     description: 'A file whose first line is the secret access key, read at each upload; used when s3_secret_access_key is empty.',
   },
   s3_force_path_style: {
@@ -190,7 +196,7 @@ const SPECS = {
     description: 'Address the bucket in the path (endpoint/bucket/key), as MinIO and Ceph RGW need, not in the host name.',
   },
   s3_ca_file: {
-    kind: 'string', maxLength: 4096, operatorOnly: true, pattern: /^\//, patternHint: 'that is an absolute path', default: '', zero: 'the system\'s', example: '/etc/ssl/certs/nas-ca.pem', label: 'S3 CA certificates', group: 'Forwarding',
+    ...OPERATOR_PATH, zero: 'the system\'s', example: '/etc/ssl/certs/nas-ca.pem', label: 'S3 CA certificates', group: 'Forwarding',
     description: 'PEM CA certificates to check an https:// endpoint with (a NAS with its own CA).',
   },
   s3_storage_class: {

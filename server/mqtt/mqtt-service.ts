@@ -125,7 +125,7 @@ export class MqttService implements StoreObserver, StatusPart {
       enabled: true,
       ...connection,
       subscribe: this.settings.subscribe,
-      subscribed: connection.state === 'connected' && this.subscribedOn === this.connection && this.settings.subscribe.length > 0,
+      subscribed: connection.state === 'connected' && this.subscribedOn === this.connection,
       discovery: this.settings.discovery,
       ingest: this.ingest!.status(),
     };

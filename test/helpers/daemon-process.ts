@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { until } from './display-script';
 
 /** The compiled daemon's entry point. */
 export const MAIN_JS = join(__dirname, '..', '..', 'server', 'main.js');
@@ -106,11 +107,7 @@ export async function tempFilesLeft(dataDir: string): Promise<string[]> {
  * answer, or, when the client hung up, as its request unwinds.
  */
 export async function tempFolderEmptied(dataDir: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let left = await tempFilesLeft(dataDir);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    left = await tempFilesLeft(dataDir);
-  }
-  if (left.length > 0) throw new Error(`the temp folder still holds ${left.join(', ')} ${timeoutMs} ms on`);
+  await until(async () => (await tempFilesLeft(dataDir)).length === 0, 'the temp folder to empty', timeoutMs / 20).catch(async () => {
+    throw new Error(`the temp folder still holds ${(await tempFilesLeft(dataDir)).join(', ')} ${timeoutMs} ms on`);
+  });
 }
