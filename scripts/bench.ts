@@ -4,8 +4,10 @@
  * peak RSS, page faults and mean stored PNG size, beside the same work done by bare sharp (the
  * ceiling) twice: in this process, under glibc as it comes, and in a child process under the
  * daemon's allocator settings, so that what the allocator costs and what the daemon itself costs
- * are told apart. Also what a page fault costs on this machine, and what each dependency costs at
- * start-up.
+ * are told apart; and beside a durable floor, bare sharp behind the least an HTTP receiver that
+ * answers once the image is on disk can do, so that what any such receiver pays and what the
+ * daemon itself adds are told apart too. Also what a page fault costs on this machine, and what
+ * each dependency costs at start-up.
  *
  * Then the RSS a 12 MP raw camera frame adds (`--raw-only` runs just that part).
  *
@@ -24,6 +26,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
 import { ALLOCATORS, allocatorEnv, allocatorLaunch, daemonPid, describeAllocator, type Allocator } from './load/allocator';
 import { imageWorkerEnv } from '../server/workers/image-worker';
 import { barePngBytes, CeilingProcess, runCeiling, type CeilingResult } from './load/ceiling';
+import { DurableFloor } from './load/durable-floor';
 import { describeMachine, pageFaultMicros } from './load/machine';
 import { cachedPhotoJpegs, type WorkloadImage } from './load/photo-jpeg';
 import { formatTable, percentile, postConfig, postImages, waitForHashing } from './load/post-load';
@@ -89,16 +92,19 @@ async function main(): Promise<void> {
     const launch = allocatorLaunch(allocator);
     const daemon = await startDaemon(dataDir, { ...launch.env, MEMORY_BUDGET_MB: budgetMb }, [], launch.program);
     // Bare sharp under the allocator settings the daemon's image worker runs with.
-    const sameAllocator = CeilingProcess.start(imageWorkerEnv({ ...process.env, ...allocatorEnv(allocator) }));
+    const workerEnv = imageWorkerEnv({ ...process.env, ...allocatorEnv(allocator) });
+    const sameAllocator = CeilingProcess.start(workerEnv);
+    const floor = await DurableFloor.start(scratch, mode, workerEnv);
     try {
       await postConfig(daemon.url, { enable_memory_optimization: settings.enable_memory_optimization });
-      const bench: Bench = { url: daemon.url, pid: daemonPid(daemon.pid), settings, scratch, rounds, sameAllocator };
+      const bench: Bench = { url: daemon.url, pid: daemonPid(daemon.pid), settings, scratch, rounds, sameAllocator, floor };
       for (const size of sizes) {
         const images = workload.get(size)!;
         const jobs = Array.from({ length: COUNTS[size] ?? 8 }, (_, i) => images[i % images.length]);
         // Warm both up on this size, so that neither pays for first-time code paths in the figures.
         await runCeiling(images, 1, settings, scratch);
         await sameAllocator.run(images, 1, settings, scratch);
+        await floor.run(images, 1);
         await postImages(daemon.url, images, { concurrency: 1, timeLimitMs: 120_000 });
         let single = NaN;
         for (const clients of CLIENTS) {
@@ -106,16 +112,19 @@ async function main(): Promise<void> {
           const m = await measure(bench, jobs, clients);
           const ratio = m.ceiling.seconds / m.serverSeconds;
           const sameRatio = m.sameAllocator.seconds / m.serverSeconds;
+          const floorRatio = m.floor.seconds / m.serverSeconds;
           const perImage = (total: number): string => (total / m.images).toFixed(0);
           rows.push([mode, size, String(clients), (m.images / m.serverSeconds).toFixed(2),
             percentile(m.latencies, 50).toFixed(0), percentile(m.latencies, 99).toFixed(0), m.peakMb.toFixed(1),
             Math.round(mean(m.storedBytes)).toString(), (m.images / m.ceiling.seconds).toFixed(2), percent(ratio), percent(sameRatio),
+            (m.images / m.floor.seconds).toFixed(2), percent(floorRatio), perImage(1000 * m.floor.cpuSeconds),
             perImage(1000 * m.serverCpu), perImage(1000 * m.ceiling.cpuSeconds), percent(m.ceiling.cpuSeconds / m.serverCpu), (1000 * m.clientCpu / m.images).toFixed(1),
             perImage(m.serverFaults), perImage(m.sameAllocator.minorFaults), perImage(m.ceiling.minorFaults)]);
           const small = SMALL_TARGETS[size]?.[clients];
           if (small !== undefined && mode === 'on') {
             verdicts.push(`${ratio >= small ? 'meets' : 'MISSES'} target: ${size}, ${clients} client(s): ${percent(ratio)} of bare sharp's images/s ` +
-              `(target ${percent(small)}); by CPU time ${percent(m.ceiling.cpuSeconds / m.serverCpu)}`);
+              `(target ${percent(small)}); by CPU time ${percent(m.ceiling.cpuSeconds / m.serverCpu)}; the durable floor ` +
+              `${percent(m.ceiling.seconds / m.floor.seconds)} of bare sharp, the daemon ${percent(floorRatio)} of the floor`);
           }
           if (clients === 1) phaseRows.push(phaseRow(mode, size, m));
           if (size === TARGET.size && clients === 1) {
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
       }
     } finally {
       sameAllocator.stop();
+      floor.stop();
       await daemon.stop();
       await rm(dataDir, { recursive: true, force: true });
       await rm(scratch, { recursive: true, force: true });
@@ -142,8 +152,9 @@ async function main(): Promise<void> {
   }
 
   out('\n## Throughput and memory (daemon over HTTP vs bare sharp in-process, under glibc as it comes, and in a child process under the daemon\'s allocator settings)\n');
+  out('"floor": bare sharp behind the least an HTTP receiver can do that answers once the PNG is durable (scripts/load/durable-floor-process.ts), posted to as the daemon is.\n');
   out(formatTable(['optimization', 'size', 'clients', 'images/s', 'p50 ms', 'p99 ms', 'peak RSS MiB',
-    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon/bare same allocator', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU', 'client CPU ms/img',
+    'mean PNG bytes', 'bare images/s', 'daemon/bare', 'daemon/bare same allocator', 'floor images/s', 'daemon/floor', 'floor CPU ms/img', 'daemon CPU ms/img', 'bare CPU ms/img', 'bare/daemon CPU', 'client CPU ms/img',
     'page faults/img', 'bare same allocator', 'bare'], rows));
   out(`\n${verdicts.join('\n')}`);
 
@@ -187,6 +198,7 @@ interface Bench {
   rounds: number;
   /** Bare sharp under the daemon's allocator environment. */
   sameAllocator: CeilingProcess;
+  floor: DurableFloor;
 }
 
 interface Measurement {
@@ -207,6 +219,8 @@ interface Measurement {
   ceiling: CeilingResult;
   /** Bare sharp in a child process under the daemon's allocator environment. */
   sameAllocator: CeilingResult;
+  /** The durable floor, posted to over HTTP. */
+  floor: CeilingResult;
   latencies: number[];
   storedBytes: number[];
   peakMb: number;
@@ -214,18 +228,19 @@ interface Measurement {
 
 /**
  * Runs `jobs` through bare sharp (in this process, then under the daemon's allocator), then through
- * the daemon from `clients` clients, `rounds` times. They alternate, so that a noisy neighbour
+ * the durable floor and the daemon from `clients` clients, `rounds` times. They alternate, so that a noisy neighbour
  * weighs on all alike; CPU time and page faults are measured too, as they hardly move with the
  * neighbours.
  */
 async function measure(bench: Bench, jobs: WorkloadImage[], clients: number): Promise<Measurement> {
   const none = (): CeilingResult => ({ seconds: 0, cpuSeconds: 0, minorFaults: 0 });
-  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, hashCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, clientCpu: 0, ceiling: none(), sameAllocator: none(), latencies: [], storedBytes: [], peakMb: 0 };
+  const m: Measurement = { images: 0, phases: noPhases(), daemonCpu: 0, workerCpu: 0, hashCpu: 0, serverSeconds: 0, serverCpu: 0, serverFaults: 0, clientCpu: 0, ceiling: none(), sameAllocator: none(), floor: none(), latencies: [], storedBytes: [], peakMb: 0 };
   const sampler = new RssSampler(bench.pid, 50);
   for (let round = 0; round < bench.rounds; round++) {
     await waitForHashing(bench.url);
     addCeiling(m.ceiling, await runCeiling(jobs, clients, bench.settings, bench.scratch));
     addCeiling(m.sameAllocator, await bench.sameAllocator.run(jobs, clients, bench.settings, bench.scratch));
+    addCeiling(m.floor, await bench.floor.run(jobs, clients));
     const cpuBefore = readCpuSeconds(bench.pid, true);
     const faultsBefore = readMinorFaults(bench.pid, true);
     const daemonBefore = readCpuSeconds(bench.pid);

@@ -9,12 +9,12 @@ import { readMinorFaults } from './rss-sampler';
 
 /**
  * The work the daemon does around its HTTP layer, done by bare sharp: decode, resize to
- * max_image_dimension, orient from EXIF, encode the PNG, with the daemon's decode and PNG
- * options, from a file to a file.
+ * max_image_dimension and orient from EXIF, with the daemon's decode options, from a file or the
+ * bytes of one; the caller adds the PNG's.
  */
-function bareSharp(image: Pick<WorkloadImage, 'file'>, settings: Settings): sharp.Sharp {
+export function bareSharp(input: string | Buffer, settings: Settings): sharp.Sharp {
   const max = settings.max_image_dimension;
-  return sharp(image.file, decodeOptions(settings))
+  return sharp(input, decodeOptions(settings))
     .resize(max, max, { fit: 'inside', withoutEnlargement: true })
     .autoOrient();
 }
@@ -42,7 +42,7 @@ export async function runCeiling(jobs: ReadonlyArray<Pick<WorkloadImage, 'file'>
   const worker = async (slot: number): Promise<void> => {
     while (next < jobs.length) {
       const job = jobs[next++];
-      await bareSharp(job, settings).png(pngOptions(settings)).toFile(join(dir, `ceiling-${slot}.png`));
+      await bareSharp(job.file, settings).png(pngOptions(settings)).toFile(join(dir, `ceiling-${slot}.png`));
     }
   };
   await Promise.all(Array.from({ length: atOnce }, (_, slot) => worker(slot)));
@@ -91,7 +91,7 @@ export class CeilingProcess {
 
 /** The size of `image` stored as the daemon stores it by default, with or without row filtering. */
 export async function barePngBytes(image: WorkloadImage, adaptiveFiltering: boolean): Promise<number> {
-  const png = await bareSharp(image, DEFAULT_SETTINGS)
+  const png = await bareSharp(image.file, DEFAULT_SETTINGS)
     .png({ ...pngOptions(DEFAULT_SETTINGS), adaptiveFiltering })
     .toBuffer();
   return png.length;
