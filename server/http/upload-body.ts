@@ -18,6 +18,8 @@ export interface ReceivedUpload {
   fields: Record<string, string>;
   /** The first HEAD_BYTES of files, by path, kept as they streamed (a raw body's). */
   heads?: ReadonlyMap<string, Buffer>;
+  /** A small raw body, kept whole in memory instead of written to `files` (see {@link UploadLimits.smallBodyInMemory}). */
+  bytes?: Buffer;
 }
 
 export interface UploadLimits {
@@ -27,6 +29,12 @@ export interface UploadLimits {
   fileFields: readonly string[];
   /** The request's private temp folder; the caller removes it. */
   dir: string;
+  /**
+   * Keep a raw body that declares no more than HEAD_BYTES in memory, unwritten: its start is kept
+   * for its header anyway, so holding it whole costs nothing more, and the file's open, write,
+   * close and removal are saved. Only for what the pipeline reads from memory (encoded images).
+   */
+  smallBodyInMemory?: boolean;
 }
 
 /**
@@ -52,9 +60,18 @@ export const FORM_LIMITS = {
  */
 export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
   const bodyLimit = { maxBytes: limits.maxBytes, tooLarge: uploadTooLarge };
-  return ctx.is('multipart')
-    ? readBody(ctx, bodyLimit, (body) => receiveMultipart(ctx, body, limits))
-    : readBody(ctx, bodyLimit, (body) => receiveRaw(body, limits));
+  if (ctx.is('multipart')) return readBody(ctx, bodyLimit, (body) => receiveMultipart(ctx, body, limits));
+  // Only a declared length counts: a chunked body may grow past any size while it streams.
+  const small = limits.smallBodyInMemory === true && Number(ctx.get('Content-Length') || NaN) <= HEAD_BYTES;
+  return readBody(ctx, bodyLimit, (body) => (small ? receiveSmallRaw(body) : receiveRaw(body, limits)));
+}
+
+async function receiveSmallRaw(body: Readable): Promise<ReceivedUpload> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) throw emptyRequestBody();
+  return { files: [], fields: {}, bytes };
 }
 
 async function receiveRaw(body: Readable, limits: UploadLimits): Promise<ReceivedUpload> {

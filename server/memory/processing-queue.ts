@@ -26,8 +26,9 @@ interface Waiter {
 }
 
 /**
- * A bounded FIFO of processing tasks. Waiting tasks hold only a file path, never pixels, so the
- * bound is about latency and disk, while `concurrency` and the memory admission bound memory.
+ * A bounded FIFO of processing tasks. Waiting tasks hold a file path or a small encoded image (at
+ * most HEAD_BYTES, pipeline/image-header.ts), never pixels, so the bound is about latency and
+ * disk, while `concurrency` and the memory admission bound memory.
  */
 export class ProcessingQueue {
   private running = 0;

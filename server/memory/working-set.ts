@@ -82,8 +82,8 @@ export interface InputWeight {
  * refuses it before decoding a pixel. `head` is the file's start when the way in kept it (readImageHeader).
  */
 export async function weighInput(input: ImageInput, settings: Pick<Settings, 'max_image_dimension'>, head?: Buffer): Promise<InputWeight> {
-  if (typeof input !== 'string') return { costMb: rawEstimateMb(input.raw, settings), header: null };
-  const header = await readImageHeader(input, head);
+  if (typeof input !== 'string' && 'raw' in input) return { costMb: rawEstimateMb(input.raw, settings), header: null };
+  const header = typeof input === 'string' ? await readImageHeader(input, head) : await readImageHeader(input.bytes);
   return { costMb: header ? estimateWorkingSetMb(header, settings) : 0, header };
 }
 

@@ -96,6 +96,8 @@ export class MqttIngest {
       names: () => ({ source }),
       admit: (check) => this.waitForRoom(check),
       receive: async (dir) => {
+        // A small payload goes to the worker as it is, as a small HTTP body does (upload-body.ts).
+        if (payload.length <= HEAD_BYTES) return { inputs: [{ bytes: payload }] };
         const file = join(dir, 'mqtt-payload');
         await writeFile(file, payload);
         // The payload is in memory already: its header is read from it, not from the file.

@@ -29,16 +29,16 @@ const EXIF_OPTIONS = Object.freeze({
 const READ_WHOLE_BYTES = 1024 * 1024;
 
 /**
- * Reads orientation, camera and capture time with exifr. Broken or missing EXIF is not an error:
- * the image is still worth storing, so it reads as upright with no camera details. With the
- * file's `bytes`, a small file is read whole synchronously: for the image worker, whose event loop
- * nothing else waits on, where exifr's several reads through the thread pool cost a thread's
- * wake-up each.
+ * Reads orientation, camera and capture time with exifr, from a file or an image in memory. Broken
+ * or missing EXIF is not an error: the image is still worth storing, so it reads as upright with no
+ * camera details. With the file's `bytes`, a small file is read whole synchronously: for the image
+ * worker, whose event loop nothing else waits on, where exifr's several reads through the thread
+ * pool cost a thread's wake-up each.
  */
-export async function readExif(path: string, bytes?: number): Promise<ExifSummary> {
+export async function readExif(image: string | Buffer, bytes?: number): Promise<ExifSummary> {
   let tags: Record<string, unknown> | undefined;
   try {
-    const input = bytes !== undefined && bytes <= READ_WHOLE_BYTES ? readFileSync(path) : path;
+    const input = typeof image === 'string' && bytes !== undefined && bytes <= READ_WHOLE_BYTES ? readFileSync(image) : image;
     tags = await exifr.parse(input, EXIF_OPTIONS);
   } catch {
     return { orientation: 1 };

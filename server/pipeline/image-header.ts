@@ -21,10 +21,10 @@ export const HEAD_BYTES = 128 * 1024;
  * that start, by sharp. Null when the file is no image sharp can read: the pipeline will refuse
  * it with the right error, before decoding anything. `head`, when given, is the file's first
  * {@link HEAD_BYTES} bytes (all of it when shorter), kept by the way in as it wrote the file: the
- * file is then not read back for them.
+ * file is then not read back for them. `file` may also be the encoded image itself, in memory.
  */
-export async function readImageHeader(file: string, head?: Buffer): Promise<ImageHeader | null> {
-  head ??= await readFileHead(file, HEAD_BYTES);
+export async function readImageHeader(file: string | Buffer, head?: Buffer): Promise<ImageHeader | null> {
+  head ??= typeof file === 'string' ? await readFileHead(file, HEAD_BYTES) : file;
   const format = sniffImageFormat(head);
   if (!format) return null;
   const size = format === 'jpeg' ? jpegSize(head) : format === 'png' ? pngSize(head) : undefined;

@@ -24,10 +24,20 @@ export interface ProcessedImage {
 }
 
 /**
- * What the pipeline reads: the path of an encoded image file (its format is sniffed), or a file
- * of raw camera pixels with the frame's description, which no sniffing could tell.
+ * What the pipeline reads: the path of an encoded image file (its format is sniffed), an encoded
+ * image in memory, or a file of raw camera pixels with the frame's description, which no sniffing
+ * could tell.
  */
-export type ImageInput = string | RawFrameInput;
+export type ImageInput = string | EncodedBytes | RawFrameInput;
+
+/**
+ * An encoded image its way in holds whole, never written to disk: a body no longer than the head
+ * every way in keeps for its header (image-header.ts, HEAD_BYTES), a camera's 640x480 frame. It
+ * goes to the worker in its job, saving the file's writing, reading and removal.
+ */
+export interface EncodedBytes {
+  bytes: Buffer;
+}
 
 /** A file of raw pixels, exactly `step` x `height` bytes, and how to read them. */
 export interface RawFrameInput {
@@ -39,12 +49,12 @@ export interface RawFrameInput {
 
 /** The state the steps share: each step reads what earlier ones found and adds its part. */
 interface PipelineContext {
-  readonly input: string;
+  /** The encoded image's file or bytes; a raw frame's file. */
+  readonly input: string | Buffer;
   readonly output: string;
   readonly settings: Settings;
-  /** Set for raw frames only. */
-  readonly rawSpec?: RawFrameSpec;
-  readonly region?: FileRegion;
+  /** Set for raw frames only: the file, its description and where the frame lies in it. */
+  readonly raw?: RawFrameInput;
   /** The header, when the caller has read it already (the upload flow, to weigh the image). */
   readonly header?: ImageHeader;
   rawLayout?: RawFrameLayout;
@@ -81,10 +91,10 @@ const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode
  *   for a raw frame whose description or length is wrong.
  */
 export async function processImage(input: ImageInput, output: string, settings: Settings, header?: ImageHeader): Promise<ProcessedImage> {
-  const ctx: PipelineContext = typeof input === 'string'
-    ? { input, output, settings, header }
-    : { input: input.file, rawSpec: input.raw, region: input.region, output, settings };
-  for (const step of ctx.rawSpec ? RAW_STEPS : STEPS) await step(ctx);
+  const ctx: PipelineContext = typeof input === 'string' ? { input, output, settings, header }
+    : 'bytes' in input ? { input: input.bytes, output, settings, header }
+      : { input: input.file, raw: input, output, settings };
+  for (const step of ctx.raw ? RAW_STEPS : STEPS) await step(ctx);
   const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;
   const { orientation, ...camera } = exif;
   return {
@@ -103,7 +113,7 @@ async function sniff(ctx: PipelineContext): Promise<void> {
   if (ctx.header) {
     ctx.format = ctx.header.format;
   } else {
-    const head = await readFileHead(ctx.input);
+    const head = typeof ctx.input === 'string' ? await readFileHead(ctx.input) : ctx.input;
     const format = sniffImageFormat(head);
     if (!format) {
       throw head.length === 0 ? emptyUpload() : notAnImage();
@@ -112,7 +122,7 @@ async function sniff(ctx: PipelineContext): Promise<void> {
   }
   // Synchronous: the pipeline runs in the image worker, whose event loop nothing else waits on,
   // and a call through the thread pool costs a wake-up of one of its threads.
-  ctx.inputBytes = statSync(ctx.input).size;
+  ctx.inputBytes = typeof ctx.input === 'string' ? statSync(ctx.input).size : ctx.input.length;
 }
 
 async function inspect(ctx: PipelineContext): Promise<void> {
@@ -144,10 +154,11 @@ async function readOrientation(ctx: PipelineContext): Promise<void> {
 
 /** The raw frame's description, its length and its pixel count, checked before reading a pixel. */
 async function checkRawFrame(ctx: PipelineContext): Promise<void> {
-  const layout = rawFrameLayout(ctx.rawSpec!);
+  const { raw, file, region } = ctx.raw!;
+  const layout = rawFrameLayout(raw);
   ctx.format = 'raw';
   checkPixelCount(ctx, layout.width, layout.height);
-  ctx.inputBytes = ctx.region?.length ?? (await stat(ctx.input)).size;
+  ctx.inputBytes = region?.length ?? (await stat(file)).size;
   checkFrameLength(layout, ctx.inputBytes);
   ctx.rawLayout = layout;
   ctx.width = layout.width;
@@ -157,7 +168,8 @@ async function checkRawFrame(ctx: PipelineContext): Promise<void> {
 }
 
 async function decodeRawFrame(ctx: PipelineContext): Promise<void> {
-  const pixels = await readRawFrame(ctx.input, ctx.rawLayout!, ctx.region?.offset ?? 0);
+  const { file, region } = ctx.raw!;
+  const pixels = await readRawFrame(file, ctx.rawLayout!, region?.offset ?? 0);
   const image = sharp(pixels.data, { raw: pixels.raw, limitInputPixels: ctx.settings.max_input_pixels });
   ctx.image = pixels.colourspace ? image.toColourspace(pixels.colourspace) : image;
 }

@@ -17,7 +17,7 @@ export type ImageOptions = Record<string, unknown>;
 
 /** One upload request, its files already on disk: what every way in (HTTP, MQTT) hands the flow. */
 export interface UploadRequest {
-  /** The uploaded files, inside `workDir`: encoded images, or raw frames with their description. */
+  /** The uploaded files, inside `workDir`: encoded images, or raw frames with their description; or small encoded images in memory. */
   files: readonly ImageInput[];
   /** The request's private temp folder, from {@link ImageStore.createTempDir}; the caller gives it back. */
   workDir: string;
@@ -45,7 +45,7 @@ export interface RequestNames {
 
 /** What a way in wrote into the request's temp folder, and what the upload itself names. */
 export interface ReceivedFiles {
-  /** The files, inside the temp folder: encoded images, or raw frames with their description. */
+  /** The files, inside the temp folder: encoded images, or raw frames with their description; or small encoded images in memory. */
   inputs: readonly ImageInput[];
   /**
    * The first HEAD_BYTES of input files, by path, as the way in had them while writing them (a raw

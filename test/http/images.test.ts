@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { filesIn, form, postImage, startTestApp, statusOf, type TestApp } from '../helpers/test-app';
 import { jpegWithOrientation, photoLike, pngDeclaring, solidPng } from '../helpers/fixtures';
+import { HEAD_BYTES } from '../../server/pipeline/image-header';
 
 interface Record {
   id: string; source: string; url: string; width: number; height: number; bytes: number; format: string;
@@ -213,3 +214,29 @@ function chunked(bytes: Buffer): ReadableStream<Uint8Array> {
     },
   });
 }
+
+describe('where an upload body is kept', () => {
+  it('keeps a raw body no longer than the header read in memory, unwritten, and streams a longer one to the temp folder', async () => {
+    const app = await startTestApp();
+    try {
+      const small = await photoLike(400, 300);
+      const large = await photoLike(800, 600);
+      assert.ok(small.length <= HEAD_BYTES && large.length > HEAD_BYTES, `${small.length} and ${large.length} bytes`);
+      // What the request's temp folder holds while the store commits: the body's file, if any, and the PNG made of it.
+      const held: string[][] = [];
+      app.deps.store.beforeWrite = async (step) => {
+        if (step !== 'png') return;
+        const temp = (await filesIn(app.dataDir)).filter((file) => file.startsWith('tmp/'));
+        held.push(temp.map((file) => (file.endsWith('.png') ? 'output.png' : file.split('/').pop()!)).sort());
+      };
+      for (const [body, width] of [[small, 400], [large, 800]] as const) {
+        const res = await postImage(app, body);
+        assert.equal(res.status, 201);
+        assert.equal(((await res.json()) as { images: Record[] }).images[0].width, width);
+      }
+      assert.deepEqual(held, [['output.png'], ['body', 'output.png']]);
+    } finally {
+      await app.destroy();
+    }
+  });
+});

@@ -175,8 +175,10 @@ async function receiveImages(ctx: Context, deps: AppDeps, fileFields: readonly s
       ctx.state.source = source;
     },
     receive: async (dir) => {
-      const upload = await receiveUpload(ctx, { maxBytes: deps.settings.get().max_upload_bytes, fileFields, dir });
-      const unpacked = await unpackUpload(kind, upload.files, dir);
+      const upload = await receiveUpload(ctx, {
+        maxBytes: deps.settings.get().max_upload_bytes, fileFields, dir, smallBodyInMemory: kind.kind === 'encoded',
+      });
+      const unpacked = upload.bytes ? { inputs: [{ bytes: upload.bytes }], capturedAt: null } : await unpackUpload(kind, upload.files, dir);
       const frameId = unpacked.frameId;
       return {
         inputs: unpacked.inputs,

@@ -66,6 +66,20 @@ describe('processImage', () => {
     await assert.rejects(processImage(input, join(dir, `out-${n}-c.png`), settings, { format: 'jpeg', width: 20_000, height: 20_000 }), { code: 'too_many_pixels' });
   });
 
+  it('reads an encoded image from memory as from its file: the same PNG and the same facts', async () => {
+    const jpeg = await jpegWithOrientation(6, 96, 64);
+    const { result: fromFile, output } = await run(jpeg);
+    const fromMemory = join(dir, `out-${++n}-memory.png`);
+    const result = await processImage({ bytes: jpeg }, fromMemory, DEFAULT_SETTINGS, (await readImageHeader(jpeg))!);
+    assert.deepEqual(result, fromFile);
+    assert.equal(result.original.bytes, jpeg.length);
+    assert.deepEqual(await readFile(fromMemory), await readFile(output));
+    const { colours } = await quadrantColours(await readFile(fromMemory));
+    colours.forEach((colour, i) => assert.ok(closeColour(colour, UPRIGHT[i]), `quadrant ${i}: ${colour} vs ${UPRIGHT[i]}`));
+    // Refused as from a file: bytes that are no image, from their start.
+    await assert.rejects(processImage({ bytes: Buffer.from('no image at all') }, join(dir, `out-${n}-x.png`), DEFAULT_SETTINGS), { code: 'unsupported_media_type' });
+  });
+
   it('bounds the longest side and keeps the aspect ratio, after turning', async () => {
     // Stored 300 wide x 450 high with orientation 6: upright it is 450 x 300.
     const { result, output } = await run(await jpegWithOrientation(6, 450, 300), { max_image_dimension: 150 });
