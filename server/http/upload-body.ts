@@ -54,7 +54,8 @@ export const FORM_LIMITS = {
 
 /**
  * Streams the request body to disk, never whole into memory: multipart/form-data through busboy,
- * any other body as one raw image file.
+ * any other body as one raw image file; only a small raw body, when asked, is kept in memory
+ * ({@link UploadLimits.smallBodyInMemory}).
  * @throws AppError payload_too_large past `maxBytes` or the form limits, invalid_parameter for a
  * malformed or empty body.
  */

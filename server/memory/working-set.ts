@@ -78,7 +78,7 @@ export interface InputWeight {
 
 /**
  * Weighs what the upload flow hands the pipeline, before the image is queued: from the header of
- * an encoded file, or from a raw frame's description. 0 for a file that is no image: the pipeline
+ * an encoded file or image in memory, or from a raw frame's description. 0 for a file that is no image: the pipeline
  * refuses it before decoding a pixel. `head` is the file's start when the way in kept it (readImageHeader).
  */
 export async function weighInput(input: ImageInput, settings: Pick<Settings, 'max_image_dimension'>, head?: Buffer): Promise<InputWeight> {
