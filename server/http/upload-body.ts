@@ -62,7 +62,8 @@ export const FORM_LIMITS = {
 export async function receiveUpload(ctx: Context, limits: UploadLimits): Promise<ReceivedUpload> {
   const bodyLimit = { maxBytes: limits.maxBytes, tooLarge: uploadTooLarge };
   if (ctx.is('multipart')) return readBody(ctx, bodyLimit, (body) => receiveMultipart(ctx, body, limits));
-  // Only a declared length counts: a chunked body may grow past any size while it streams.
+  // Only a declared length counts: a chunked body may grow past any size while it streams. Node's
+  // parser reads exactly the declared length, and refuses a request that both declares and chunks.
   const small = limits.smallBodyInMemory === true && Number(ctx.get('Content-Length') || NaN) <= HEAD_BYTES;
   return readBody(ctx, bodyLimit, (body) => (small ? receiveSmallRaw(body) : receiveRaw(body, limits)));
 }
