@@ -76,6 +76,8 @@ export class ImageStore {
   /** Every image, oldest first (ids sort by time). */
   private readonly index: StoredImage[] = [];
   private readonly byId = new Map<string, StoredImage>();
+  /** The PNG bytes of the listed images, kept as they come and go: read at every upload, twice. */
+  private storedBytes = 0;
   private lastIdTime = '';
   private sequence = 0;
   /**
@@ -144,7 +146,10 @@ export class ImageStore {
       if (name.startsWith(TEMP_PREFIX) || uncommittedPng) await rm(join(this.imagesDir, name), { force: true });
     }
     this.index.sort((a, b) => compareIds(a.id, b.id));
-    for (const record of this.index) this.byId.set(record.id, record);
+    for (const record of this.index) {
+      this.byId.set(record.id, record);
+      this.storedBytes += record.bytes;
+    }
     const newest = this.index.at(-1);
     if (newest) {
       // New ids must sort after the stored ones even if the clock stepped back across a restart.
@@ -252,6 +257,7 @@ export class ImageStore {
     // Concurrent adds may finish out of id order, so insert rather than append.
     this.index.splice(lowerBound(this.index, record.id), 0, record);
     this.byId.set(record.id, record);
+    this.storedBytes += record.bytes;
     return record;
   }
 
@@ -316,7 +322,9 @@ export class ImageStore {
       if (!current) return undefined;
       const record: StoredImage = { ...current, ...update, id };
       await (relearnable ? replaceFile : writeFileAtomic)(this.metaPath(id), `${JSON.stringify(record)}\n`);
-      if (!this.byId.has(id)) return undefined;
+      const listed = this.byId.get(id);
+      if (!listed) return undefined;
+      this.storedBytes += record.bytes - listed.bytes;
       this.byId.set(id, record);
       this.index[lowerBound(this.index, id)] = record;
       return record;
@@ -384,9 +392,7 @@ export class ImageStore {
 
   /** How many images are stored and their total PNG bytes. */
   totals(): { count: number; bytes: number } {
-    let bytes = 0;
-    for (const record of this.index) bytes += record.bytes;
-    return { count: this.index.length, bytes };
+    return { count: this.index.length, bytes: this.storedBytes };
   }
 
   /**
@@ -400,6 +406,7 @@ export class ImageStore {
     this.byId.delete(id);
     this.unsettled.delete(id);
     this.index.splice(lowerBound(this.index, id), 1);
+    this.storedBytes -= record.bytes;
     await unlink(this.metaPath(id)).catch(ignoreMissing);
     await unlink(this.pngPath(id)).catch(ignoreMissing);
     await this.directory.sync();

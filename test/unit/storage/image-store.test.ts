@@ -54,6 +54,26 @@ describe('ImageStore', () => {
     assert.ok(next.id > kept.id);
   });
 
+  it('keeps its totals as images are added, updated and removed, and reopens with the same', async () => {
+    const store = await ImageStore.open(dir);
+    const summed = (from: ImageStore) => {
+      const images = from.list({ limit: 1000 }).images;
+      return { count: images.length, bytes: images.reduce((sum, record) => sum + record.bytes, 0) };
+    };
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await addOne(store)).id);
+    assert.deepEqual(store.totals(), { count: 5, bytes: 15 });
+    await store.update(ids[1], { bytes: 10 });
+    await store.delete(ids[3]);
+    await store.update(ids[3], { bytes: 100 });
+    assert.deepEqual(store.totals(), { count: 4, bytes: 19 });
+    assert.deepEqual(store.totals(), summed(store));
+    const reopened = await ImageStore.open(dir);
+    assert.deepEqual(reopened.totals(), { count: 4, bytes: 19 });
+    await reopened.deleteAll();
+    assert.deepEqual(reopened.totals(), { count: 0, bytes: 0 });
+  });
+
   it('applies two updates of one record made at once over each other, in memory and on disk', async () => {
     const store = await ImageStore.open(dir);
     const { id } = await addOne(store);
