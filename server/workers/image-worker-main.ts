@@ -9,7 +9,8 @@ import type { ImageHeader } from '../pipeline/image-header';
  * one processImage() call, with the settings the daemon read when the image's turn came.
  */
 export interface ImageJob {
-  input: ImageInput;
+  /** The image's file; absent for an image in memory, whose bytes are the job's attachment. */
+  input?: ImageInput;
   output: string;
   settings: Settings;
   header?: ImageHeader;
@@ -17,9 +18,9 @@ export interface ImageJob {
 
 let tunedFor: Settings | undefined;
 
-serveJobs<ImageJob>(({ input, output, settings, header }) => {
+serveJobs<ImageJob>(({ input, output, settings, header }, attachment) => {
   // libvips' threads and cache follow the settings, as in the daemon (sharp-tuning.ts).
   if (tunedFor?.enable_memory_optimization !== settings.enable_memory_optimization) tuneSharp(settings);
   tunedFor = settings;
-  return processImage(input, output, settings, header);
+  return processImage(input ?? { bytes: attachment ?? Buffer.alloc(0) }, output, settings, header);
 });

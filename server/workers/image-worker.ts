@@ -44,7 +44,8 @@ export class ImageWorker {
    * @throws Error when the worker dies under the image (a crash in a decoder): the daemon stays up.
    */
   process = (input: ImageInput, output: string, settings: Settings, header?: ImageHeader): Promise<ProcessedImage> =>
-    this.worker.run({ input, output, settings, header }) as Promise<ProcessedImage>;
+    // An image in memory goes as an attachment: its bytes as they are, beside the job.
+    (typeof input !== 'string' && 'bytes' in input ? this.worker.run({ output, settings, header }, input.bytes) : this.worker.run({ input, output, settings, header })) as Promise<ProcessedImage>;
 
   /** True while the worker runs. */
   get running(): boolean {

@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { AppError, type ErrorCode, type FieldErrors } from '../errors';
-import { readProcFields } from '../proc-fields';
+import { PrivateMemoryReader } from '../proc-fields';
 
 /**
  * A child process that does one kind of heavy work for the daemon (processing images, OpenCV): it
@@ -28,8 +30,11 @@ export interface WorkerError {
   errno?: string;
 }
 
-/** A job as the worker receives it, and its answer: each echoes the job's id. */
-export type WorkerJob<J> = J & { id: number };
+/**
+ * A job as the worker receives it, and its answer: each echoes the job's id. `attachedBytes` says
+ * how many bytes of the attachment pipe are the job's.
+ */
+export type WorkerJob<J> = J & { id: number; attachedBytes?: number };
 export interface WorkerAnswer { id: number; result?: unknown; error?: WorkerError }
 
 /** A worker process as /memory_status shows it. */
@@ -46,10 +51,20 @@ export interface WorkerProcessStatus {
 /** How long a worker told to end may take before it is killed. */
 const EXIT_GRACE_MS = 2000;
 
+/**
+ * The worker's file descriptor of the attachment pipe, beside the IPC channel (3): a job's bytes
+ * (a small image) go on it as they are, not copied into a serialized message and out again.
+ */
+const ATTACHMENT_FD = 4;
+
 type Waiter = { resolve: (value: unknown) => void; reject: (err: Error) => void };
 
 export class WorkerProcess<J extends object> {
   private worker?: ChildProcess;
+  /** The current worker's attachment pipe. */
+  private attachments?: Socket;
+  /** Reads the current worker's private memory, while it runs. */
+  private memory?: PrivateMemoryReader;
   private idleTimer?: NodeJS.Timeout;
   private nextId = 1;
   /** The answers the current worker owes; each worker has its own, so a dying one fails only its jobs. */
@@ -74,8 +89,7 @@ export class WorkerProcess<J extends object> {
    * libvips) being the daemon's too. Undefined while none runs.
    */
   privateMb(): number | undefined {
-    const pid = this.worker?.pid;
-    const bytes = pid === undefined ? undefined : readProcFields(`/proc/${pid}/status`).RssAnon;
+    const bytes = this.worker && this.memory?.bytes();
     return bytes === undefined ? undefined : bytes / (1024 * 1024);
   }
 
@@ -90,10 +104,11 @@ export class WorkerProcess<J extends object> {
 
   /**
    * Has the worker do `job`, starting it first when it is not running. Jobs sent together run
-   * together in the worker: the caller bounds how many.
+   * together in the worker: the caller bounds how many. `attachment` reaches the worker's handler
+   * beside the job.
    * @throws the worker's error, rebuilt ({@link rebuildError}); Error when the worker dies first.
    */
-  async run(job: J): Promise<unknown> {
+  async run(job: J, attachment?: Buffer): Promise<unknown> {
     clearTimeout(this.idleTimer);
     const worker = this.worker ?? this.start();
     const pending = this.pending;
@@ -101,7 +116,9 @@ export class WorkerProcess<J extends object> {
     try {
       return await new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.send({ ...job, id }, (err) => {
+        // The bytes first, then the job that claims them: both channels keep their order.
+        if (attachment) this.attachments!.write(attachment);
+        worker.send({ ...job, id, ...(attachment ? { attachedBytes: attachment.length } : {}) }, (err) => {
           // The channel closed under the job (the worker is exiting): its exit fails the others.
           if (err && pending.delete(id)) reject(err);
         });
@@ -131,11 +148,17 @@ export class WorkerProcess<J extends object> {
     // Advanced serialization passes typed arrays (pixels, descriptors) as they are, not as JSON.
     const [execPath, ...execArgv] = this.options.exec ?? [process.execPath];
     const worker = fork(this.options.script, [], {
-      serialization: 'advanced', execPath, execArgv, env: this.options.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced', execPath, execArgv, env: this.options.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'],
     });
+    const attachments = worker.stdio[ATTACHMENT_FD] as Socket;
+    // A write into a worker that died fails with EPIPE; its exit fails the jobs.
+    attachments.on('error', () => undefined);
+    this.attachments = attachments;
     const pending = new Map<number, Waiter>();
     this.pending = pending;
     this.starts++;
+    const memory = worker.pid === undefined ? undefined : new PrivateMemoryReader(worker.pid);
+    this.memory = memory;
     worker.on('message', (answer: WorkerAnswer) => {
       const waiter = pending.get(answer.id);
       pending.delete(answer.id);
@@ -144,6 +167,7 @@ export class WorkerProcess<J extends object> {
     });
     const fail = (err: Error): void => {
       if (this.worker === worker) this.worker = undefined;
+      memory?.close();
       for (const waiter of pending.values()) waiter.reject(err);
       pending.clear();
     };
@@ -169,7 +193,7 @@ export class WorkerProcess<J extends object> {
  * and SIGINT, which systemd's stop and Ctrl-C send to every process of the daemon at once: the
  * daemon lets the jobs in flight finish, then ends it.
  */
-export function serveJobs<J extends object>(handle: (job: WorkerJob<J>) => Promise<unknown>): void {
+export function serveJobs<J extends object>(handle: (job: WorkerJob<J>, attachment?: Buffer) => Promise<unknown>): void {
   process.on('SIGTERM', () => undefined);
   process.on('SIGINT', () => undefined);
   // A job may finish after the daemon ended this worker or went away: its answer then has no one
@@ -178,13 +202,50 @@ export function serveJobs<J extends object>(handle: (job: WorkerJob<J>) => Promi
   const answer = (message: WorkerAnswer): void => {
     if (process.connected) process.send!(message, undefined, undefined, () => undefined);
   };
+  let attachments: AttachmentReader | undefined;
   process.on('message', (job: WorkerJob<J>) => {
-    handle(job).then(
+    // Claimed now, in the order the jobs came, which is the order their bytes came in.
+    const attachment = job.attachedBytes === undefined ? undefined
+      : (attachments ??= new AttachmentReader(new Socket({ fd: ATTACHMENT_FD, readable: true, writable: false }))).take(job.attachedBytes);
+    (attachment ? attachment.then((bytes) => handle(job, bytes)) : handle(job)).then(
       (result) => answer({ id: job.id, result }),
       (err: unknown) => answer({ id: job.id, error: describeError(err) }),
     );
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** The worker's end of the attachment pipe: hands each job the next bytes it claims. */
+class AttachmentReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly claims: Array<{ bytes: number; resolve: (bytes: Buffer) => void }> = [];
+
+  constructor(stream: Readable) {
+    stream.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      this.serve();
+    });
+  }
+
+  /** The next `bytes` bytes of the pipe after those claimed before. */
+  take(bytes: number): Promise<Buffer> {
+    return new Promise((resolve) => {
+      this.claims.push({ bytes, resolve });
+      this.serve();
+    });
+  }
+
+  private serve(): void {
+    while (this.claims.length > 0 && this.buffered >= this.claims[0].bytes) {
+      const { bytes, resolve } = this.claims.shift()!;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = all.length > bytes ? [all.subarray(bytes)] : [];
+      this.buffered -= bytes;
+      resolve(all.subarray(0, bytes));
+    }
+  }
 }
 
 /** An error as the worker sends it. */

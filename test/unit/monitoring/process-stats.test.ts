@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readProcFields } from '../../../server/proc-fields';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { PrivateMemoryReader, readPageSize, readProcFields } from '../../../server/proc-fields';
 import { readProcessStats, readSystemStats } from '../../../server/monitoring/process-stats';
 
 /** Spends at least `ms` of CPU time in this thread (bounded: gives up after 10 s of wall time). */
@@ -61,5 +63,39 @@ describe('readProcFields', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('PrivateMemoryReader', () => {
+  it('reads the page size the kernel maps: a power of two of at least 4 KiB', () => {
+    const size = readPageSize();
+    assert.ok(size !== undefined && size >= 4096 && (size & (size - 1)) === 0, `page size ${size}`);
+  });
+
+  it('reads what status calls RssAnon, follows memory as it is touched, and nothing once the process is gone', async () => {
+    // A child that touches 64 MiB of fresh memory when told to, and says so.
+    const child = spawn(process.execPath, ['-e', `
+      let held;
+      process.stdin.on('data', () => { held = Buffer.alloc(64 * 1024 * 1024, 1); process.stdout.write('touched'); });
+      process.stdout.write('ready');
+    `], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const reader = new PrivateMemoryReader(child.pid!);
+    try {
+      await once(child.stdout, 'data');
+      const mib = (bytes: number | undefined) => (bytes ?? NaN) / (1024 * 1024);
+      const before = mib(reader.bytes());
+      const fromStatus = mib(readProcFields(`/proc/${child.pid}/status`).RssAnon);
+      // Read one after the other, so within a page or a few of each other.
+      assert.ok(Math.abs(before - fromStatus) < 1, `statm ${before} MiB, status ${fromStatus} MiB`);
+      child.stdin.write('go');
+      await once(child.stdout, 'data');
+      const after = mib(reader.bytes());
+      assert.ok(after - before >= 63, `${before} MiB, then ${after} MiB after touching 64 MiB`);
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    assert.equal(reader.bytes(), undefined);
+    reader.close();
   });
 });

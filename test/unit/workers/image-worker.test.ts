@@ -66,6 +66,24 @@ describe('ImageWorker: the pipeline in a worker process', () => {
     assert.ok(images.privateMb() > 0 && images.privateMb() !== WORKER_START_MB, 'its own memory is read from /proc');
   });
 
+  it('takes images in memory sent together, each its own bytes, beside files', async () => {
+    // Different sizes and orientations, so that a job handed another's bytes shows it.
+    const jpegs = await Promise.all([[1, 96, 64], [6, 40, 30], [8, 200, 120], [3, 16, 16]].map(([orientation, width, height]) => jpegWithOrientation(orientation, width, height)));
+    const file = await input(jpegs[0]);
+    const results = await Promise.all([
+      images.process({ bytes: jpegs[1] }, join(dir, 'mem-1.png'), DEFAULT_SETTINGS),
+      images.process(file.input, file.output, DEFAULT_SETTINGS),
+      images.process({ bytes: jpegs[2] }, join(dir, 'mem-2.png'), DEFAULT_SETTINGS),
+      images.process({ bytes: jpegs[3] }, join(dir, 'mem-3.png'), DEFAULT_SETTINGS),
+    ]);
+    assert.deepEqual(results.map((result) => [result.original.bytes, result.original.orientation, result.width, result.height]), [
+      [jpegs[1].length, 6, 40, 30], [jpegs[0].length, 1, 96, 64], [jpegs[2].length, 8, 200, 120], [jpegs[3].length, 3, 16, 16],
+    ]);
+    const here = await processImage({ bytes: jpegs[2] }, join(dir, 'here-2.png'), DEFAULT_SETTINGS);
+    assert.deepEqual(await readFile(join(dir, 'mem-2.png')), await readFile(join(dir, 'here-2.png')), 'the same PNG, byte for byte');
+    assert.deepEqual(results[2], here);
+  });
+
   it("runs without the daemon's fixed mmap threshold, keeping the arena limit", () => {
     const environ = environOf(images.pid!);
     assert.equal(environ.some((entry) => entry.startsWith('MALLOC_MMAP_THRESHOLD_=')), false);
@@ -96,12 +114,18 @@ describe('ImageWorker: the pipeline in a worker process', () => {
   it('fails only the images in flight when the worker dies, and starts a new one for the next', async () => {
     const starts = images.starts;
     const job = await input(await jpegWithOrientation(1));
+    const bytes = await jpegWithOrientation(6);
     const lost = images.process(job.input, job.output, DEFAULT_SETTINGS);
+    const lostBytes = images.process({ bytes }, join(dir, 'lost.png'), DEFAULT_SETTINGS);
     process.kill(images.pid!, 'SIGKILL');
     await assert.rejects(lost, /image worker exited with SIGKILL/);
+    await assert.rejects(lostBytes, /image worker exited with SIGKILL/);
     const next = await input(await jpegWithOrientation(8));
     const result = await images.process(next.input, next.output, DEFAULT_SETTINGS);
     assert.equal(result.original.orientation, 8);
+    // The new worker's attachment pipe starts clean: an image in memory gets its own bytes.
+    const inMemory = await images.process({ bytes: await jpegWithOrientation(6, 40, 30) }, join(dir, 'after.png'), DEFAULT_SETTINGS);
+    assert.deepEqual([inMemory.original.orientation, inMemory.width, inMemory.height], [6, 40, 30]);
     assert.equal(images.starts, starts + 1);
   });
 
