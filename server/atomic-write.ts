@@ -42,22 +42,30 @@ export async function replaceFile(path: string, data: string | Uint8Array): Prom
  */
 export async function writeDurableTemp(path: string, data: string | Uint8Array): Promise<string> {
   const temp = tempPathFor(path);
-  try {
-    // O_DSYNC: the write returns once the data, and the size that makes it readable, are on the
-    // device, as fdatasync() would make them, with one call to the thread pool fewer (an upload's
-    // record is written this way).
-    const handle = await open(temp, WRITE_NEW_DURABLY, 0o644);
-    try {
-      fsyncs++;
-      await handle.writeFile(data);
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writeNewDurably(temp, data);
   return temp;
+}
+
+/**
+ * Creates the file `path`, which must not exist, with `data`, flushed to the device; its name is
+ * durable once the caller syncs the directory. A power cut before then may leave the file empty
+ * or whole but never wrong: for a file that is either complete or ignored (an upload's record).
+ * @throws the underlying fs error (EEXIST, ENOSPC, ...) after removing what it created.
+ */
+export async function writeNewDurably(path: string, data: string | Uint8Array): Promise<void> {
+  // O_DSYNC: the write returns once the data, and the size that makes it readable, are on the
+  // device, as fdatasync() would make them, with one call to the thread pool fewer. O_EXCL: a
+  // failure removes only a file this call created.
+  const handle = await open(path, WRITE_NEW_DURABLY, 0o644);
+  try {
+    fsyncs++;
+    await handle.writeFile(data);
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A fresh temporary path beside `path`, carrying {@link TEMP_PREFIX}. */

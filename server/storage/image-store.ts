@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectorySync, fsyncPath, replaceFile, TEMP_PREFIX, writeDurableTemp, writeFileAtomic } from '../atomic-write';
+import { DirectorySync, fsyncPath, replaceFile, TEMP_PREFIX, writeFileAtomic, writeNewDurably } from '../atomic-write';
 import type { ImageLabel } from '../image-labels';
 
 /**
@@ -68,8 +68,8 @@ export function isImageId(id: string): boolean {
 }
 
 /**
- * The images on disk and their index. An image is committed when its metadata file lands: the PNG
- * is renamed into place first, then the metadata is written atomically, so a crash at any moment
+ * The images on disk and their index. An image is committed when both its flushed PNG and its
+ * flushed metadata file are named in images/ and the folder is flushed, so a crash at any moment
  * leaves either a listed, complete image or leftovers that {@link ImageStore.open} removes.
  */
 export class ImageStore {
@@ -218,39 +218,37 @@ export class ImageStore {
    * here, at commit, so ids follow commit order; the image stays unsettled (see {@link settle})
    * until its request is answered.
    *
-   * Both files are flushed first (together), then renamed into images/, then the directory is flushed once
-   * for both, and for every other image committed meanwhile ({@link DirectorySync}): three fsyncs
-   * per image at most, fewer when images commit together. Until the directory's fsync a power cut
-   * may keep either rename or none, and {@link open} removes a PNG without its record and a record
-   * without its PNG; the caller answers only after this resolves.
+   * The PNG is flushed while the record is written into images/ and flushed, then the PNG is
+   * renamed into images/, then the directory is flushed once for both, and for every other image
+   * committed meanwhile ({@link DirectorySync}): three fsyncs per image at most, fewer when images
+   * commit together. Until the directory's fsync a power cut may keep either name or none, or an
+   * empty record, and {@link open} removes a PNG without its record and a record without its PNG
+   * or unreadable; the caller answers only after this resolves.
    * @throws the fs error (ENOSPC, EIO, ...); then nothing is listed and no file is left in images/.
    */
   async add(pngFile: string, image: NewImage): Promise<StoredImage> {
     const record: StoredImage = { id: this.nextId(), ...image };
     const pngPath = this.pngPath(record.id);
     const metaPath = this.metaPath(record.id);
-    let recordTemp: string | undefined;
     this.unsettled.add(record.id);
     try {
       await this.beforeWrite?.('png');
       // The two files are flushed at once: the file system may serve both with one journal commit.
+      // The record is written under its own name: a power cut leaves it whole or unreadable, and
+      // {@link load} lists an image only with a readable record and its PNG, so no temp file and
+      // rename are needed for it. The PNG is renamed in only once flushed, so that it is whole.
       const [png, written] = await Promise.allSettled([fsyncPath(pngFile), (async () => {
         await this.beforeWrite?.('record');
-        return writeDurableTemp(metaPath, `${JSON.stringify(record)}\n`);
+        await writeNewDurably(metaPath, `${JSON.stringify(record)}\n`);
       })()]);
-      if (written.status === 'fulfilled') recordTemp = written.value;
       if (png.status === 'rejected') throw png.reason;
       if (written.status === 'rejected') throw written.reason;
-      // Both or neither may land before the directory's fsync, whatever their order.
-      const moved = await Promise.allSettled([rename(pngFile, pngPath), rename(written.value, metaPath)]);
-      const failed = moved.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
+      await rename(pngFile, pngPath);
       await this.directory.sync();
     } catch (err) {
       this.unsettled.delete(record.id);
       // The record first, so that a crash in between leaves no record without its PNG listed.
       await rm(metaPath, { force: true });
-      if (recordTemp) await rm(recordTemp, { force: true });
       await rm(pngPath, { force: true });
       throw err;
     }

@@ -42,7 +42,9 @@ describe('ImageStore', () => {
     // What a crash at each moment of a write can leave behind:
     await writeFile(join(images, '.tmp-20261124T000000000-0000-abcd.png-123456'), 'half'); // PNG not yet renamed
     await writeFile(join(images, '20261124T000000001-0000-abcd.png'), 'png'); // renamed, metadata not yet written
-    await writeFile(join(images, '.tmp-20261124T000000002-0000-abcd.json-654321'), '{"id":'); // metadata half-written
+    await writeFile(join(images, '.tmp-20261124T000000002-0000-abcd.json-654321'), '{"id":'); // an update half-written
+    await writeFile(join(images, '20261124T000000004-0000-abcd.png'), 'png'); // renamed, and
+    await writeFile(join(images, '20261124T000000004-0000-abcd.json'), ''); // its record named but its data lost to a power cut
     await writeFile(join(images, '20261124T000000003-0000-abcd.json'), '{"id":"20261124T000000003-0000-abcd"}'); // PNG gone
     await writeFile(join(dir, 'tmp', 'leftover'), 'upload');
     const reopened = await ImageStore.open(dir);
