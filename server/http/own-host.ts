@@ -22,7 +22,8 @@ const NAME_OR_V4 = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*)\.?(?::(\d{1,5}))?$/;
 /** Reads `name[:port]`, `[v6][:port]` or a bare IPv6 literal; undefined for anything else. */
 export function parseHost(text: string): HostName | undefined {
   const lower = text.trim().toLowerCase();
-  if (isIP(lower) === 6) return { name: lower, ip: true };
+  // Only a bare IPv6 literal has two colons; Node's IPv6 pattern is too dear for every request.
+  if (lower.indexOf(':') !== lower.lastIndexOf(':') && isIP(lower) === 6) return { name: lower, ip: true };
   const v6 = BRACKETED_V6.exec(lower);
   if (v6) return isIP(v6[1]) === 6 ? withPort({ name: v6[1], ip: true }, v6[2]) : undefined;
   const named = NAME_OR_V4.exec(lower);
