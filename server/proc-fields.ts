@@ -44,12 +44,12 @@ export function readPageSize(): number | undefined {
 let pageSize: number | null | undefined;
 
 /**
- * Reads a process's private memory (its anonymous resident pages, RssAnon in /proc/PID/status)
- * from /proc/PID/statm, kept open: resident minus shared pages is exactly the anonymous ones. One
- * pread of a short line, some 3 µs against 50 µs for opening and parsing status: the memory
- * admission reads it before every image (processing-queue.ts).
+ * Reads a process's memory from /proc/PID/statm, kept open: its resident pages, and its private
+ * ones (anonymous, RssAnon in /proc/PID/status), which are resident minus shared pages exactly.
+ * One pread of a short line, some 3 µs against 50 µs for opening and parsing status: the memory
+ * admission reads the daemon's and the image worker's before every image (processing-queue.ts).
  */
-export class PrivateMemoryReader {
+export class ProcessMemory {
   private fd: number | undefined;
   private readonly line = Buffer.alloc(128);
 
@@ -65,7 +65,18 @@ export class PrivateMemoryReader {
   }
 
   /** The private memory in bytes now; undefined when it cannot be read (the process is gone). */
-  bytes(): number | undefined {
+  privateBytes(): number | undefined {
+    const pages = this.pages();
+    return pages && pages.resident - pages.shared;
+  }
+
+  /** The resident memory (RSS) in bytes now, as process.memoryUsage.rss() reads it; undefined when it cannot be read. */
+  residentBytes(): number | undefined {
+    return this.pages()?.resident;
+  }
+
+  /** Resident and shared memory now, in bytes. */
+  private pages(): { resident: number; shared: number } | undefined {
     if (this.fd === undefined || !pageSize) return undefined;
     let length: number;
     try {
@@ -75,7 +86,7 @@ export class PrivateMemoryReader {
     }
     // size resident shared text lib data dt, in pages.
     const [, resident, shared] = this.line.toString('latin1', 0, length).split(' ').map(Number);
-    return Number.isFinite(resident - shared) ? (resident - shared) * pageSize : undefined;
+    return Number.isFinite(resident - shared) ? { resident: resident * pageSize, shared: shared * pageSize } : undefined;
   }
 
   /** Closes the file. */
@@ -83,4 +94,11 @@ export class PrivateMemoryReader {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+let own: ProcessMemory | undefined;
+
+/** This process's RSS in bytes, as process.memoryUsage.rss() reads it, from its statm kept open rather than its stat opened each time. */
+export function ownResidentBytes(): number {
+  return (own ??= new ProcessMemory(process.pid)).residentBytes() ?? process.memoryUsage.rss();
 }

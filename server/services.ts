@@ -28,6 +28,7 @@ import { FeatureMatcher } from './similarity/feature-matcher';
 import { Similarity } from './similarity/similarity';
 import { Labels } from './labels/labels';
 import { LabelWorker } from './labels/label-worker';
+import { ownResidentBytes } from './proc-fields';
 import { EmbeddingIndex } from './labels/embedding-index';
 
 export interface ServiceOptions {
@@ -77,7 +78,7 @@ export async function openServices(options: ServiceOptions): Promise<AppDeps> {
       budget: () => memoryBudget(settings.get(), automatic),
       // The daemon's RSS and the image worker's own memory, or what starting it will cost, and
       // the labels worker's while it runs (its start is weighed with the image that starts it).
-      rssMb: () => process.memoryUsage.rss() / (1024 * 1024) + images.privateMb() + labelWorker.privateMb(),
+      rssMb: () => ownResidentBytes() / (1024 * 1024) + images.privateMb() + labelWorker.privateMb(),
       restMb: DAEMON_AT_REST_MB,
     },
   });

@@ -12,6 +12,8 @@ export interface ProcessingProfile {
   cache: false | { memory: number; files: number; items: number };
 }
 
+let usableCores: number | undefined;
+
 /**
  * The profile of each mode. On: one image per core at most, and as many as memory_budget_mb
  * allows (the queue admits them; a budget with room for one image processes one at a time), each
@@ -24,7 +26,8 @@ export interface ProcessingProfile {
  * Decoding is the same in both modes (see process-image.ts): it costs no throughput.
  */
 export function processingProfile(settings: Settings): ProcessingProfile {
-  const cores = availableParallelism();
+  // Read once: the queue asks before every image, and the affinity a service starts with stays.
+  const cores = usableCores ??= availableParallelism();
   if (settings.enable_memory_optimization) return { imagesAtOnce: cores, threads: 1, cache: false };
   return { imagesAtOnce: cores, threads: cores, cache: { memory: 50, files: 20, items: 100 } };
 }

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { AppError, type ErrorCode, type FieldErrors } from '../errors';
-import { PrivateMemoryReader } from '../proc-fields';
+import { ProcessMemory } from '../proc-fields';
 
 /**
  * A child process that does one kind of heavy work for the daemon (processing images, OpenCV): it
@@ -64,7 +64,7 @@ export class WorkerProcess<J extends object> {
   /** The current worker's attachment pipe. */
   private attachments?: Socket;
   /** Reads the current worker's private memory, while it runs. */
-  private memory?: PrivateMemoryReader;
+  private memory?: ProcessMemory;
   private idleTimer?: NodeJS.Timeout;
   private nextId = 1;
   /** The answers the current worker owes; each worker has its own, so a dying one fails only its jobs. */
@@ -89,7 +89,7 @@ export class WorkerProcess<J extends object> {
    * libvips) being the daemon's too. Undefined while none runs.
    */
   privateMb(): number | undefined {
-    const bytes = this.worker && this.memory?.bytes();
+    const bytes = this.worker && this.memory?.privateBytes();
     return bytes === undefined ? undefined : bytes / (1024 * 1024);
   }
 
@@ -157,7 +157,7 @@ export class WorkerProcess<J extends object> {
     const pending = new Map<number, Waiter>();
     this.pending = pending;
     this.starts++;
-    const memory = worker.pid === undefined ? undefined : new PrivateMemoryReader(worker.pid);
+    const memory = worker.pid === undefined ? undefined : new ProcessMemory(worker.pid);
     this.memory = memory;
     worker.on('message', (answer: WorkerAnswer) => {
       const waiter = pending.get(answer.id);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { PrivateMemoryReader, readPageSize, readProcFields } from '../../../server/proc-fields';
+import { ownResidentBytes, ProcessMemory, readPageSize, readProcFields } from '../../../server/proc-fields';
 import { readProcessStats, readSystemStats } from '../../../server/monitoring/process-stats';
 
 /** Spends at least `ms` of CPU time in this thread (bounded: gives up after 10 s of wall time). */
@@ -66,10 +66,16 @@ describe('readProcFields', () => {
   });
 });
 
-describe('PrivateMemoryReader', () => {
+describe('ProcessMemory', () => {
   it('reads the page size the kernel maps: a power of two of at least 4 KiB', () => {
     const size = readPageSize();
     assert.ok(size !== undefined && size >= 4096 && (size & (size - 1)) === 0, `page size ${size}`);
+  });
+
+  it("reads this process's RSS as process.memoryUsage.rss() does", () => {
+    const fromStatm = ownResidentBytes();
+    const fromNode = process.memoryUsage.rss();
+    assert.ok(Math.abs(fromStatm - fromNode) < 1024 * 1024, `statm ${fromStatm} B, node ${fromNode} B`);
   });
 
   it('reads what status calls RssAnon, follows memory as it is touched, and nothing once the process is gone', async () => {
@@ -79,23 +85,23 @@ describe('PrivateMemoryReader', () => {
       process.stdin.on('data', () => { held = Buffer.alloc(64 * 1024 * 1024, 1); process.stdout.write('touched'); });
       process.stdout.write('ready');
     `], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const reader = new PrivateMemoryReader(child.pid!);
+    const reader = new ProcessMemory(child.pid!);
     try {
       await once(child.stdout, 'data');
       const mib = (bytes: number | undefined) => (bytes ?? NaN) / (1024 * 1024);
-      const before = mib(reader.bytes());
+      const before = mib(reader.privateBytes());
       const fromStatus = mib(readProcFields(`/proc/${child.pid}/status`).RssAnon);
       // Read one after the other, so within a page or a few of each other.
       assert.ok(Math.abs(before - fromStatus) < 1, `statm ${before} MiB, status ${fromStatus} MiB`);
       child.stdin.write('go');
       await once(child.stdout, 'data');
-      const after = mib(reader.bytes());
+      const after = mib(reader.privateBytes());
       assert.ok(after - before >= 63, `${before} MiB, then ${after} MiB after touching 64 MiB`);
     } finally {
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
-    assert.equal(reader.bytes(), undefined);
+    assert.equal(reader.privateBytes(), undefined);
     reader.close();
   });
 });
