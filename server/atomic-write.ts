@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fsync, open as openCallback, openSync, write } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 
 /** open() flags for a new file whose writes are durable when they return ('wx' and O_DSYNC). */
 const WRITE_NEW_DURABLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC;
+
+const openFile = promisify(openCallback);
+const writeFile = promisify(write);
+const fsyncFile = promisify(fsync);
 
 /** Prefix of every temporary file this daemon writes, so start-up can find and remove leftovers. */
 export const TEMP_PREFIX = '.tmp-';
@@ -56,16 +61,22 @@ export async function writeNewDurably(path: string, data: string | Uint8Array): 
   // O_DSYNC: the write returns once the data, and the size that makes it readable, are on the
   // device, as fdatasync() would make them, with one call to the thread pool fewer. O_EXCL: a
   // failure removes only a file this call created.
-  const handle = await open(path, WRITE_NEW_DURABLY, 0o644);
+  const fd = await openFile(path, WRITE_NEW_DURABLY, 0o644);
   try {
     fsyncs++;
-    await handle.writeFile(data);
+    await writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
   } catch (err) {
+    closeSync(fd);
     await rm(path, { force: true });
     throw err;
-  } finally {
-    await handle.close();
   }
+  // Closed on the event loop, as in {@link fsyncPath}: its data is on the device already.
+  closeSync(fd);
+}
+
+/** Writes all of `data` at the file's offset, however many writes it takes. */
+async function writeAll(fd: number, data: Uint8Array): Promise<void> {
+  for (let done = 0; done < data.length;) done += (await writeFile(fd, data, done, data.length - done)).bytesWritten;
 }
 
 /** A fresh temporary path beside `path`, carrying {@link TEMP_PREFIX}. */
@@ -77,13 +88,16 @@ export function tempPathFor(path: string): string {
  * Flushes a file's data, or a directory's entries (create, rename, unlink), to the device.
  */
 export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+  // Opened and closed on the event loop, only the flush in the thread pool: opening a file to
+  // read and closing it again do no I/O on a local file system, while each round trip to the
+  // thread pool cost the daemon about 80 µs of CPU (a wake-up of a pool thread and of the loop;
+  // measured on the build VM, 0.15-0.19 ms per fsyncPath). An upload's PNG is flushed this way.
+  const fd = openSync(path, 'r');
   try {
-    await syncHandle(handle);
+    fsyncs++;
+    await fsyncFile(fd);
   } finally {
-    // Nothing waits on a close once the flush is done: it goes on in the background, a round
-    // trip to the thread pool off the caller's path.
-    void handle.close().catch(() => undefined);
+    closeSync(fd);
   }
 }
 
