@@ -182,12 +182,13 @@ export class ImageStore {
   /**
    * Empties the folder of a request whose writers have all finished (it was stored) and keeps it
    * for a later request, up to {@link SPARE_TEMP_DIRS}: a mkdir and an rmdir fewer per upload,
-   * each a round trip to the thread pool. Never throws.
+   * each a round trip to the thread pool. A caller that knows it left the folder `empty` spares
+   * it the listing, one more. Never throws.
    */
-  async releaseTempDir(dir: string): Promise<void> {
+  async releaseTempDir(dir: string, empty = false): Promise<void> {
     if (this.spareTempDirs.length >= SPARE_TEMP_DIRS) return this.removeTempDir(dir);
     try {
-      await emptyFolder(dir);
+      if (!empty) await emptyFolder(dir);
     } catch {
       return this.removeTempDir(dir);
     }

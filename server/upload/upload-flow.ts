@@ -139,6 +139,7 @@ export class UploadFlow {
     let source = DEFAULT_SOURCE;
     let workDir: string | undefined;
     let accepted = false;
+    let leftEmpty = false;
     try {
       const names = way.names();
       source = names.source ?? DEFAULT_SOURCE;
@@ -161,6 +162,8 @@ export class UploadFlow {
         clock: way.clock,
       });
       accepted = true;
+      // An upload held in memory and stored whole left nothing in its folder: its PNGs were moved into the store.
+      leftEmpty = received.inputs.every((input) => typeof input !== 'string' && 'bytes' in input) && result.duplicates.length === 0;
       return result;
     } catch (err) {
       this.reject(err, source);
@@ -169,7 +172,7 @@ export class UploadFlow {
       // A refused upload's files are gone before its answer, so that a refusal leaves nothing
       // behind; an accepted one's (its body) go while its answer is written, off its latency,
       // and its folder serves a later upload.
-      if (workDir && accepted) void this.parts.store.releaseTempDir(workDir);
+      if (workDir && accepted) void this.parts.store.releaseTempDir(workDir, leftEmpty);
       else if (workDir) await this.parts.store.removeTempDir(workDir);
     }
   }

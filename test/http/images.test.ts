@@ -235,6 +235,10 @@ describe('where an upload body is kept', () => {
         assert.equal(((await res.json()) as { images: Record[] }).images[0].width, width);
       }
       assert.deepEqual(held, [['output.png'], ['body', 'output.png']]);
+      // Once answered, nothing of either is left in the folders kept for later uploads.
+      const leftInTemp = async () => (await filesIn(app.dataDir)).filter((file) => file.startsWith('tmp/'));
+      for (let i = 0; i < 100 && (await leftInTemp()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(await leftInTemp(), []);
     } finally {
       await app.destroy();
     }
