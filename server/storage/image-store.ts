@@ -219,10 +219,10 @@ export class ImageStore {
    * here, at commit, so ids follow commit order; the image stays unsettled (see {@link settle})
    * until its request is answered.
    *
-   * The PNG is flushed while the record is written into images/ and flushed, then the PNG is
-   * renamed into images/, then the directory is flushed once for both, and for every other image
-   * committed meanwhile ({@link DirectorySync}): three fsyncs per image at most, fewer when images
-   * commit together. Until the directory's fsync a power cut may keep either name or none, or an
+   * The PNG is flushed and renamed into images/ while the record is written into images/ and
+   * flushed, then the directory is flushed once for both, and for every other image committed
+   * meanwhile ({@link DirectorySync}): three fsyncs per image at most, fewer when images commit
+   * together. Until the directory's fsync a power cut may keep either name or none, or an
    * empty record, and {@link open} removes a PNG without its record and a record without its PNG
    * or unreadable; the caller answers only after this resolves.
    * @throws the fs error (ENOSPC, EIO, ...); then nothing is listed and no file is left in images/.
@@ -234,17 +234,20 @@ export class ImageStore {
     this.unsettled.add(record.id);
     try {
       await this.beforeWrite?.('png');
-      // The two files are flushed at once: the file system may serve both with one journal commit.
-      // The record is written under its own name: a power cut leaves it whole or unreadable, and
-      // {@link load} lists an image only with a readable record and its PNG, so no temp file and
-      // rename are needed for it. The PNG is renamed in only once flushed, so that it is whole.
-      const [png, written] = await Promise.allSettled([fsyncPath(pngFile), (async () => {
-        await this.beforeWrite?.('record');
-        await writeNewDurably(metaPath, `${JSON.stringify(record)}\n`);
-      })()]);
+      // The two files are written at once: the file system may serve both flushes with one
+      // journal commit. The record is written under its own name: a power cut leaves it whole or
+      // unreadable, and {@link load} lists an image only with a readable record and its PNG, so
+      // no temp file and rename are needed for it. The PNG is renamed in once flushed, so that it
+      // is whole, without waiting for the record: a PNG without its record is never listed.
+      const [png, written] = await Promise.allSettled([
+        fsyncPath(pngFile).then(() => rename(pngFile, pngPath)),
+        (async () => {
+          await this.beforeWrite?.('record');
+          await writeNewDurably(metaPath, `${JSON.stringify(record)}\n`);
+        })(),
+      ]);
       if (png.status === 'rejected') throw png.reason;
       if (written.status === 'rejected') throw written.reason;
-      await rename(pngFile, pngPath);
       await this.directory.sync();
     } catch (err) {
       this.unsettled.delete(record.id);
