@@ -21,8 +21,9 @@ test('images stored before signatures are hashed in the background after a start
       const { signature: _dropped, ...record } = JSON.parse(await readFile(file, 'utf8'));
       await writeFile(file, JSON.stringify(record));
     }
+    // The background hashing starts with the store: it may have hashed one by the time restart()
+    // returns, so only its end is asserted; done counts the images it found unsigned at start.
     app = await app.restart();
-    assert.equal(app.deps.similarity.index.size, 0);
     await app.deps.similarity.backfilled;
     assert.deepEqual(app.deps.similarity.backfill, { pending: 0, done: 2, failed: 0 });
     assert.equal(app.deps.similarity.index.size, 2);
