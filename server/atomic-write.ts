@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 const WRITE_NEW_DURABLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC;
 
 const openFile = promisify(openCallback);
-const writeFile = promisify(write);
+const writeChunk = promisify(write);
 const fsyncFile = promisify(fsync);
 
 /** Prefix of every temporary file this daemon writes, so start-up can find and remove leftovers. */
@@ -76,7 +76,7 @@ export async function writeNewDurably(path: string, data: string | Uint8Array): 
 
 /** Writes all of `data` at the file's offset, however many writes it takes. */
 async function writeAll(fd: number, data: Uint8Array): Promise<void> {
-  for (let done = 0; done < data.length;) done += (await writeFile(fd, data, done, data.length - done)).bytesWritten;
+  for (let done = 0; done < data.length;) done += (await writeChunk(fd, data, done, data.length - done)).bytesWritten;
 }
 
 /** A fresh temporary path beside `path`, carrying {@link TEMP_PREFIX}. */
