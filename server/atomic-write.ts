@@ -31,24 +31,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * @throws the underlying fs error after removing the temporary file.
  */
 export async function replaceFile(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = await writeDurableTemp(path, data);
+  const temp = tempPathFor(path);
+  await writeNewDurably(temp, data);
   try {
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
   }
-}
-
-/**
- * Writes `data` to a fresh temporary file beside `path` and flushes it to the device; the caller
- * renames it into place, then syncs the directory.
- * @throws the underlying fs error after removing the temporary file.
- */
-export async function writeDurableTemp(path: string, data: string | Uint8Array): Promise<string> {
-  const temp = tempPathFor(path);
-  await writeNewDurably(temp, data);
-  return temp;
 }
 
 /**

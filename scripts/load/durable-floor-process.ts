@@ -6,11 +6,10 @@
  * Nothing else: no worker process, no temp file for the body, no middleware, no record, no log.
  * Arguments: the folder to store into, and the optimization mode (on, off).
  */
-import { rename } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DirectorySync, writeDurableTemp } from '../../server/atomic-write';
+import { DirectorySync, replaceFile } from '../../server/atomic-write';
 import { ProcessingQueue } from '../../server/memory/processing-queue';
 import { pngOptions } from '../../server/pipeline/process-image';
 import { processingConcurrency, tuneSharp } from '../../server/pipeline/sharp-tuning';
@@ -29,8 +28,7 @@ async function receive(req: IncomingMessage): Promise<{ width: number; height: n
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
   const { data, info } = await queue.run(() => bareSharp(body, settings).png(pngOptions(settings)).toBuffer({ resolveWithObject: true }));
-  const path = join(dir, `${stored++}.png`);
-  await rename(await writeDurableTemp(path, data), path);
+  await replaceFile(join(dir, `${stored++}.png`), data);
   await folder.sync();
   return { width: info.width, height: info.height, bytes: info.size };
 }

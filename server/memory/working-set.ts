@@ -1,5 +1,5 @@
 import type { Settings } from '../settings';
-import type { ImageInput } from '../pipeline/process-image';
+import { isEncodedBytes, type ImageInput } from '../pipeline/image-input';
 import { rawFrameLayout, type RawFrameSpec } from '../pipeline/raw-encodings';
 import { readImageHeader, type ImageHeader } from '../pipeline/image-header';
 import type { InputFormat } from '../pipeline/sniff';
@@ -82,8 +82,8 @@ export interface InputWeight {
  * refuses it before decoding a pixel. `head` is the file's start when the way in kept it (readImageHeader).
  */
 export async function weighInput(input: ImageInput, settings: Pick<Settings, 'max_image_dimension'>, head?: Buffer): Promise<InputWeight> {
-  if (typeof input !== 'string' && 'raw' in input) return { costMb: rawEstimateMb(input.raw, settings), header: null };
-  const header = typeof input === 'string' ? await readImageHeader(input, head) : await readImageHeader(input.bytes);
+  if (typeof input !== 'string' && !isEncodedBytes(input)) return { costMb: rawEstimateMb(input.raw, settings), header: null };
+  const header = isEncodedBytes(input) ? await readImageHeader(input.bytes) : await readImageHeader(input, head);
   return { costMb: header ? estimateWorkingSetMb(header, settings) : 0, header };
 }
 

@@ -5,7 +5,7 @@ import { invalidMessageTime, malformedMessage, messageWithoutImage } from '../er
 import { asDiskError } from '../storage/disk-errors';
 import { messageType, type ImageSchema } from './image-schemas';
 import { scanMessage, type FileRegion } from './message-scan';
-import type { ImageInput } from '../pipeline/process-image';
+import type { ImageInput } from '../pipeline/image-input';
 import type { RawFrameSpec } from '../pipeline/raw-encodings';
 
 /** What an image message carries for the daemon: the image, when and by which camera frame. */

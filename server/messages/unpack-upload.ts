@@ -1,6 +1,6 @@
 import type { ImageSchema } from './image-schemas';
 import { readImageMessage } from './image-message';
-import type { ImageInput } from '../pipeline/process-image';
+import type { ImageInput } from '../pipeline/image-input';
 import type { RawFrameSpec } from '../pipeline/raw-encodings';
 
 /**

@@ -5,11 +5,11 @@ import { emptyUpload, imageWithoutDimensions, notAnImage, tooManyPixels, undecod
 import type { Settings } from '../settings';
 import { asDiskError } from '../storage/disk-errors';
 import { readExif, type ExifSummary } from './exif';
-import { checkFrameLength, rawFrameLayout, type RawFrameLayout, type RawFrameSpec } from './raw-encodings';
+import { checkFrameLength, rawFrameLayout, type RawFrameLayout } from './raw-encodings';
 import { readRawFrame } from './raw-frame';
-import type { FileRegion } from '../messages/message-scan';
 import { readFileHead, sniffImageFormat, type InputFormat } from './sniff';
 import type { ImageHeader } from './image-header';
+import { isEncodedBytes, type ImageInput, type RawFrameInput } from './image-input';
 
 /** What processing learned of the upload and made of it. */
 export interface ProcessedImage {
@@ -21,30 +21,6 @@ export interface ProcessedImage {
   rotated: boolean;
   resized: boolean;
   exif: Omit<ExifSummary, 'orientation'>;
-}
-
-/**
- * What the pipeline reads: the path of an encoded image file (its format is sniffed), an encoded
- * image in memory, or a file of raw camera pixels with the frame's description, which no sniffing
- * could tell.
- */
-export type ImageInput = string | EncodedBytes | RawFrameInput;
-
-/**
- * An encoded image its way in holds whole, never written to disk: a body no longer than the head
- * every way in keeps for its header (image-header.ts, HEAD_BYTES), a camera's 640x480 frame. It
- * goes to the worker in its job, saving the file's writing, reading and removal.
- */
-export interface EncodedBytes {
-  bytes: Buffer;
-}
-
-/** A file of raw pixels, exactly `step` x `height` bytes, and how to read them. */
-export interface RawFrameInput {
-  file: string;
-  raw: RawFrameSpec;
-  /** Where in `file` the frame lies, when it is one field of a message. @default the whole file */
-  region?: FileRegion;
 }
 
 /** The state the steps share: each step reads what earlier ones found and adds its part. */
@@ -92,7 +68,7 @@ const RAW_STEPS: Step[] = [checkRawFrame, decodeRawFrame, resize, orient, encode
  */
 export async function processImage(input: ImageInput, output: string, settings: Settings, header?: ImageHeader): Promise<ProcessedImage> {
   const ctx: PipelineContext = typeof input === 'string' ? { input, output, settings, header }
-    : 'bytes' in input ? { input: input.bytes, output, settings, header }
+    : isEncodedBytes(input) ? { input: input.bytes, output, settings, header }
       : { input: input.file, raw: input, output, settings };
   for (const step of ctx.raw ? RAW_STEPS : STEPS) await step(ctx);
   const { format, inputBytes, width, height, exif, result, resized } = ctx as Required<PipelineContext>;

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { StoreEventBus } from '../consumers/store-event-bus';
-import type { ImageInput, ProcessedImage } from '../pipeline/process-image';
+import type { ProcessedImage } from '../pipeline/process-image';
+import { isEncodedBytes, type ImageInput } from '../pipeline/image-input';
 import type { ProcessingQueue } from '../memory/processing-queue';
 import { weighInput } from '../memory/working-set';
 import type { ImageHeader } from '../pipeline/image-header';
@@ -163,7 +164,7 @@ export class UploadFlow {
       });
       accepted = true;
       // An upload held in memory and stored whole left nothing in its folder: its PNGs were moved into the store.
-      leftEmpty = received.inputs.every((input) => typeof input !== 'string' && 'bytes' in input) && result.duplicates.length === 0;
+      leftEmpty = received.inputs.every(isEncodedBytes) && result.duplicates.length === 0;
       return result;
     } catch (err) {
       this.reject(err, source);

@@ -1,6 +1,7 @@
 import type { Settings } from '../settings';
 import { serveJobs } from './worker-process';
-import { processImage, type ImageInput } from '../pipeline/process-image';
+import { processImage } from '../pipeline/process-image';
+import type { ImageInput } from '../pipeline/image-input';
 import { tuneSharp } from '../pipeline/sharp-tuning';
 import type { ImageHeader } from '../pipeline/image-header';
 

@@ -3,7 +3,8 @@ import type { Settings } from '../settings';
 import { WorkerProcess, type WorkerProcessStatus } from './worker-process';
 import { WORKER_START_MB } from '../memory/memory-budget';
 import type { ImageJob } from './image-worker-main';
-import type { ImageInput, ProcessedImage } from '../pipeline/process-image';
+import type { ProcessedImage } from '../pipeline/process-image';
+import { isEncodedBytes, type ImageInput } from '../pipeline/image-input';
 import type { ImageHeader } from '../pipeline/image-header';
 
 /** The image worker as /memory_status shows it. */
@@ -45,7 +46,7 @@ export class ImageWorker {
    */
   process = (input: ImageInput, output: string, settings: Settings, header?: ImageHeader): Promise<ProcessedImage> =>
     // An image in memory goes as an attachment: its bytes as they are, beside the job.
-    (typeof input !== 'string' && 'bytes' in input ? this.worker.run({ output, settings, header }, input.bytes) : this.worker.run({ input, output, settings, header })) as Promise<ProcessedImage>;
+    (isEncodedBytes(input) ? this.worker.run({ output, settings, header }, input.bytes) : this.worker.run({ input, output, settings, header })) as Promise<ProcessedImage>;
 
   /** True while the worker runs. */
   get running(): boolean {
