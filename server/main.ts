@@ -5,7 +5,7 @@ import { createApp } from './app';
 import type { AppDeps } from './app-deps';
 import { capConnectionsPerClient } from './http/cap-connections-per-client';
 import { answerClientErrors } from './http/client-errors';
-import { boundLine, createLogger, redact, type Logger } from './log';
+import { boundLine, createLogger, redact, stdoutLines, type Logger } from './log';
 import { LogRing } from './log-ring';
 import { SystemdNotifier } from './monitoring/systemd-notify';
 import { helpText, parseOptions, type ConnectionLimits, type DaemonOptions } from './options';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   }
   const logs = new LogRing();
   const log = createLogger({ level: options.logLevel, journald: options.journald, tap: (entry) => logs.push(entry) });
+  // Lines of the last turn are pending until its end: written by whatever ends the process.
+  process.on('exit', () => stdoutLines.flush());
   const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log });
 
   let deps: AppDeps;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, MAX_LOG_LINE_BYTES, redact, type LogLevel } from '../../server/log';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { batchedWrite, createLogger, LineBatch, MAX_LOG_LINE_BYTES, redact, type LogLevel } from '../../server/log';
 
 function capture(level: LogLevel, journald: boolean) {
   const lines: string[] = [];
@@ -68,5 +69,23 @@ describe('log', () => {
     const { lines, log } = capture('debug', false);
     log.debug('hello');
     assert.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z DEBUG hello$/);
+  });
+
+  it('writes the lines of one turn of the event loop in one write, at its end; an error at once, after those before it', async () => {
+    const writes: string[] = [];
+    const log = createLogger({ level: 'debug', journald: true, write: batchedWrite(new LineBatch({ write: (text) => writes.push(text) })) });
+    // As an upload's: its observers are scheduled for the turn's next phase (where "stored" is
+    // logged), then its request line is logged once its handler is done.
+    setImmediate(() => log.info('stored'));
+    log.info('POST /images 201');
+    assert.deepEqual(writes, [], 'nothing written within the turn');
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(writes, ['<6>POST /images 201\n<6>stored\n']);
+    log.debug('before');
+    log.error('failed');
+    assert.deepEqual(writes.slice(1), ['<7>before\n<3>failed\n'], 'the error is written before the logger returns');
+    await nextTurn();
+    assert.equal(writes.length, 2, 'nothing left to write');
   });
 });
