@@ -50,7 +50,7 @@ const TARGET = { size: '4056x3040', ratio: 0.95, clientsRatio: 1.6 };
 /**
  * Uploads of a small photo that every contender gets before the figures, so that they are of a
  * daemon that has been running, as a service is: the daemon's JavaScript (HTTP, Koa, the flow, the
- * store) is still being optimized by V8 over its first few hundred uploads, and costs some 15-25% more
+ * store) is still being optimized by V8 over its first few hundred uploads, and costs some 15-30% more
  * CPU per upload meanwhile (docs/benchmarks.md). Small, so that they take seconds whatever the sizes.
  */
 const WARMUP = { width: 160, height: 120, uploads: 400 };
