@@ -78,12 +78,14 @@ export class LineBatch {
     this.pending += `${line}\n`;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
   }
 
-  /** Writes every pending line now. */
+  /** Writes every pending line now; the turn's own flush then finds less or nothing to write. */
   flush(): void {
-    this.scheduled = false;
     if (this.pending === '') return;
     const text = this.pending;
     this.pending = '';
