@@ -53,28 +53,46 @@ export function photoPixels(width: number, height: number, seed = 1): Buffer {
 /**
  * Photo-like JPEGs (quality 90) of one size, one per EXIF orientation in `orientations`, all of
  * the same pixels, generated once and then read from {@link WORKLOAD_CACHE}: the pixels of a
- * 8000x6000 photo take seconds to generate.
+ * 8000x6000 photo take seconds to generate. Without an ICC profile, as camera frames come: sharp
+ * embeds sRGB's with the orientation, and converting through an embedded profile costs sharp 3-6
+ * ms of CPU per 640x480 image that a camera's frame never asks for (docs/benchmarks.md). Named
+ * camera-*, so that JPEGs cached with the profile by earlier versions are not read.
  */
 export async function cachedPhotoJpegs(width: number, height: number, orientations: readonly number[]): Promise<WorkloadImage[]> {
   let pixels: Buffer | undefined;
   return Promise.all(orientations.map(async (orientation) => {
-    const name = `photo-${width}x${height}-o${orientation}`;
+    const name = `camera-${width}x${height}-o${orientation}`;
     const file = join(WORKLOAD_CACHE, `${name}.jpg`);
     let jpeg: Buffer;
     try {
       jpeg = await readFile(file);
     } catch {
       pixels ??= photoPixels(width, height, width * 7919 + height);
-      jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } })
+      jpeg = withoutIccProfile(await sharp(pixels, { raw: { width, height, channels: 3 } })
         .jpeg({ quality: 90 })
         .withMetadata({ orientation })
-        .toBuffer();
+        .toBuffer());
       await mkdir(WORKLOAD_CACHE, { recursive: true });
       await writeFile(`${file}.tmp`, jpeg);
       await rename(`${file}.tmp`, file);
     }
     return { name, file, width, height, orientation, jpeg };
   }));
+}
+
+/** A JPEG's bytes without its ICC profile (its APP2 "ICC_PROFILE" segments); pixels and EXIF untouched. */
+function withoutIccProfile(jpeg: Buffer): Buffer {
+  const kept: Buffer[] = [jpeg.subarray(0, 2)];
+  let at = 2;
+  // Segments up to the start of scan (0xFFDA), after which comes the entropy-coded image.
+  while (at + 4 <= jpeg.length && jpeg[at] === 0xff && jpeg[at + 1] !== 0xda) {
+    const end = at + 2 + jpeg.readUInt16BE(at + 2);
+    const iccProfile = jpeg[at + 1] === 0xe2 && jpeg.toString('latin1', at + 4, at + 16) === 'ICC_PROFILE\0';
+    if (!iccProfile) kept.push(jpeg.subarray(at, end));
+    at = end;
+  }
+  kept.push(jpeg.subarray(at));
+  return Buffer.concat(kept);
 }
 
 interface Grid {
