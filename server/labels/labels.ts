@@ -103,12 +103,16 @@ export class Labels implements StatusPart, StoreObserver {
     if (clipError && clipError !== this.lastClipError) this.options.log.warn(`labels: no CLIP embedding from ${clipDir}: ${clipError}`);
     this.lastClipError = clipError ?? null;
     const labels = keptLabels(decodeDetections(rows!, image.width, image.height, settings.label_min_score), settings.label_min_score, settings.label_keep);
-    const updated = await store.update(image.id, { labels });
-    if (!updated) return undefined;
+    // The embeddings before the labels: whoever sees the labels in the record can search by
+    // content at once, rather than be told the image is not labelled yet.
     await embeddings.add(image.id, embedding!);
     if (clip) await clipEmbeddings.add(image.id, clip);
-    // Removed while its embeddings were written: the observer has already run, so remove them here.
-    if (!store.get(image.id)) await this.removed([image]);
+    const updated = await store.update(image.id, { labels });
+    // Removed meanwhile: its observer may have run before the embeddings were written.
+    if (!updated || !store.get(image.id)) {
+      await this.removed([image]);
+      return undefined;
+    }
     this.labelled++;
     this.options.publish(updated, labels);
     return labels;
